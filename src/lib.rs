@@ -1,0 +1,5 @@
+//! entente: a feed curator for France–Kazakhstan relations.
+#![forbid(unsafe_code)]
+
+pub mod classify;
+pub mod publish;
