@@ -1,6 +1,28 @@
 //! entente: a feed curator for France–Kazakhstan relations.
+//!
+//! # Layout
+//! Data flows one way, each stage a module that does not reach into the others; only
+//! [`app`] wires them together.
+//! - [`config`]: feeds.toml and the rules file, validated once, errors as `FILE:LINE:COL`.
+//! - [`fetch`]: one source's bytes, politely (conditional GET, limits, redirects), as UTF-8.
+//! - [`parse`]: bytes to normalised [`item::Item`]s (feed-rs, with repairs and fallbacks).
+//! - [`classify`]: pure relevance, topics and evidence; also `eval`.
+//! - [`store`]: SQLite (WAL, migrations): sources' fetch state, every item and decision.
+//! - [`publish`]: RSS, Atom, JSON Feed, OPML and the HTML page, as bytes.
+//! - [`serve`]: the HTTP server over the published files.
+//! - [`daemon`]: the cron scheduler, fetch passes, backoff and shutdown.
+//! - [`cli`]: the command line; [`app`]: each command, wiring the stages.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod fetch;
+pub mod item;
+pub mod parse;
 pub mod publish;
+pub mod serve;
+pub mod store;
 pub mod text;

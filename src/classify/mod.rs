@@ -5,6 +5,8 @@
 //! `explain` and `eval` all call [`classify`], so what `eval` measures is what the
 //! daemon does.
 
+pub mod eval;
+
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};

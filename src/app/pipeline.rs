@@ -1,0 +1,252 @@
+//! One source through the stages: fetch → parse → classify → store, and the fetch state
+//! recorded whatever happened. One broken source is a normal event: its error is
+//! recorded and logged, and it never stops the others.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
+use tracing::{debug, info, instrument, warn};
+use url::Url;
+
+use crate::classify::{classify, Decision, Rules, Text};
+use crate::config::{Config, Location, Source};
+use crate::daemon::{backoff_delay, next_run};
+use crate::fetch::{FetchError, Fetched, Fetcher, Outcome};
+use crate::item::Item;
+use crate::parse::{parse_feed, Origin, ParseError};
+use crate::store::queries as q;
+use crate::store::{FetchRecord, IngestSummary, SourceState, Store, StoreError};
+
+/// What the stages share while the program runs.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub fetcher: Arc<Fetcher>,
+    /// Bumped whenever published content may have changed; the server's cache key.
+    pub generation: Arc<AtomicU64>,
+}
+
+/// How one source's run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    Stored(IngestSummary),
+    NotModified,
+    Failed { kind: String, message: String },
+}
+
+/// One source's run, as `entente fetch` prints it.
+#[derive(Debug, Clone)]
+pub struct SourceRun {
+    pub source_id: String,
+    pub outcome: RunOutcome,
+    pub next_attempt: DateTime<Utc>,
+    /// Set after a failure: the backoff or Retry-After time that replaces the schedule.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Display for SourceRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.outcome {
+            RunOutcome::Stored(s) => write!(
+                f,
+                "{}: {} new ({} relevant), {} updated, {} unchanged",
+                self.source_id, s.new, s.new_relevant, s.updated, s.unchanged
+            ),
+            RunOutcome::NotModified => write!(f, "{}: not modified", self.source_id),
+            RunOutcome::Failed { kind, message } => {
+                write!(f, "{}: error ({kind}): {message}", self.source_id)
+            }
+        }
+    }
+}
+
+/// Why a run failed, as recorded.
+struct Failure {
+    kind: String,
+    message: String,
+    retry_after: Option<DateTime<Utc>>,
+}
+
+impl From<FetchError> for Failure {
+    fn from(error: FetchError) -> Self {
+        Failure { kind: error.kind().to_string(), message: error.to_string(), retry_after: error.retry_after() }
+    }
+}
+
+impl From<ParseError> for Failure {
+    fn from(error: ParseError) -> Self {
+        let kind = match error {
+            ParseError::NotAFeed { .. } | ParseError::Empty => "not_a_feed",
+            ParseError::Invalid(_) | ParseError::ParserPanicked => "parse",
+        };
+        Failure { kind: kind.to_string(), message: error.to_string(), retry_after: None }
+    }
+}
+
+impl Pipeline {
+    /// Runs the given sources once, concurrently (the fetcher bounds how many at a time).
+    pub async fn run_pass(&self, sources: &[Source]) -> Result<Vec<SourceRun>, StoreError> {
+        let runs = join_all(sources.iter().map(|s| self.run_source(s))).await;
+        runs.into_iter().collect()
+    }
+
+    /// Fetches, parses, classifies and stores one source. Only a database failure is an
+    /// error here; everything the source does wrong is recorded as its outcome.
+    #[instrument(skip_all, fields(source = %source.id))]
+    pub async fn run_source(&self, source: &Source) -> Result<SourceRun, StoreError> {
+        let id = source.id.clone();
+        let state = self.store.call(move |c| q::source_state(c, &id)).await?;
+        let location = current_location(source, &state);
+        let started = Utc::now();
+        let report = self.fetcher.fetch(&location, &state.validators).await;
+        let moved_to = report.moved_to.map(|u| u.to_string());
+        let outcome = match report.result {
+            Ok(Outcome::NotModified) => self.record_success(source, &state, None, moved_to, started).await,
+            Ok(Outcome::Unchanged { validators }) => {
+                self.record_success(source, &state, Some(validators), moved_to, started).await
+            }
+            Ok(Outcome::Fetched(fetched)) => match self.parse_and_classify(source, &fetched).await {
+                Ok(items) => self.store_items(source, items, fetched, moved_to, started).await,
+                Err(failure) => self.record_failure(source, &state, failure, started).await,
+            },
+            Err(error) => self.record_failure(source, &state, error.into(), started).await,
+        }?;
+        Ok(outcome)
+    }
+
+    async fn parse_and_classify(&self, source: &Source, fetched: &Fetched) -> Result<Vec<(Item, Decision)>, Failure> {
+        let body = fetched.body.clone();
+        let url = fetched.final_url.clone().or_else(|| match &source.location {
+            Location::Http(url) => Some(url.clone()),
+            Location::File(_) => None,
+        });
+        let source_id = source.id.clone();
+        let lang = source.lang.clone();
+        let rules = self.config.rules.clone();
+        tokio::task::spawn_blocking(move || {
+            let origin = Origin { source_id: &source_id, lang_hint: lang.as_deref(), url: url.as_ref() };
+            let feed = parse_feed(&body, origin)?;
+            Ok(classify_items(&rules, feed.items))
+        })
+        .await
+        .unwrap_or_else(|e| Err(Failure { kind: "parse".into(), message: e.to_string(), retry_after: None }))
+    }
+
+    async fn store_items(
+        &self,
+        source: &Source,
+        items: Vec<(Item, Decision)>,
+        fetched: Fetched,
+        moved_to: Option<String>,
+        started: DateTime<Utc>,
+    ) -> Result<SourceRun, StoreError> {
+        let next = next_run(source, None, Utc::now());
+        let record = FetchRecord {
+            status: "ok",
+            error_kind: None,
+            error: None,
+            attempted_at: started,
+            validators: Some(fetched.validators),
+            consecutive_failures: 0,
+            next_attempt: Some(next),
+            suggested_url: Some(moved_to),
+        };
+        let id = source.id.clone();
+        let summary = self.store.call(move |c| q::ingest(c, &id, &items, &record)).await?;
+        if summary.relevant_changed > 0 {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        info!(new = summary.new, relevant = summary.new_relevant, updated = summary.updated, "Feed stored.");
+        Ok(SourceRun { source_id: source.id.clone(), outcome: RunOutcome::Stored(summary), next_attempt: next, retry_at: None })
+    }
+
+    async fn record_success(
+        &self,
+        source: &Source,
+        state: &SourceState,
+        validators: Option<crate::fetch::Validators>,
+        moved_to: Option<String>,
+        started: DateTime<Utc>,
+    ) -> Result<SourceRun, StoreError> {
+        let next = next_run(source, None, Utc::now());
+        let record = FetchRecord {
+            status: "not_modified",
+            error_kind: None,
+            error: None,
+            attempted_at: started,
+            validators,
+            consecutive_failures: 0,
+            next_attempt: Some(next),
+            suggested_url: moved_to.map(Some).or_else(|| state.suggested_url.clone().map(Some)),
+        };
+        let id = source.id.clone();
+        self.store.call(move |c| q::record_fetch(c, &id, &record)).await?;
+        debug!("Not modified.");
+        Ok(SourceRun { source_id: source.id.clone(), outcome: RunOutcome::NotModified, next_attempt: next, retry_at: None })
+    }
+
+    async fn record_failure(
+        &self,
+        source: &Source,
+        state: &SourceState,
+        failure: Failure,
+        started: DateTime<Utc>,
+    ) -> Result<SourceRun, StoreError> {
+        let limits = &self.config.daemon.limits;
+        let failures = state.consecutive_failures.saturating_add(1);
+        let now = Utc::now();
+        let backoff = chrono::Duration::from_std(backoff_delay(failures, limits.max_backoff, &mut rand::rng()))
+            .unwrap_or_else(|_| chrono::Duration::hours(6));
+        let retry_at = failure.retry_after.map_or(now + backoff, |at| at.max(now));
+        if failures >= limits.failing_after {
+            warn!(url = %source.url, failures, error = %failure.message, "Source is failing.");
+        } else {
+            warn!(url = %source.url, error = %failure.message, "Fetch failed.");
+        }
+        let record = FetchRecord {
+            status: "error",
+            error_kind: Some(failure.kind.clone()),
+            error: Some(failure.message.clone()),
+            attempted_at: started,
+            validators: None,
+            consecutive_failures: failures,
+            next_attempt: Some(retry_at),
+            suggested_url: None,
+        };
+        let id = source.id.clone();
+        self.store.call(move |c| q::record_fetch(c, &id, &record)).await?;
+        Ok(SourceRun {
+            source_id: source.id.clone(),
+            outcome: RunOutcome::Failed { kind: failure.kind, message: failure.message },
+            next_attempt: retry_at,
+            retry_at: Some(retry_at),
+        })
+    }
+}
+
+/// The URL to fetch: where a recorded permanent redirect points, else the configured one.
+fn current_location(source: &Source, state: &SourceState) -> Location {
+    match (&source.location, state.suggested_url.as_deref().and_then(|u| Url::parse(u).ok())) {
+        (Location::Http(_), Some(moved)) => Location::Http(moved),
+        (location, _) => location.clone(),
+    }
+}
+
+/// The classifier's decision for each item: the same function `eval` measures.
+pub fn classify_items(rules: &Rules, items: Vec<Item>) -> Vec<(Item, Decision)> {
+    items
+        .into_iter()
+        .map(|item| {
+            let decision = decide(rules, &item);
+            (item, decision)
+        })
+        .collect()
+}
+
+/// Classifies one stored or fetched item.
+pub fn decide(rules: &Rules, item: &Item) -> Decision {
+    classify(rules, &Text { title: &item.title, summary: &item.summary, lang: item.lang.as_deref() })
+}

@@ -1,0 +1,66 @@
+//! The shape of feeds.toml as written, before validation. Every value a later check may
+//! complain about keeps its position (`toml::Spanned`).
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The keys of each table, so that every unknown key can be reported (serde stops at
+/// the first) and the rest of the table still checked.
+pub const DAEMON_KEYS: &[&str] = &[
+    "database", "listen", "public_url", "title", "description", "schedule", "feed_items",
+    "user_agent", "retention_days", "limits",
+];
+pub const LIMITS_KEYS: &[&str] = &[
+    "connect_timeout_secs", "timeout_secs", "max_body_bytes", "per_host", "concurrency",
+    "max_redirects", "max_backoff_secs", "failing_after", "grace_secs",
+];
+pub const SOURCE_KEYS: &[&str] = &["id", "url", "name", "schedule", "lang", "enabled"];
+
+/// `[daemon]`: where the database lives, how the server and the fetcher behave.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    pub database: Option<Spanned<String>>,
+    pub listen: Option<Spanned<String>>,
+    pub public_url: Option<Spanned<String>>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub schedule: Option<Spanned<String>>,
+    pub feed_items: Option<Spanned<i64>>,
+    pub user_agent: Option<String>,
+    pub retention_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+/// `[daemon.limits]`: timeouts, sizes, concurrency and retry policy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub connect_timeout_secs: Option<Spanned<i64>>,
+    pub timeout_secs: Option<Spanned<i64>>,
+    pub max_body_bytes: Option<Spanned<i64>>,
+    pub per_host: Option<Spanned<i64>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub max_redirects: Option<Spanned<i64>>,
+    pub max_backoff_secs: Option<Spanned<i64>>,
+    pub failing_after: Option<Spanned<i64>>,
+    pub grace_secs: Option<Spanned<i64>>,
+}
+
+/// One `[[source]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub id: Spanned<String>,
+    pub url: Spanned<String>,
+    pub name: Option<String>,
+    pub schedule: Option<Spanned<String>>,
+    pub lang: Option<Spanned<String>>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}

@@ -1,0 +1,191 @@
+//! Character encodings: every body leaves here as UTF-8 with a declaration that says so,
+//! because feed-rs reads only a BOM or the XML declaration and would ignore a charset
+//! sent in the HTTP header.
+//!
+//! Precedence, as RFC 7303 puts it: a byte order mark; then the charset of the
+//! Content-Type header; then the XML declaration; then UTF-8. One exception for a
+//! common misconfiguration: a header claiming a Latin single-byte charset over a body
+//! that is valid UTF-8 and declares UTF-8 is taken at the body's word.
+
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+
+/// The encoding chosen for a body, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detected {
+    pub encoding: &'static Encoding,
+    pub from: EncodingSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodingSource {
+    ByteOrderMark,
+    HttpHeader,
+    XmlDeclaration,
+    Default,
+}
+
+/// Transcodes a body to UTF-8 (no BOM) and rewrites its XML declaration to say so.
+pub fn to_utf8(body: &[u8], content_type: Option<&str>) -> Vec<u8> {
+    let detected = detect(body, content_type);
+    let without_bom = match Encoding::for_bom(body) {
+        Some((_, len)) => &body[len..],
+        None => body,
+    };
+    let (text, _) = detected.encoding.decode_without_bom_handling(without_bom);
+    declare_utf8(&text).into_bytes()
+}
+
+/// Chooses the encoding of a body.
+pub fn detect(body: &[u8], content_type: Option<&str>) -> Detected {
+    if let Some((encoding, _)) = Encoding::for_bom(body) {
+        return Detected { encoding, from: EncodingSource::ByteOrderMark };
+    }
+    let declared = declared_encoding(body);
+    if let Some(encoding) = content_type.and_then(charset_param).and_then(|c| Encoding::for_label(c.as_bytes())) {
+        let body_says_utf8 = declared == Some(UTF_8) && std::str::from_utf8(body).is_ok();
+        let header_is_latin = encoding == WINDOWS_1252;
+        if !(header_is_latin && body_says_utf8) {
+            return Detected { encoding: utf16_for_unmarked(encoding, body), from: EncodingSource::HttpHeader };
+        }
+    }
+    if let Some(encoding) = declared {
+        return Detected { encoding: utf16_for_unmarked(encoding, body), from: EncodingSource::XmlDeclaration };
+    }
+    if let Some(encoding) = sniff_utf16(body) {
+        return Detected { encoding, from: EncodingSource::XmlDeclaration };
+    }
+    let encoding = if std::str::from_utf8(body).is_ok() { UTF_8 } else { WINDOWS_1252 };
+    Detected { encoding, from: EncodingSource::Default }
+}
+
+/// A UTF-16 label without a BOM: the byte pattern of `<` tells the byte order.
+fn utf16_for_unmarked(encoding: &'static Encoding, body: &[u8]) -> &'static Encoding {
+    if encoding == UTF_16LE || encoding == UTF_16BE {
+        sniff_utf16(body).unwrap_or(encoding)
+    } else {
+        encoding
+    }
+}
+
+fn sniff_utf16(body: &[u8]) -> Option<&'static Encoding> {
+    match body {
+        [b'<', 0, ..] => Some(UTF_16LE),
+        [0, b'<', ..] => Some(UTF_16BE),
+        _ => None,
+    }
+}
+
+/// `charset` of a Content-Type header value.
+pub fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// The encoding an XML declaration names, read in an ASCII-compatible way (UTF-16 is
+/// read with its zero bytes dropped).
+fn declared_encoding(body: &[u8]) -> Option<&'static Encoding> {
+    let head: Vec<u8> = body.iter().take(400).copied().filter(|&b| b != 0).collect();
+    let head = String::from_utf8_lossy(&head);
+    let decl = head.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let value = attribute(decl, "encoding")?;
+    Encoding::for_label(value.as_bytes())
+}
+
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let at = tag.find(name)?;
+    let rest = tag[at + name.len()..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let rest = &rest[1..];
+    Some(&rest[..rest.find(quote)?])
+}
+
+/// Rewrites the `encoding` of an XML declaration to UTF-8, the bytes' encoding now.
+fn declare_utf8(text: &str) -> String {
+    let Some(rest) = text.strip_prefix("<?xml") else {
+        return text.to_string();
+    };
+    let Some(end) = rest.find("?>") else {
+        return text.to_string();
+    };
+    let decl = &rest[..end];
+    let Some(at) = decl.find("encoding") else {
+        return text.to_string();
+    };
+    let Some(value) = attribute(&decl[at..], "encoding") else {
+        return text.to_string();
+    };
+    let value_start = at + decl[at..].find(value).unwrap_or(0);
+    format!(
+        "<?xml{}UTF-8{}{}",
+        &decl[..value_start],
+        &decl[value_start + value.len()..],
+        &rest[end..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn win1251(text: &str) -> Vec<u8> {
+        encoding_rs::WINDOWS_1251.encode(text).0.into_owned()
+    }
+
+    #[test]
+    fn header_charset_decodes_a_body_without_declaration() {
+        let body = win1251("<rss><title>Казахстан и Франция</title></rss>");
+        let out = to_utf8(&body, Some("application/rss+xml; charset=windows-1251"));
+        assert_eq!(String::from_utf8(out).unwrap(), "<rss><title>Казахстан и Франция</title></rss>");
+    }
+
+    #[test]
+    fn declaration_is_used_and_rewritten() {
+        let mut body = b"<?xml version=\"1.0\" encoding=\"windows-1251\"?>".to_vec();
+        body.extend(win1251("<t>Астана</t>"));
+        let out = String::from_utf8(to_utf8(&body, Some("text/xml"))).unwrap();
+        assert_eq!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>Астана</t>");
+    }
+
+    #[test]
+    fn header_wins_over_declaration() {
+        let mut body = b"<?xml version='1.0' encoding='utf-8'?>".to_vec();
+        body.extend(encoding_rs::KOI8_R.encode("<t>Париж</t>").0.iter());
+        let out = String::from_utf8(to_utf8(&body, Some("text/xml; charset=koi8-r"))).unwrap();
+        assert!(out.ends_with("<t>Париж</t>"), "{out}");
+        assert!(out.contains("encoding='UTF-8'"), "{out}");
+    }
+
+    #[test]
+    fn bom_wins_over_everything() {
+        let mut body = vec![0xFF, 0xFE];
+        for unit in "<t>Élysée</t>".encode_utf16() {
+            body.extend(unit.to_le_bytes());
+        }
+        let out = to_utf8(&body, Some("text/xml; charset=iso-8859-1"));
+        assert_eq!(String::from_utf8(out).unwrap(), "<t>Élysée</t>");
+    }
+
+    #[test]
+    fn utf8_body_under_a_latin_header_stays_utf8() {
+        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><t>Élysée</t>".as_bytes();
+        let out = to_utf8(body, Some("text/xml; charset=ISO-8859-1"));
+        assert!(String::from_utf8(out).unwrap().ends_with("<t>Élysée</t>"));
+    }
+
+    #[test]
+    fn invalid_utf8_without_any_label_is_read_as_latin() {
+        let out = to_utf8(b"<t>caf\xe9</t>", None);
+        assert_eq!(String::from_utf8(out).unwrap(), "<t>café</t>");
+    }
+
+    #[test]
+    fn charset_parameter_is_found() {
+        assert_eq!(charset_param("text/xml; Charset=\"KOI8-R\"").as_deref(), Some("KOI8-R"));
+        assert_eq!(charset_param("text/xml"), None);
+    }
+}

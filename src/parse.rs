@@ -1,0 +1,280 @@
+//! Parse and normalise: feed bytes (already UTF-8, see [`crate::fetch::decode`]) to
+//! [`Item`]s with stable keys, plain-text titles and summaries, sanitized HTML content,
+//! absolute links and dates.
+//!
+//! feed-rs does the parsing. Around it: documents it rejects or misreads (`<rss>` with
+//! no version or a default namespace, RSS 0.9x) get a second chance with the `rss`
+//! crate, a panic inside the parser becomes an error, and pages that are not feeds at
+//! all are named as such.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use chrono::{DateTime, Utc};
+use feed_rs::model::{Entry, Feed, Link, Text};
+use url::Url;
+
+use crate::item::Item;
+use crate::text::{fold_whitespace, html_to_text};
+
+/// What a feed held, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub lang: Option<String>,
+    pub items: Vec<Item>,
+}
+
+/// Why a body could not be read as a feed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParseError {
+    #[error("empty body")]
+    Empty,
+    #[error("not a feed: {what}; it begins {first_bytes:?}")]
+    NotAFeed { what: String, first_bytes: String },
+    #[error("invalid feed: {0}")]
+    Invalid(String),
+    #[error("the feed parser crashed on this document")]
+    ParserPanicked,
+}
+
+/// What ingestion knows about the source of a body.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub source_id: &'a str,
+    /// The language the operator says the source writes in.
+    pub lang_hint: Option<&'a str>,
+    /// The URL the body came from (after redirects), to resolve relative links.
+    pub url: Option<&'a Url>,
+}
+
+/// Parses a feed body into normalised items.
+pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseError> {
+    let body = trim_start(body);
+    if body.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if let Some(what) = not_a_feed(body) {
+        return Err(ParseError::NotAFeed { what, first_bytes: first_bytes(body) });
+    }
+    let repaired = repair_rss_root(body);
+    let feed = match parse_with_feed_rs(&repaired, origin.url) {
+        Ok(feed) if !feed.entries.is_empty() || !looks_like_it_has_items(body) => feed,
+        first_attempt => match parse_with_rss_crate(&repaired) {
+            Some(feed) => feed,
+            None => first_attempt?,
+        },
+    };
+    Ok(normalize_feed(feed, origin))
+}
+
+fn trim_start(body: &[u8]) -> &[u8] {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    &body[start..]
+}
+
+fn first_bytes(body: &[u8]) -> String {
+    let head = &body[..body.len().min(80)];
+    String::from_utf8_lossy(head).into_owned()
+}
+
+/// Recognises the usual things served in place of a feed.
+fn not_a_feed(body: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    let head = head.trim_start();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return Some("an HTML page".to_string());
+    }
+    if head.starts_with('{') || head.starts_with('[') {
+        let is_json_feed = head.contains("jsonfeed.org") || head.contains("\"items\"");
+        return (!is_json_feed).then(|| "a JSON document that is not a JSON Feed".to_string());
+    }
+    if !head.starts_with('<') {
+        return Some("neither XML nor JSON".to_string());
+    }
+    None
+}
+
+fn looks_like_it_has_items(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    text.contains("<item") || text.contains("<entry") || text.contains(":item")
+}
+
+/// feed-rs rejects `<rss>` without a version and finds no entries under a default
+/// namespace on `<rss>`; both are common in the wild and harmless to repair.
+fn repair_rss_root(body: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(body);
+    let Some(start) = text.find("<rss") else {
+        return body.to_vec();
+    };
+    let Some(end) = text[start..].find('>').map(|i| start + i) else {
+        return body.to_vec();
+    };
+    let tag = &text[start..end];
+    let mut repaired_tag = remove_default_namespace(tag);
+    if !repaired_tag.contains("version") {
+        repaired_tag.push_str(" version=\"2.0\"");
+    }
+    if repaired_tag == tag {
+        return body.to_vec();
+    }
+    format!("{}{}{}", &text[..start], repaired_tag, &text[end..]).into_bytes()
+}
+
+fn remove_default_namespace(tag: &str) -> String {
+    let Some(at) = tag.find(" xmlns=") else {
+        return tag.to_string();
+    };
+    let value_start = at + " xmlns=".len();
+    let quote = tag[value_start..].chars().next().unwrap_or('"');
+    match tag[value_start + 1..].find(quote) {
+        Some(len) => format!("{}{}", &tag[..at], &tag[value_start + 1 + len + 1..]),
+        None => tag.to_string(),
+    }
+}
+
+fn parse_with_feed_rs(body: &[u8], base: Option<&Url>) -> Result<Feed, ParseError> {
+    // An empty id marks an entry that had none, so that we key it ourselves.
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(base.map(Url::as_str))
+        .id_generator(|_, _, _| String::new())
+        .sanitize_content(false)
+        .build();
+    catch_unwind(AssertUnwindSafe(|| parser.parse(body)))
+        .map_err(|_| ParseError::ParserPanicked)?
+        .map_err(|err| ParseError::Invalid(err.to_string()))
+}
+
+/// The `rss` crate reads RSS 0.9x and namespaced `<rss>` that feed-rs misses; its
+/// channel is re-serialised as RSS 2.0 and read by feed-rs, so one normaliser serves.
+fn parse_with_rss_crate(body: &[u8]) -> Option<Feed> {
+    let channel = rss::Channel::read_from(body).ok()?;
+    if channel.items().is_empty() {
+        return None;
+    }
+    parse_with_feed_rs(channel.to_string().as_bytes(), None).ok()
+}
+
+fn normalize_feed(feed: Feed, origin: Origin<'_>) -> ParsedFeed {
+    let feed_link = alternate_link(&feed.links);
+    let base = feed_link
+        .as_deref()
+        .and_then(|l| resolve(l, origin.url))
+        .and_then(|l| Url::parse(&l).ok())
+        .or_else(|| origin.url.cloned());
+    let feed_lang = feed.language.as_deref().map(normalize_lang);
+    let lang = origin.lang_hint.map(str::to_string).or(feed_lang);
+    let items = feed
+        .entries
+        .into_iter()
+        .map(|entry| normalize_entry(entry, origin.source_id, lang.as_deref(), base.as_ref()))
+        .collect();
+    ParsedFeed {
+        title: feed.title.map(|t| text_of(&t)),
+        link: feed_link.and_then(|l| resolve(&l, base.as_ref())),
+        lang,
+        items,
+    }
+}
+
+fn normalize_entry(entry: Entry, source_id: &str, lang: Option<&str>, base: Option<&Url>) -> Item {
+    let entry_base = entry.base.as_deref().and_then(|b| resolve(b, base)).and_then(|b| Url::parse(&b).ok());
+    let base = entry_base.as_ref().or(base);
+    let guid = Some(entry.id.trim().to_string()).filter(|id| !id.is_empty());
+    let link = alternate_link(&entry.links).and_then(|l| resolve(&l, base));
+    let summary_text = entry.summary.as_ref().map(text_of).unwrap_or_default();
+    let content_html = entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .or_else(|| entry.summary.as_ref().filter(|s| is_html(s)).map(|s| s.content.clone()))
+        .map(|html| sanitize_html(&html, base))
+        .filter(|html| !html.trim().is_empty());
+    let summary = if summary_text.is_empty() {
+        content_html.as_deref().map(html_to_text).unwrap_or_default()
+    } else {
+        summary_text
+    };
+    let title = entry.title.as_ref().map(text_of).filter(|t| !t.is_empty()).unwrap_or_else(|| {
+        let words: Vec<&str> = summary.split_whitespace().take(12).collect();
+        if words.is_empty() { "(untitled)".to_string() } else { format!("{}…", words.join(" ")) }
+    });
+    let published = entry.published.or(entry.updated);
+    let key = Item::key_for(source_id, guid.as_deref(), link.as_deref(), &title, published);
+    Item {
+        key,
+        source_id: source_id.to_string(),
+        guid,
+        link,
+        title,
+        summary,
+        content_html,
+        published,
+        updated: entry.updated,
+        authors: entry.authors.iter().filter_map(|p| p.name.as_deref()).map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).collect(),
+        categories: entry
+            .categories
+            .iter()
+            .map(|c| c.label.clone().unwrap_or_else(|| c.term.clone()))
+            .filter(|c| !c.trim().is_empty())
+            .collect(),
+        lang: entry.language.as_deref().map(normalize_lang).or_else(|| lang.map(str::to_string)),
+    }
+}
+
+fn is_html(text: &Text) -> bool {
+    let mime = text.content_type.to_string();
+    mime.contains("html")
+}
+
+/// Plain text of a title or summary, whatever its declared type: many feeds send
+/// markup in "text" fields, so tags are always dropped.
+fn text_of(text: &Text) -> String {
+    if is_html(text) || text.content.contains('<') || text.content.contains('&') {
+        html_to_text(&text.content)
+    } else {
+        fold_whitespace(&text.content)
+    }
+}
+
+fn alternate_link(links: &[Link]) -> Option<String> {
+    links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or_else(|| links.first())
+        .map(|l| l.href.trim().to_string())
+        .filter(|href| !href.is_empty())
+}
+
+/// An absolute http(s) URL for `href`, resolved against `base` when relative.
+fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
+    let url = match Url::parse(href) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
+        Err(_) => return None,
+    };
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// Sanitized HTML: no script, style, iframe, event attributes or `javascript:` URLs;
+/// links and images kept, relative URLs made absolute.
+pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
+    let mut builder = ammonia::Builder::default();
+    if let Some(base) = base {
+        builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+    }
+    builder.clean(html).to_string()
+}
+
+fn normalize_lang(lang: &str) -> String {
+    lang.trim().split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
+}
+
+/// The newest of an item's dates, for ordering.
+pub fn item_date(item: &Item) -> Option<DateTime<Utc>> {
+    item.published.or(item.updated)
+}
+
+#[cfg(test)]
+mod tests;
