@@ -38,10 +38,17 @@ fn start_jitter(rng: &mut impl Rng) -> Duration {
 
 /// When a source should run next: at its retry time while it is failing, else at its
 /// next cron firing.
-pub fn next_run(source: &Source, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+pub fn next_run(
+    source: &Source,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
     match retry_at {
         Some(at) => at,
-        None => source.schedule.next_after(now).unwrap_or(now + chrono::Duration::hours(1)),
+        None => source
+            .schedule
+            .next_after(now)
+            .unwrap_or(now + chrono::Duration::hours(1)),
     }
 }
 
@@ -54,20 +61,28 @@ pub async fn run<F, Fut>(
     run_source: F,
     shutdown: CancellationToken,
     grace: Duration,
-)
-where
+) where
     F: Fn(Source) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Option<DateTime<Utc>>> + Send + 'static,
 {
     let run_source = Arc::new(run_source);
     let tracker = TaskTracker::new();
     for (source, first_run) in sources {
-        let task = source_loop(source, first_run, run_source.clone(), shutdown.clone(), tracker.clone());
+        let task = source_loop(
+            source,
+            first_run,
+            run_source.clone(),
+            shutdown.clone(),
+            tracker.clone(),
+        );
         tracker.spawn(task);
     }
     tracker.close();
     shutdown.cancelled().await;
-    info!(grace_secs = grace.as_secs(), "Shutting down: waiting for fetches in flight.");
+    info!(
+        grace_secs = grace.as_secs(),
+        "Shutting down: waiting for fetches in flight."
+    );
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
         warn!("Fetches still in flight after the grace period were abandoned.");
     }
@@ -79,8 +94,7 @@ async fn source_loop<F, Fut>(
     run_source: Arc<F>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
-)
-where
+) where
     F: Fn(Source) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Option<DateTime<Utc>>> + Send + 'static,
 {
@@ -113,9 +127,15 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let cap = Duration::from_secs(6 * 3600);
         let first = backoff_delay(1, cap, &mut rng);
-        assert!(first >= Duration::from_secs(48) && first <= Duration::from_secs(72), "{first:?}");
+        assert!(
+            first >= Duration::from_secs(48) && first <= Duration::from_secs(72),
+            "{first:?}"
+        );
         let fourth = backoff_delay(4, cap, &mut rng);
-        assert!(fourth >= Duration::from_secs(384) && fourth <= Duration::from_secs(576), "{fourth:?}");
+        assert!(
+            fourth >= Duration::from_secs(384) && fourth <= Duration::from_secs(576),
+            "{fourth:?}"
+        );
         assert!(backoff_delay(40, cap, &mut rng) <= cap);
         assert!(backoff_delay(40, cap, &mut rng) >= cap.mul_f64(0.8));
     }

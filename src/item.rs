@@ -57,7 +57,12 @@ impl Item {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
-        hasher.update(self.published.map(|d| d.timestamp()).unwrap_or_default().to_le_bytes());
+        hasher.update(
+            self.published
+                .map(|d| d.timestamp())
+                .unwrap_or_default()
+                .to_le_bytes(),
+        );
         hex(&hasher.finalize()[..16])
     }
 }
@@ -79,9 +84,15 @@ mod tests {
     #[test]
     fn keys_prefer_the_guid_then_the_link() {
         let by_guid = Item::key_for("s", Some("g1"), Some("http://a/1"), "T", None);
-        assert_eq!(by_guid, Item::key_for("s", Some("g1"), Some("http://a/other"), "X", None));
+        assert_eq!(
+            by_guid,
+            Item::key_for("s", Some("g1"), Some("http://a/other"), "X", None)
+        );
         let by_link = Item::key_for("s", None, Some("http://a/1"), "T", None);
-        assert_eq!(by_link, Item::key_for("s", None, Some("http://a/1"), "Retitled", None));
+        assert_eq!(
+            by_link,
+            Item::key_for("s", None, Some("http://a/1"), "Retitled", None)
+        );
         assert_ne!(by_guid, by_link);
     }
 

@@ -55,7 +55,10 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
         return Err(ParseError::Empty);
     }
     if let Some(what) = not_a_feed(body) {
-        return Err(ParseError::NotAFeed { what, first_bytes: first_bytes(body) });
+        return Err(ParseError::NotAFeed {
+            what,
+            first_bytes: first_bytes(body),
+        });
     }
     let repaired = repair_rss_root(body);
     let feed = match parse_with_feed_rs(&repaired, origin.url) {
@@ -70,7 +73,10 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
 
 fn trim_start(body: &[u8]) -> &[u8] {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
     &body[start..]
 }
 
@@ -179,7 +185,11 @@ fn normalize_feed(feed: Feed, origin: Origin<'_>) -> ParsedFeed {
 }
 
 fn normalize_entry(entry: Entry, source_id: &str, lang: Option<&str>, base: Option<&Url>) -> Item {
-    let entry_base = entry.base.as_deref().and_then(|b| resolve(b, base)).and_then(|b| Url::parse(&b).ok());
+    let entry_base = entry
+        .base
+        .as_deref()
+        .and_then(|b| resolve(b, base))
+        .and_then(|b| Url::parse(&b).ok());
     let base = entry_base.as_ref().or(base);
     let guid = Some(entry.id.trim().to_string()).filter(|id| !id.is_empty());
     let link = alternate_link(&entry.links).and_then(|l| resolve(&l, base));
@@ -188,20 +198,44 @@ fn normalize_entry(entry: Entry, source_id: &str, lang: Option<&str>, base: Opti
         .content
         .as_ref()
         .and_then(|c| c.body.clone())
-        .or_else(|| entry.summary.as_ref().filter(|s| is_html(s)).map(|s| s.content.clone()))
+        .or_else(|| {
+            entry
+                .summary
+                .as_ref()
+                .filter(|s| is_html(s))
+                .map(|s| s.content.clone())
+        })
         .map(|html| sanitize_html(&html, base))
         .filter(|html| !html.trim().is_empty());
     let summary = if summary_text.is_empty() {
-        content_html.as_deref().map(html_to_text).unwrap_or_default()
+        content_html
+            .as_deref()
+            .map(html_to_text)
+            .unwrap_or_default()
     } else {
         summary_text
     };
-    let title = entry.title.as_ref().map(text_of).filter(|t| !t.is_empty()).unwrap_or_else(|| {
-        let words: Vec<&str> = summary.split_whitespace().take(12).collect();
-        if words.is_empty() { "(untitled)".to_string() } else { format!("{}…", words.join(" ")) }
-    });
+    let title = entry
+        .title
+        .as_ref()
+        .map(text_of)
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| {
+            let words: Vec<&str> = summary.split_whitespace().take(12).collect();
+            if words.is_empty() {
+                "(untitled)".to_string()
+            } else {
+                format!("{}…", words.join(" "))
+            }
+        });
     let published = entry.published.or(entry.updated);
-    let key = Item::key_for(source_id, guid.as_deref(), link.as_deref(), &title, published);
+    let key = Item::key_for(
+        source_id,
+        guid.as_deref(),
+        link.as_deref(),
+        &title,
+        published,
+    );
     Item {
         key,
         source_id: source_id.to_string(),
@@ -212,14 +246,25 @@ fn normalize_entry(entry: Entry, source_id: &str, lang: Option<&str>, base: Opti
         content_html,
         published,
         updated: entry.updated,
-        authors: entry.authors.iter().filter_map(|p| p.name.as_deref()).map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).collect(),
+        authors: entry
+            .authors
+            .iter()
+            .filter_map(|p| p.name.as_deref())
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect(),
         categories: entry
             .categories
             .iter()
             .map(|c| c.label.clone().unwrap_or_else(|| c.term.clone()))
             .filter(|c| !c.trim().is_empty())
             .collect(),
-        lang: entry.language.as_deref().map(normalize_lang).or_else(|| lang.map(str::to_string)),
+        lang: entry
+            .language
+            .as_deref()
+            .map(normalize_lang)
+            .or_else(|| lang.map(str::to_string)),
     }
 }
 
@@ -268,7 +313,11 @@ pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
 }
 
 fn normalize_lang(lang: &str) -> String {
-    lang.trim().split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
+    lang.trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
 }
 
 /// The newest of an item's dates, for ordering.

@@ -38,7 +38,12 @@ pub struct Rendered {
 impl Rendered {
     fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Rendered {
         let etag = format!("\"{}\"", short_hash(&body));
-        Rendered { body: Arc::new(body.into_bytes()), content_type, etag, last_modified }
+        Rendered {
+            body: Arc::new(body.into_bytes()),
+            content_type,
+            etag,
+            last_modified,
+        }
     }
 }
 
@@ -55,7 +60,13 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(store: Store, site: Site, feed_items: usize, generation: Arc<AtomicU64>) -> Catalog {
-        Catalog { store, site, feed_items, generation, cache: Mutex::new((None, HashMap::new())) }
+        Catalog {
+            store,
+            site,
+            feed_items,
+            generation,
+            cache: Mutex::new((None, HashMap::new())),
+        }
     }
 
     pub fn site(&self) -> &Site {
@@ -99,7 +110,9 @@ impl Catalog {
 
     fn cached(&self, version: (u64, i64), path: &str) -> Option<Rendered> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        (cache.0 == Some(version)).then(|| cache.1.get(path).cloned()).flatten()
+        (cache.0 == Some(version))
+            .then(|| cache.1.get(path).cloned())
+            .flatten()
     }
 
     async fn render(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
@@ -108,14 +121,19 @@ impl Catalog {
             "feeds.opml" => {
                 let newest = self.entries(None, 1).await?.first().map(|e| e.published);
                 let body = publish::render_opml(&self.site);
-                Ok(Some(Rendered::new(body, "text/x-opml; charset=utf-8", newest.unwrap_or_default())))
+                Ok(Some(Rendered::new(
+                    body,
+                    "text/x-opml; charset=utf-8",
+                    newest.unwrap_or_default(),
+                )))
             }
             _ => self.render_feed(path).await,
         }
     }
 
     async fn render_feed(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
-        let Some((slug, extension)) = path.strip_prefix("feeds/").and_then(|f| f.rsplit_once('.')) else {
+        let Some((slug, extension)) = path.strip_prefix("feeds/").and_then(|f| f.rsplit_once('.'))
+        else {
             return Ok(None);
         };
         let Some(format) = Format::from_extension(extension) else {
@@ -128,7 +146,9 @@ impl Catalog {
                 None => return Ok(None),
             },
         };
-        let entries = self.entries(topic.as_ref().map(|t| t.id.clone()), self.feed_items).await?;
+        let entries = self
+            .entries(topic.as_ref().map(|t| t.id.clone()), self.feed_items)
+            .await?;
         let newest = entries.first().map(|e| e.published).unwrap_or_default();
         let body = publish::render_feed(&self.site, topic.as_ref(), &entries, format);
         Ok(Some(Rendered::new(body, format.content_type(), newest)))
@@ -138,15 +158,30 @@ impl Catalog {
         let mut sections = Vec::new();
         for topic in &self.site.topics {
             let entries = self.entries(Some(topic.id.clone()), 5).await?;
-            sections.push(Section { topic: topic.clone(), entries });
+            sections.push(Section {
+                topic: topic.clone(),
+                entries,
+            });
         }
-        let newest = sections.iter().flat_map(|s| s.entries.first()).map(|e| e.published).max();
+        let newest = sections
+            .iter()
+            .flat_map(|s| s.entries.first())
+            .map(|e| e.published)
+            .max();
         let body = publish::render_index(&self.site, &sections);
-        Ok(Rendered::new(body, "text/html; charset=utf-8", newest.unwrap_or_default()))
+        Ok(Rendered::new(
+            body,
+            "text/html; charset=utf-8",
+            newest.unwrap_or_default(),
+        ))
     }
 
     async fn entries(&self, topic: Option<String>, limit: usize) -> Result<Vec<Entry>, StoreError> {
-        let filter = ItemFilter { topic, include_irrelevant: false, limit: Some(limit) };
+        let filter = ItemFilter {
+            topic,
+            include_irrelevant: false,
+            limit: Some(limit),
+        };
         let items = self.store.call(move |c| q::list_items(c, &filter)).await?;
         Ok(items.into_iter().map(entry_of).collect())
     }
@@ -191,7 +226,10 @@ pub fn router(state: ServerState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .with_state(state)
 }
 
@@ -201,7 +239,9 @@ pub async fn serve(
     state: ServerState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn index(State(state): State<ServerState>, headers: HeaderMap) -> Response<Body> {
@@ -212,21 +252,31 @@ async fn opml(State(state): State<ServerState>, headers: HeaderMap) -> Response<
     respond(&state, "feeds.opml", &headers).await
 }
 
-async fn feed(State(state): State<ServerState>, Path(file): Path<String>, headers: HeaderMap) -> Response<Body> {
+async fn feed(
+    State(state): State<ServerState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response<Body> {
     respond(&state, &format!("feeds/{file}"), &headers).await
 }
 
 async fn healthz(State(state): State<ServerState>) -> Response<Body> {
     match state.catalog.store.call(|c| q::data_version(c)).await {
         Ok(_) => plain(StatusCode::OK, "ok\n".to_string()),
-        Err(err) => plain(StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {err}\n")),
+        Err(err) => plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unavailable: {err}\n"),
+        ),
     }
 }
 
 async fn metrics(State(state): State<ServerState>) -> Response<Body> {
     match state.catalog.store.call(|c| q::list_sources(c)).await {
         Ok(sources) => plain(StatusCode::OK, render_metrics(&sources)),
-        Err(err) => plain(StatusCode::INTERNAL_SERVER_ERROR, format!("database error: {err}\n")),
+        Err(err) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("database error: {err}\n"),
+        ),
     }
 }
 
@@ -238,12 +288,24 @@ fn render_metrics(sources: &[q::SourceStatus]) -> String {
             out.push_str(&format!("{name}{{source=\"{}\"}} {}\n", s.id, value(s)));
         }
     };
-    family("entente_source_items", "Items stored per source.", &|s| s.items);
-    family("entente_source_relevant_items", "Relevant items stored per source.", &|s| s.relevant);
-    family("entente_source_consecutive_failures", "Consecutive failed fetches per source.", &|s| {
-        u64::from(s.consecutive_failures)
+    family("entente_source_items", "Items stored per source.", &|s| {
+        s.items
     });
-    family("entente_source_up", "1 when the last fetch of the source succeeded.", &|s| u64::from(s.status != "error"));
+    family(
+        "entente_source_relevant_items",
+        "Relevant items stored per source.",
+        &|s| s.relevant,
+    );
+    family(
+        "entente_source_consecutive_failures",
+        "Consecutive failed fetches per source.",
+        &|s| u64::from(s.consecutive_failures),
+    );
+    family(
+        "entente_source_up",
+        "1 when the last fetch of the source succeeded.",
+        &|s| u64::from(s.status != "error"),
+    );
     out
 }
 
@@ -261,21 +323,30 @@ async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Respon
         Ok(None) => return plain(StatusCode::NOT_FOUND, format!("no such file: /{path}\n")),
         Err(err) => {
             tracing::error!(error = %err, path, "Rendering failed.");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n".to_string());
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error\n".to_string(),
+            );
         }
     };
     let not_modified = is_not_modified(headers, &rendered);
     let builder = Response::builder()
         .header(header::ETAG, &rendered.etag)
         .header(header::LAST_MODIFIED, http_date(rendered.last_modified))
-        .header(header::CACHE_CONTROL, format!("public, max-age={}", state.max_age.as_secs()))
+        .header(
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", state.max_age.as_secs()),
+        )
         .header(header::VARY, "Accept-Encoding");
     let response = if not_modified {
         builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
     } else {
         builder
             .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, HeaderValue::from_static(rendered.content_type))
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(rendered.content_type),
+            )
             .body(Body::from(rendered.body.as_ref().clone()))
     };
     response.expect("rendered headers are valid")
@@ -283,10 +354,14 @@ async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Respon
 
 /// RFC 9110: If-None-Match decides when present; else If-Modified-Since.
 fn is_not_modified(headers: &HeaderMap, rendered: &Rendered) -> bool {
-    if let Some(tags) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        return tags.split(',').map(str::trim).any(|tag| {
-            tag == "*" || tag.trim_start_matches("W/") == rendered.etag
-        });
+    if let Some(tags) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return tags
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == rendered.etag);
     }
     headers
         .get(header::IF_MODIFIED_SINCE)

@@ -36,7 +36,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval { file, json, errors } => eval_command(&config_path, &file, json, errors),
         command => {
             let config = load_config(&config_path)?;
-            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(run_with_config(config, command))
         }
     }
@@ -47,7 +48,12 @@ async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
         Command::Run { listen } => run_daemon(config, listen).await,
         Command::Fetch { sources } => fetch(config, &sources).await,
         Command::Sources { json } => sources(config, json).await,
-        Command::Items { topic, limit, all, json } => items(config, topic, limit, all, json).await,
+        Command::Items {
+            topic,
+            limit,
+            all,
+            json,
+        } => items(config, topic, limit, all, json).await,
         Command::Explain { item } => explain(config, item).await,
         Command::Retag => retag(config).await,
         Command::Export { out } => export(config, &out).await,
@@ -87,8 +93,11 @@ async fn open_store(config: &Config) -> Result<Store> {
     let store = tokio::task::spawn_blocking(move || Store::open(&path))
         .await
         .context("database task failed")??;
-    let sources: Vec<_> =
-        config.sources.iter().map(|s| (s.id.clone(), s.url.clone(), s.name.clone())).collect();
+    let sources: Vec<_> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.clone(), s.url.clone(), s.name.clone()))
+        .collect();
     store.call(move |c| q::sync_sources(c, &sources)).await?;
     Ok(store)
 }
@@ -114,7 +123,11 @@ async fn fetch(config: Config, ids: &[String]) -> Result<ExitCode> {
         println!("{run}");
         failed |= matches!(run.outcome, RunOutcome::Failed { .. });
     }
-    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// What a site says about itself in every published file.
@@ -143,7 +156,9 @@ fn catalog(config: &Config, store: Store, generation: Arc<AtomicU64>) -> Catalog
 async fn run_daemon(config: Config, listen: Option<std::net::SocketAddr>) -> Result<ExitCode> {
     let store = open_store(&config).await?;
     let addr = listen.unwrap_or(config.daemon.listen);
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let pipeline = pipeline(config, store.clone())?;
     let config = pipeline.config.clone();
     let catalog = Arc::new(catalog(&config, store.clone(), pipeline.generation.clone()));
@@ -176,7 +191,13 @@ async fn run_daemon(config: Config, listen: Option<std::net::SocketAddr>) -> Res
             run.retry_at
         }
     };
-    crate::daemon::run(first_runs, run_source, shutdown.clone(), config.daemon.limits.grace).await;
+    crate::daemon::run(
+        first_runs,
+        run_source,
+        shutdown.clone(),
+        config.daemon.limits.grace,
+    )
+    .await;
     match tokio::time::timeout(config.daemon.limits.grace, server).await {
         Ok(Ok(Err(err))) => return Err(err).context("HTTP server failed"),
         Ok(_) => {}
@@ -204,7 +225,8 @@ async fn first_runs(
 }
 
 async fn prune(store: &Store, keep: Duration) {
-    let cutoff = Utc::now() - chrono::Duration::from_std(keep).unwrap_or_else(|_| chrono::Duration::days(36500));
+    let cutoff = Utc::now()
+        - chrono::Duration::from_std(keep).unwrap_or_else(|_| chrono::Duration::days(36500));
     if let Err(err) = store.call(move |c| q::delete_older_than(c, cutoff)).await {
         tracing::warn!(error = %err, "Could not delete old items.");
     }
@@ -232,7 +254,10 @@ async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
     let store = open_store(&config).await?;
     let statuses = store.call(|c| q::list_sources(c)).await?;
     let configured: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
-    let statuses: Vec<_> = statuses.into_iter().filter(|s| configured.contains(&s.id.as_str())).collect();
+    let statuses: Vec<_> = statuses
+        .into_iter()
+        .filter(|s| configured.contains(&s.id.as_str()))
+        .collect();
     if as_json {
         let rows: Vec<_> = statuses
             .iter()
@@ -254,18 +279,29 @@ async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
     }
     let when = |t: Option<chrono::DateTime<Utc>>| t.map_or("never".to_string(), |t| t.to_rfc3339());
     for s in &statuses {
-        let state = if s.consecutive_failures >= failing_after { "FAILING" } else { s.status.as_str() };
+        let state = if s.consecutive_failures >= failing_after {
+            "FAILING"
+        } else {
+            s.status.as_str()
+        };
         println!("{} [{}] {}", s.id, state, s.url);
         if let Some(error) = &s.error {
-            println!("  error: {} ({} consecutive failures)", error, s.consecutive_failures);
+            println!(
+                "  error: {} ({} consecutive failures)",
+                error, s.consecutive_failures
+            );
         }
         println!(
             "  last attempt: {}; last success: {}; next attempt: {}",
             when(s.last_attempt),
             when(s.last_success),
-            s.next_attempt.map_or("at start".to_string(), |t| t.to_rfc3339())
+            s.next_attempt
+                .map_or("at start".to_string(), |t| t.to_rfc3339())
         );
-        println!("  items: {} ({} relevant); new in last fetch: {}", s.items, s.relevant, s.last_new_items);
+        println!(
+            "  items: {} ({} relevant); new in last fetch: {}",
+            s.items, s.relevant, s.last_new_items
+        );
         if let Some(url) = &s.suggested_url {
             println!("  moved permanently: put url = \"{url}\" in the config");
         }
@@ -282,11 +318,18 @@ async fn items(
 ) -> Result<ExitCode> {
     if let Some(topic) = &topic {
         if !config.rules.topics().iter().any(|t| &t.id == topic) {
-            bail!("unknown topic `{topic}`; the topics are: {}", topic_ids(&config));
+            bail!(
+                "unknown topic `{topic}`; the topics are: {}",
+                topic_ids(&config)
+            );
         }
     }
     let store = open_store(&config).await?;
-    let filter = ItemFilter { topic, include_irrelevant: all, limit };
+    let filter = ItemFilter {
+        topic,
+        include_irrelevant: all,
+        limit,
+    };
     let items = store.call(move |c| q::list_items(c, &filter)).await?;
     if as_json {
         let rows: Vec<_> = items
@@ -318,14 +361,23 @@ async fn items(
 }
 
 fn topic_ids(config: &Config) -> String {
-    config.rules.topics().iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
+    config
+        .rules
+        .topics()
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn explain(config: Config, query: String) -> Result<ExitCode> {
     let store = open_store(&config).await?;
     let stored = store.call(move |c| q::find_item(c, &query)).await?;
     let decision = decide(&config.rules, &stored.item);
-    println!("Item {} ({}) from {}", stored.id, stored.item.key, stored.source_name);
+    println!(
+        "Item {} ({}) from {}",
+        stored.id, stored.item.key, stored.source_name
+    );
     println!("Title: {}", stored.item.title);
     if let Some(link) = &stored.item.link {
         println!("Link: {link}");
@@ -345,20 +397,27 @@ async fn retag(config: Config) -> Result<ExitCode> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items ({per_sec}, {eta} left)")
-                .expect("the progress template is valid"),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} items ({per_sec}, {eta} left)",
+            )
+            .expect("the progress template is valid"),
         );
         bar
     });
     let progress_bar = bar.clone();
     let summary = store
         .call(move |c| {
-            q::retag(c, 500, |item| decide(&rules, item), |done, total| {
-                if let Some(bar) = &progress_bar {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                }
-            })
+            q::retag(
+                c,
+                500,
+                |item| decide(&rules, item),
+                |done, total| {
+                    if let Some(bar) = &progress_bar {
+                        bar.set_length(total as u64);
+                        bar.set_position(done as u64);
+                    }
+                },
+            )
         })
         .await?;
     if let Some(bar) = bar {
@@ -375,10 +434,17 @@ async fn export(config: Config, out: &Path) -> Result<ExitCode> {
     let store = open_store(&config).await?;
     let catalog = catalog(&config, store, Arc::new(AtomicU64::new(0)));
     for path in catalog.paths() {
-        let rendered = catalog.get(&path).await?.context("a listed path always renders")?;
+        let rendered = catalog
+            .get(&path)
+            .await?
+            .context("a listed path always renders")?;
         write_atomically(&out.join(&path), &rendered.body)?;
     }
-    println!("wrote {} files under {}", catalog.paths().len(), out.display());
+    println!(
+        "wrote {} files under {}",
+        catalog.paths().len(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -387,23 +453,32 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("an export path has a folder")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut temp = tempfile_in(dir)?;
-    temp.1.write_all(bytes).with_context(|| format!("cannot write {}", temp.0.display()))?;
+    temp.1
+        .write_all(bytes)
+        .with_context(|| format!("cannot write {}", temp.0.display()))?;
     temp.1.sync_all()?;
     std::fs::rename(&temp.0, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
 fn tempfile_in(dir: &Path) -> Result<(std::path::PathBuf, std::fs::File)> {
-    let name = format!(".entente-{}-{}.tmp", std::process::id(), rand::random::<u64>());
+    let name = format!(
+        ".entente-{}-{}.tmp",
+        std::process::id(),
+        rand::random::<u64>()
+    );
     let path = dir.join(name);
-    let file = std::fs::File::create(&path).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
     Ok((path, file))
 }
 
 fn eval_command(config_path: &Path, file: &Path, as_json: bool, errors: bool) -> Result<ExitCode> {
     let config = load_config(config_path)?;
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let labelled = eval::parse_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let labelled =
+        eval::parse_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let report = eval::evaluate(&config.rules, &labelled);
     if as_json {
         println!("{}", serde_json::to_string(&report)?);
@@ -411,7 +486,10 @@ fn eval_command(config_path: &Path, file: &Path, as_json: bool, errors: bool) ->
         print!("{}", report.render_text());
     }
     if errors {
-        print!("{}", eval::render_misclassified(&eval::misclassified(&config.rules, &labelled)));
+        print!(
+            "{}",
+            eval::render_misclassified(&eval::misclassified(&config.rules, &labelled))
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

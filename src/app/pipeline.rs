@@ -72,7 +72,11 @@ struct Failure {
 
 impl From<FetchError> for Failure {
     fn from(error: FetchError) -> Self {
-        Failure { kind: error.kind().to_string(), message: error.to_string(), retry_after: error.retry_after() }
+        Failure {
+            kind: error.kind().to_string(),
+            message: error.to_string(),
+            retry_after: error.retry_after(),
+        }
     }
 }
 
@@ -82,7 +86,11 @@ impl From<ParseError> for Failure {
             ParseError::NotAFeed { .. } | ParseError::Empty => "not_a_feed",
             ParseError::Invalid(_) | ParseError::ParserPanicked => "parse",
         };
-        Failure { kind: kind.to_string(), message: error.to_string(), retry_after: None }
+        Failure {
+            kind: kind.to_string(),
+            message: error.to_string(),
+            retry_after: None,
+        }
     }
 }
 
@@ -104,35 +112,64 @@ impl Pipeline {
         let report = self.fetcher.fetch(&location, &state.validators).await;
         let moved_to = report.moved_to.map(|u| u.to_string());
         let outcome = match report.result {
-            Ok(Outcome::NotModified) => self.record_success(source, &state, None, moved_to, started).await,
-            Ok(Outcome::Unchanged { validators }) => {
-                self.record_success(source, &state, Some(validators), moved_to, started).await
+            Ok(Outcome::NotModified) => {
+                self.record_success(source, &state, None, moved_to, started)
+                    .await
             }
-            Ok(Outcome::Fetched(fetched)) => match self.parse_and_classify(source, &fetched).await {
-                Ok(items) => self.store_items(source, items, fetched, moved_to, started).await,
-                Err(failure) => self.record_failure(source, &state, failure, started).await,
-            },
-            Err(error) => self.record_failure(source, &state, error.into(), started).await,
+            Ok(Outcome::Unchanged { validators }) => {
+                self.record_success(source, &state, Some(validators), moved_to, started)
+                    .await
+            }
+            Ok(Outcome::Fetched(fetched)) => {
+                match self.parse_and_classify(source, &fetched).await {
+                    Ok(items) => {
+                        self.store_items(source, items, fetched, moved_to, started)
+                            .await
+                    }
+                    Err(failure) => self.record_failure(source, &state, failure, started).await,
+                }
+            }
+            Err(error) => {
+                self.record_failure(source, &state, error.into(), started)
+                    .await
+            }
         }?;
         Ok(outcome)
     }
 
-    async fn parse_and_classify(&self, source: &Source, fetched: &Fetched) -> Result<Vec<(Item, Decision)>, Failure> {
+    async fn parse_and_classify(
+        &self,
+        source: &Source,
+        fetched: &Fetched,
+    ) -> Result<Vec<(Item, Decision)>, Failure> {
         let body = fetched.body.clone();
-        let url = fetched.final_url.clone().or_else(|| match &source.location {
-            Location::Http(url) => Some(url.clone()),
-            Location::File(_) => None,
-        });
+        let url = fetched
+            .final_url
+            .clone()
+            .or_else(|| match &source.location {
+                Location::Http(url) => Some(url.clone()),
+                Location::File(_) => None,
+            });
         let source_id = source.id.clone();
         let lang = source.lang.clone();
         let rules = self.config.rules.clone();
         tokio::task::spawn_blocking(move || {
-            let origin = Origin { source_id: &source_id, lang_hint: lang.as_deref(), url: url.as_ref() };
+            let origin = Origin {
+                source_id: &source_id,
+                lang_hint: lang.as_deref(),
+                url: url.as_ref(),
+            };
             let feed = parse_feed(&body, origin)?;
             Ok(classify_items(&rules, feed.items))
         })
         .await
-        .unwrap_or_else(|e| Err(Failure { kind: "parse".into(), message: e.to_string(), retry_after: None }))
+        .unwrap_or_else(|e| {
+            Err(Failure {
+                kind: "parse".into(),
+                message: e.to_string(),
+                retry_after: None,
+            })
+        })
     }
 
     async fn store_items(
@@ -155,12 +192,25 @@ impl Pipeline {
             suggested_url: Some(moved_to),
         };
         let id = source.id.clone();
-        let summary = self.store.call(move |c| q::ingest(c, &id, &items, &record)).await?;
+        let summary = self
+            .store
+            .call(move |c| q::ingest(c, &id, &items, &record))
+            .await?;
         if summary.relevant_changed > 0 {
             self.generation.fetch_add(1, Ordering::SeqCst);
         }
-        info!(new = summary.new, relevant = summary.new_relevant, updated = summary.updated, "Feed stored.");
-        Ok(SourceRun { source_id: source.id.clone(), outcome: RunOutcome::Stored(summary), next_attempt: next, retry_at: None })
+        info!(
+            new = summary.new,
+            relevant = summary.new_relevant,
+            updated = summary.updated,
+            "Feed stored."
+        );
+        Ok(SourceRun {
+            source_id: source.id.clone(),
+            outcome: RunOutcome::Stored(summary),
+            next_attempt: next,
+            retry_at: None,
+        })
     }
 
     async fn record_success(
@@ -180,12 +230,21 @@ impl Pipeline {
             validators,
             consecutive_failures: 0,
             next_attempt: Some(next),
-            suggested_url: moved_to.map(Some).or_else(|| state.suggested_url.clone().map(Some)),
+            suggested_url: moved_to
+                .map(Some)
+                .or_else(|| state.suggested_url.clone().map(Some)),
         };
         let id = source.id.clone();
-        self.store.call(move |c| q::record_fetch(c, &id, &record)).await?;
+        self.store
+            .call(move |c| q::record_fetch(c, &id, &record))
+            .await?;
         debug!("Not modified.");
-        Ok(SourceRun { source_id: source.id.clone(), outcome: RunOutcome::NotModified, next_attempt: next, retry_at: None })
+        Ok(SourceRun {
+            source_id: source.id.clone(),
+            outcome: RunOutcome::NotModified,
+            next_attempt: next,
+            retry_at: None,
+        })
     }
 
     async fn record_failure(
@@ -198,8 +257,12 @@ impl Pipeline {
         let limits = &self.config.daemon.limits;
         let failures = state.consecutive_failures.saturating_add(1);
         let now = Utc::now();
-        let backoff = chrono::Duration::from_std(backoff_delay(failures, limits.max_backoff, &mut rand::rng()))
-            .unwrap_or_else(|_| chrono::Duration::hours(6));
+        let backoff = chrono::Duration::from_std(backoff_delay(
+            failures,
+            limits.max_backoff,
+            &mut rand::rng(),
+        ))
+        .unwrap_or_else(|_| chrono::Duration::hours(6));
         let retry_at = failure.retry_after.map_or(now + backoff, |at| at.max(now));
         if failures >= limits.failing_after {
             warn!(url = %source.url, failures, error = %failure.message, "Source is failing.");
@@ -217,10 +280,15 @@ impl Pipeline {
             suggested_url: None,
         };
         let id = source.id.clone();
-        self.store.call(move |c| q::record_fetch(c, &id, &record)).await?;
+        self.store
+            .call(move |c| q::record_fetch(c, &id, &record))
+            .await?;
         Ok(SourceRun {
             source_id: source.id.clone(),
-            outcome: RunOutcome::Failed { kind: failure.kind, message: failure.message },
+            outcome: RunOutcome::Failed {
+                kind: failure.kind,
+                message: failure.message,
+            },
             next_attempt: retry_at,
             retry_at: Some(retry_at),
         })
@@ -229,7 +297,13 @@ impl Pipeline {
 
 /// The URL to fetch: where a recorded permanent redirect points, else the configured one.
 fn current_location(source: &Source, state: &SourceState) -> Location {
-    match (&source.location, state.suggested_url.as_deref().and_then(|u| Url::parse(u).ok())) {
+    match (
+        &source.location,
+        state
+            .suggested_url
+            .as_deref()
+            .and_then(|u| Url::parse(u).ok()),
+    ) {
         (Location::Http(_), Some(moved)) => Location::Http(moved),
         (location, _) => location.clone(),
     }
@@ -248,5 +322,12 @@ pub fn classify_items(rules: &Rules, items: Vec<Item>) -> Vec<(Item, Decision)> 
 
 /// Classifies one stored or fetched item.
 pub fn decide(rules: &Rules, item: &Item) -> Decision {
-    classify(rules, &Text { title: &item.title, summary: &item.summary, lang: item.lang.as_deref() })
+    classify(
+        rules,
+        &Text {
+            title: &item.title,
+            summary: &item.summary,
+            lang: item.lang.as_deref(),
+        },
+    )
 }

@@ -18,7 +18,11 @@ impl EvalReport {
 }
 
 pub fn parse_jsonl(text: &str) -> Result<Vec<LabelledItem>, String> {
-    Ok(text.lines().filter(|l| !l.trim().is_empty()).map(|_| LabelledItem).collect())
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|_| LabelledItem)
+        .collect())
 }
 
 pub fn evaluate(_rules: &Rules, items: &[LabelledItem]) -> EvalReport {

@@ -128,7 +128,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -146,7 +150,11 @@ pub enum ConfigError {
 }
 
 fn render_problems(problems: &[Problem]) -> String {
-    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Turns byte offsets of one file into `FILE:LINE:COL` problems.
@@ -158,7 +166,11 @@ struct Reporter<'a> {
 
 impl<'a> Reporter<'a> {
     fn new(file: &Path, text: &'a str) -> Self {
-        Reporter { file: file.display().to_string(), text, problems: Vec::new() }
+        Reporter {
+            file: file.display().to_string(),
+            text,
+            problems: Vec::new(),
+        }
     }
 
     fn at(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
@@ -207,7 +219,10 @@ impl Config {
         let raw = read_raw(text, &mut report);
         let daemon = validate_daemon(&raw.daemon, &base_dir, &mut report);
         let sources = validate_sources(&raw.sources, &daemon, &base_dir, &mut report);
-        let rules_name = raw.rules.as_ref().map_or("rules.toml", |r| r.get_ref().as_str());
+        let rules_name = raw
+            .rules
+            .as_ref()
+            .map_or("rules.toml", |r| r.get_ref().as_str());
         let rules_path = base_dir.join(rules_name);
         let mut problems = report.problems;
         problems.sort_by_key(|p| (p.line, p.column));
@@ -249,8 +264,10 @@ impl Config {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Parses the document and deserializes each section on its own, so that a mistake in
@@ -302,7 +319,10 @@ fn deserialize_sources(value: Spanned<DeValue<'_>>, report: &mut Reporter<'_>) -
             sources
         }
         _ => {
-            report.at(Some(span), "`source` must be an array of tables: write `[[source]]`");
+            report.at(
+                Some(span),
+                "`source` must be an array of tables: write `[[source]]`",
+            );
             Vec::new()
         }
     }
@@ -327,8 +347,18 @@ fn drop_unknown_keys<'i>(
         .cloned()
         .collect();
     for key in unknown {
-        let expected = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-        report.at(Some(key.span()), format!("unknown key `{}` in {section}, expected one of {expected}", key.get_ref()));
+        let expected = allowed
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        report.at(
+            Some(key.span()),
+            format!(
+                "unknown key `{}` in {section}, expected one of {expected}",
+                key.get_ref()
+            ),
+        );
         table.remove(&key);
     }
     if section == "daemon" {
@@ -345,7 +375,10 @@ fn positive(value: &Option<Spanned<i64>>, what: &str, report: &mut Reporter<'_>)
     match u64::try_from(*value.get_ref()) {
         Ok(n) if n > 0 => Some(n),
         _ => {
-            report.at(Some(value.span()), format!("`{what}` must be a positive number"));
+            report.at(
+                Some(value.span()),
+                format!("`{what}` must be a positive number"),
+            );
             None
         }
     }
@@ -360,12 +393,21 @@ fn validate_limits(raw: &RawLimits, report: &mut Reporter<'_>) -> Limits {
             positive(&raw.connect_timeout_secs, "connect_timeout_secs", report),
             d.connect_timeout,
         ),
-        timeout: secs(positive(&raw.timeout_secs, "timeout_secs", report), d.timeout),
+        timeout: secs(
+            positive(&raw.timeout_secs, "timeout_secs", report),
+            d.timeout,
+        ),
         max_body_bytes: positive(&raw.max_body_bytes, "max_body_bytes", report)
             .unwrap_or(d.max_body_bytes),
         per_host: count(positive(&raw.per_host, "per_host", report), d.per_host),
-        concurrency: count(positive(&raw.concurrency, "concurrency", report), d.concurrency),
-        max_redirects: count(positive(&raw.max_redirects, "max_redirects", report), d.max_redirects),
+        concurrency: count(
+            positive(&raw.concurrency, "concurrency", report),
+            d.concurrency,
+        ),
+        max_redirects: count(
+            positive(&raw.max_redirects, "max_redirects", report),
+            d.max_redirects,
+        ),
         max_backoff: secs(
             positive(&raw.max_backoff_secs, "max_backoff_secs", report),
             d.max_backoff,
@@ -381,7 +423,10 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) -> Option<Daemon> {
     let limits = validate_limits(&raw.limits, report);
-    let listen_text = raw.listen.as_ref().map_or(DEFAULT_LISTEN, |l| l.get_ref().as_str());
+    let listen_text = raw
+        .listen
+        .as_ref()
+        .map_or(DEFAULT_LISTEN, |l| l.get_ref().as_str());
     let listen = listen_text.parse::<SocketAddr>().map_err(|_| {
         let message = format!("`listen` must be an address and port such as {DEFAULT_LISTEN}");
         report.at(raw.listen.as_ref().map(Spanned::span), message);
@@ -397,12 +442,18 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
     let feed_items = positive(&raw.feed_items, "feed_items", report).unwrap_or(50) as usize;
     let retention = positive(&raw.retention_days, "retention_days", report)
         .map(|days| Duration::from_secs(days * 86_400));
-    let database = raw.database.as_ref().map_or("data/entente.db", |d| d.get_ref().as_str());
+    let database = raw
+        .database
+        .as_ref()
+        .map_or("data/entente.db", |d| d.get_ref().as_str());
     Some(Daemon {
         database: base_dir.join(database),
         listen: listen.ok()?,
         public_url: public_url.ok()?,
-        title: raw.title.clone().unwrap_or_else(|| "entente: France–Kazakhstan".to_string()),
+        title: raw
+            .title
+            .clone()
+            .unwrap_or_else(|| "entente: France–Kazakhstan".to_string()),
         description: raw.description.clone().unwrap_or_else(|| {
             "News about relations between France and Kazakhstan, curated by topic.".to_string()
         }),
@@ -467,15 +518,18 @@ fn validate_sources(
             }
         }
         let schedule = match &source.schedule {
-            Some(expr) => {
-                Schedule::parse(expr.get_ref()).map_err(|m| report.at(Some(expr.span()), m)).ok()
-            }
+            Some(expr) => Schedule::parse(expr.get_ref())
+                .map_err(|m| report.at(Some(expr.span()), m))
+                .ok(),
             None => daemon.as_ref().map(|d| d.default_schedule.clone()),
         };
         let lang = source.lang.as_ref().map(|lang| {
             let code = lang.get_ref().trim().to_ascii_lowercase();
             if !is_language_code(&code) {
-                let message = format!("`lang` must be a language code such as en, fr, ru or kk, not `{}`", lang.get_ref());
+                let message = format!(
+                    "`lang` must be a language code such as en, fr, ru or kk, not `{}`",
+                    lang.get_ref()
+                );
                 report.at(Some(lang.span()), message);
             }
             code
@@ -498,12 +552,18 @@ fn validate_sources(
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..].chars().count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
 fn is_valid_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn is_language_code(code: &str) -> bool {
@@ -524,7 +584,9 @@ fn parse_location(text: &str, base_dir: &Path) -> Result<Location, String> {
     match url.scheme() {
         "http" | "https" if url.host().is_some() => Ok(Location::Http(url)),
         "http" | "https" => Err(format!("URL `{text}` has no host")),
-        scheme => Err(format!("unsupported URL scheme `{scheme}`: use http, https or file")),
+        scheme => Err(format!(
+            "unsupported URL scheme `{scheme}`: use http, https or file"
+        )),
     }
 }
 

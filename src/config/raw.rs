@@ -7,12 +7,27 @@ use toml::Spanned;
 /// The keys of each table, so that every unknown key can be reported (serde stops at
 /// the first) and the rest of the table still checked.
 pub const DAEMON_KEYS: &[&str] = &[
-    "database", "listen", "public_url", "title", "description", "schedule", "feed_items",
-    "user_agent", "retention_days", "limits",
+    "database",
+    "listen",
+    "public_url",
+    "title",
+    "description",
+    "schedule",
+    "feed_items",
+    "user_agent",
+    "retention_days",
+    "limits",
 ];
 pub const LIMITS_KEYS: &[&str] = &[
-    "connect_timeout_secs", "timeout_secs", "max_body_bytes", "per_host", "concurrency",
-    "max_redirects", "max_backoff_secs", "failing_after", "grace_secs",
+    "connect_timeout_secs",
+    "timeout_secs",
+    "max_body_bytes",
+    "per_host",
+    "concurrency",
+    "max_redirects",
+    "max_backoff_secs",
+    "failing_after",
+    "grace_secs",
 ];
 pub const SOURCE_KEYS: &[&str] = &["id", "url", "name", "schedule", "lang", "enabled"];
 

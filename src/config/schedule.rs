@@ -28,12 +28,19 @@ impl Schedule {
                 ))
             }
         };
-        let cron = cron::Schedule::from_str(&full)
-            .map_err(|e| format!("invalid cron expression `{expression}`: {}", last_line(&e.to_string())))?;
+        let cron = cron::Schedule::from_str(&full).map_err(|e| {
+            format!(
+                "invalid cron expression `{expression}`: {}",
+                last_line(&e.to_string())
+            )
+        })?;
         if cron.upcoming(Utc).next().is_none() {
             return Err(format!("cron expression `{expression}` never fires"));
         }
-        Ok(Schedule { expression: trimmed.to_string(), cron })
+        Ok(Schedule {
+            expression: trimmed.to_string(),
+            cron,
+        })
     }
 
     /// The next time after `now` that the schedule fires.
@@ -59,7 +66,11 @@ impl Schedule {
 /// The cron crate's errors repeat the expression with a caret under it; its last line
 /// says what is wrong.
 fn last_line(message: &str) -> &str {
-    message.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or(message)
+    message
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or(message)
 }
 
 impl fmt::Debug for Schedule {
@@ -83,14 +94,20 @@ mod tests {
     fn five_fields_mean_minute_first() {
         let schedule = Schedule::parse("*/15 * * * *").unwrap();
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 10, 7, 30).unwrap();
-        assert_eq!(schedule.next_after(now), Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 15, 0).unwrap()));
+        assert_eq!(
+            schedule.next_after(now),
+            Some(Utc.with_ymd_and_hms(2026, 1, 1, 10, 15, 0).unwrap())
+        );
     }
 
     #[test]
     fn six_fields_mean_seconds_first() {
         let schedule = Schedule::parse("30 0 * * * *").unwrap();
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 10, 7, 0).unwrap();
-        assert_eq!(schedule.next_after(now), Some(Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 30).unwrap()));
+        assert_eq!(
+            schedule.next_after(now),
+            Some(Utc.with_ymd_and_hms(2026, 1, 1, 11, 0, 30).unwrap())
+        );
     }
 
     #[test]
@@ -109,6 +126,9 @@ mod tests {
     fn shortest_interval_follows_the_expression() {
         let schedule = Schedule::parse("*/20 * * * *").unwrap();
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 10, 7, 0).unwrap();
-        assert_eq!(schedule.shortest_interval(now), chrono::Duration::minutes(20));
+        assert_eq!(
+            schedule.shortest_interval(now),
+            chrono::Duration::minutes(20)
+        );
     }
 }

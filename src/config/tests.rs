@@ -1,1 +1,123 @@
+//! The config checker: each bad file with the exact message an operator will read.
 
+use super::*;
+
+const RULES: &str = r#"
+[[topic]]
+id = "diplomacy"
+title = "Diplomacy"
+"#;
+
+fn problems(text: &str) -> Vec<String> {
+    match Config::parse(text, Path::new("feeds.toml"), |_| Ok(RULES.to_string())) {
+        Ok(_) => Vec::new(),
+        Err(ConfigError::Invalid(problems)) => problems.iter().map(ToString::to_string).collect(),
+        Err(other) => vec![other.to_string()],
+    }
+}
+
+#[test]
+fn a_valid_file_loads_with_defaults() {
+    let config = Config::parse(
+        "[[source]]\nid = \"a\"\nurl = \"https://ex.org/feed\"\n",
+        Path::new("conf/feeds.toml"),
+        |_| Ok(RULES.to_string()),
+    )
+    .unwrap();
+    assert_eq!(config.daemon.database, Path::new("conf/data/entente.db"));
+    assert_eq!(config.daemon.limits, Limits::default());
+    assert_eq!(config.sources[0].schedule.expression(), "*/30 * * * *");
+    assert_eq!(config.sources[0].name, "a");
+    assert_eq!(config.rules.topics()[0].id, "diplomacy");
+}
+
+#[test]
+fn file_sources_resolve_against_the_config_folder() {
+    let config = Config::parse(
+        "[[source]]\nid = \"a\"\nurl = \"file:mirror/a.xml\"\n",
+        Path::new("conf/feeds.toml"),
+        |_| Ok(RULES.to_string()),
+    )
+    .unwrap();
+    assert_eq!(
+        config.sources[0].location,
+        Location::File(PathBuf::from("conf/mirror/a.xml"))
+    );
+}
+
+#[test]
+fn every_problem_is_reported_with_its_position() {
+    let cases: &[(&str, &[&str])] = &[
+        ("x = [1,", &["feeds.toml:1:8: unclosed array, expected `]`"]),
+        ("colour = 1", &["feeds.toml:1:1: unknown key `colour`, expected `rules`, `daemon` or `source`"]),
+        (
+            "[[source]]\nurl = \"https://ex.org/\"",
+            &["feeds.toml:1:1: missing field `id`"],
+        ),
+        (
+            "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nfoo = 1",
+            &["feeds.toml:4:1: unknown key `foo` in source, expected one of `id`, `url`, `name`, `schedule`, `lang`, `enabled`"],
+        ),
+        (
+            "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"",
+            &[
+                "feeds.toml:5:6: duplicate source id `a` (first used at 2:6)",
+                "feeds.toml:6:7: duplicate source URL `https://ex.org/` (first used at 3:7)",
+            ],
+        ),
+        (
+            "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"61 * * * *\"",
+            &["feeds.toml:4:12: invalid cron expression `61 * * * *`: Minutes must be less than 59. ('61' specified.)"],
+        ),
+        (
+            "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"* *\"",
+            &["feeds.toml:4:12: invalid cron expression `* *`: expected 5 fields (minute hour day month weekday), or 6-7 with seconds first, found 2"],
+        ),
+        (
+            "[[source]]\nid = \"Big\"\nurl = \"ftp://ex.org/\"",
+            &[
+                "feeds.toml:2:6: source id `Big` must be lowercase letters, digits and dashes",
+                "feeds.toml:3:7: unsupported URL scheme `ftp`: use http, https or file",
+            ],
+        ),
+        (
+            "[[source]]\nid = \"a\"\nurl = \"not a url\"",
+            &["feeds.toml:3:7: invalid URL `not a url`: relative URL without a base"],
+        ),
+        (
+            "[daemon]\nlisten = \"everywhere\"\nfeed_items = 0\n[daemon.limits]\nper_host = -1\nspeed = 3",
+            &[
+                "feeds.toml:2:10: `listen` must be an address and port such as 127.0.0.1:8080",
+                "feeds.toml:3:14: `feed_items` must be a positive number",
+                "feeds.toml:5:12: `per_host` must be a positive number",
+                "feeds.toml:6:1: unknown key `speed` in daemon.limits, expected one of `connect_timeout_secs`, `timeout_secs`, `max_body_bytes`, `per_host`, `concurrency`, `max_redirects`, `max_backoff_secs`, `failing_after`, `grace_secs`",
+            ],
+        ),
+        (
+            "[daemon]\npublic_url = \"ftp://x/\"",
+            &["feeds.toml:2:14: `public_url` must be an http or https URL"],
+        ),
+        (
+            "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nlang = \"French\"",
+            &["feeds.toml:4:8: `lang` must be a language code such as en, fr, ru or kk, not `French`"],
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(problems(text), *expected, "for:\n{text}");
+    }
+}
+
+#[test]
+fn a_missing_rules_file_is_reported_at_its_name() {
+    let err = Config::parse("rules = \"missing.toml\"\n", Path::new("feeds.toml"), |p| {
+        Err(ConfigError::Read {
+            path: p.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
+        })
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "feeds.toml:1:9: missing.toml: cannot read: No such file"
+    );
+}

@@ -38,24 +38,46 @@ pub fn to_utf8(body: &[u8], content_type: Option<&str>) -> Vec<u8> {
 /// Chooses the encoding of a body.
 pub fn detect(body: &[u8], content_type: Option<&str>) -> Detected {
     if let Some((encoding, _)) = Encoding::for_bom(body) {
-        return Detected { encoding, from: EncodingSource::ByteOrderMark };
+        return Detected {
+            encoding,
+            from: EncodingSource::ByteOrderMark,
+        };
     }
     let declared = declared_encoding(body);
-    if let Some(encoding) = content_type.and_then(charset_param).and_then(|c| Encoding::for_label(c.as_bytes())) {
+    if let Some(encoding) = content_type
+        .and_then(charset_param)
+        .and_then(|c| Encoding::for_label(c.as_bytes()))
+    {
         let body_says_utf8 = declared == Some(UTF_8) && std::str::from_utf8(body).is_ok();
         let header_is_latin = encoding == WINDOWS_1252;
         if !(header_is_latin && body_says_utf8) {
-            return Detected { encoding: utf16_for_unmarked(encoding, body), from: EncodingSource::HttpHeader };
+            return Detected {
+                encoding: utf16_for_unmarked(encoding, body),
+                from: EncodingSource::HttpHeader,
+            };
         }
     }
     if let Some(encoding) = declared {
-        return Detected { encoding: utf16_for_unmarked(encoding, body), from: EncodingSource::XmlDeclaration };
+        return Detected {
+            encoding: utf16_for_unmarked(encoding, body),
+            from: EncodingSource::XmlDeclaration,
+        };
     }
     if let Some(encoding) = sniff_utf16(body) {
-        return Detected { encoding, from: EncodingSource::XmlDeclaration };
+        return Detected {
+            encoding,
+            from: EncodingSource::XmlDeclaration,
+        };
     }
-    let encoding = if std::str::from_utf8(body).is_ok() { UTF_8 } else { WINDOWS_1252 };
-    Detected { encoding, from: EncodingSource::Default }
+    let encoding = if std::str::from_utf8(body).is_ok() {
+        UTF_8
+    } else {
+        WINDOWS_1252
+    };
+    Detected {
+        encoding,
+        from: EncodingSource::Default,
+    }
 }
 
 /// A UTF-16 label without a BOM: the byte pattern of `<` tells the byte order.
@@ -98,7 +120,10 @@ fn declared_encoding(body: &[u8]) -> Option<&'static Encoding> {
 
 fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let at = tag.find(name)?;
-    let rest = tag[at + name.len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = tag[at + name.len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let rest = &rest[1..];
     Some(&rest[..rest.find(quote)?])
@@ -140,7 +165,10 @@ mod tests {
     fn header_charset_decodes_a_body_without_declaration() {
         let body = win1251("<rss><title>Казахстан и Франция</title></rss>");
         let out = to_utf8(&body, Some("application/rss+xml; charset=windows-1251"));
-        assert_eq!(String::from_utf8(out).unwrap(), "<rss><title>Казахстан и Франция</title></rss>");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<rss><title>Казахстан и Франция</title></rss>"
+        );
     }
 
     #[test]
@@ -148,7 +176,10 @@ mod tests {
         let mut body = b"<?xml version=\"1.0\" encoding=\"windows-1251\"?>".to_vec();
         body.extend(win1251("<t>Астана</t>"));
         let out = String::from_utf8(to_utf8(&body, Some("text/xml"))).unwrap();
-        assert_eq!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>Астана</t>");
+        assert_eq!(
+            out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>Астана</t>"
+        );
     }
 
     #[test]
@@ -185,7 +216,10 @@ mod tests {
 
     #[test]
     fn charset_parameter_is_found() {
-        assert_eq!(charset_param("text/xml; Charset=\"KOI8-R\"").as_deref(), Some("KOI8-R"));
+        assert_eq!(
+            charset_param("text/xml; Charset=\"KOI8-R\"").as_deref(),
+            Some("KOI8-R")
+        );
         assert_eq!(charset_param("text/xml"), None);
     }
 }

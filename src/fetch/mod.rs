@@ -44,7 +44,9 @@ pub enum Outcome {
     /// 304: nothing to parse.
     NotModified,
     /// 200 with the same body as last time.
-    Unchanged { validators: Validators },
+    Unchanged {
+        validators: Validators,
+    },
     Fetched(Fetched),
 }
 
@@ -65,7 +67,10 @@ pub enum FetchError {
     #[error("cannot connect: {0}")]
     Connect(String),
     #[error("HTTP {status}{}", retry_after_text(.retry_after))]
-    Status { status: u16, retry_after: Option<DateTime<Utc>> },
+    Status {
+        status: u16,
+        retry_after: Option<DateTime<Utc>>,
+    },
     #[error("body larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("redirect loop: {0} was already visited")]
@@ -81,7 +86,9 @@ pub enum FetchError {
 }
 
 fn retry_after_text(retry_after: &Option<DateTime<Utc>>) -> String {
-    retry_after.map(|t| format!(", retry after {}", t.to_rfc3339())).unwrap_or_default()
+    retry_after
+        .map(|t| format!(", retry after {}", t.to_rfc3339()))
+        .unwrap_or_default()
 }
 
 impl FetchError {
@@ -127,13 +134,21 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let global = Arc::new(Semaphore::new(limits.concurrency));
-        Ok(Fetcher { client, limits, global, hosts: Mutex::new(HashMap::new()) })
+        Ok(Fetcher {
+            client,
+            limits,
+            global,
+            hosts: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Fetches one source, waiting for a slot on its host and a global one.
     pub async fn fetch(&self, location: &Location, validators: &Validators) -> Report {
         match location {
-            Location::File(path) => Report { result: self.read_file(path, validators).await, moved_to: None },
+            Location::File(path) => Report {
+                result: self.read_file(path, validators).await,
+                moved_to: None,
+            },
             Location::Http(url) => {
                 let _slots = self.acquire(url).await;
                 let mut moved_to = None;
@@ -151,20 +166,43 @@ impl Fetcher {
     async fn acquire(&self, url: &Url) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let host_slots = {
-            let mut hosts = self.hosts.lock().expect("host table lock is never poisoned");
-            hosts.entry(host).or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_host))).clone()
+            let mut hosts = self
+                .hosts
+                .lock()
+                .expect("host table lock is never poisoned");
+            hosts
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_host)))
+                .clone()
         };
         // The host slot first, so that a slow host's queue holds no global slot.
-        let host = host_slots.acquire_owned().await.expect("semaphores are never closed");
-        let global = self.global.clone().acquire_owned().await.expect("semaphores are never closed");
+        let host = host_slots
+            .acquire_owned()
+            .await
+            .expect("semaphores are never closed");
+        let global = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphores are never closed");
         (host, global)
     }
 
-    async fn read_file(&self, path: &std::path::Path, validators: &Validators) -> Result<Outcome, FetchError> {
-        let file_error = |e: std::io::Error| FetchError::File { path: path.display().to_string(), message: e.to_string() };
+    async fn read_file(
+        &self,
+        path: &std::path::Path,
+        validators: &Validators,
+    ) -> Result<Outcome, FetchError> {
+        let file_error = |e: std::io::Error| FetchError::File {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
         let size = tokio::fs::metadata(path).await.map_err(file_error)?.len();
         if size > self.limits.max_body_bytes {
-            return Err(FetchError::TooLarge { limit: self.limits.max_body_bytes });
+            return Err(FetchError::TooLarge {
+                limit: self.limits.max_body_bytes,
+            });
         }
         let raw = tokio::fs::read(path).await.map_err(file_error)?;
         Ok(finish(raw, None, None, Validators::default(), validators))
@@ -189,14 +227,21 @@ impl Fetcher {
                 return self.read_response(response, url, validators).await;
             }
             let next = location_of(&response, &url)?;
-            all_permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+            all_permanent &= matches!(
+                status,
+                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+            );
             *moved_to = all_permanent.then(|| next.clone());
             url = next;
         }
         Err(FetchError::TooManyRedirects(self.limits.max_redirects))
     }
 
-    async fn send(&self, url: &Url, validators: &Validators) -> Result<reqwest::Response, FetchError> {
+    async fn send(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<reqwest::Response, FetchError> {
         let mut request = self.client.get(url.clone()).header(
             header::ACCEPT,
             "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
@@ -231,10 +276,16 @@ impl Fetcher {
             return Ok(Outcome::NotModified);
         }
         if !status.is_success() {
-            let retry_after = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)
-                .then(|| retry_after(response.headers(), Utc::now()))
-                .flatten();
-            return Err(FetchError::Status { status: status.as_u16(), retry_after });
+            let retry_after = matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            )
+            .then(|| retry_after(response.headers(), Utc::now()))
+            .flatten();
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                retry_after,
+            });
         }
         let limit = self.limits.max_body_bytes;
         if response.content_length().is_some_and(|len| len > limit) {
@@ -272,16 +323,29 @@ fn finish(
         return Outcome::Unchanged { validators };
     }
     let body = decode::to_utf8(&raw, content_type.as_deref());
-    Outcome::Fetched(Fetched { body, content_type, final_url, validators })
+    Outcome::Fetched(Fetched {
+        body,
+        content_type,
+        final_url,
+        validators,
+    })
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(|s| s.trim().to_string())
+    headers
+        .get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .map(|s| s.trim().to_string())
 }
 
 fn location_of(response: &reqwest::Response, base: &Url) -> Result<Url, FetchError> {
-    let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
-    let next = location.and_then(|l| base.join(l).ok()).ok_or(FetchError::BadRedirect)?;
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok());
+    let next = location
+        .and_then(|l| base.join(l).ok())
+        .ok_or(FetchError::BadRedirect)?;
     if matches!(next.scheme(), "http" | "https") {
         Ok(next)
     } else {
@@ -295,7 +359,9 @@ pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<U
     if let Ok(seconds) = value.parse::<u32>() {
         return Some(now + chrono::Duration::seconds(i64::from(seconds)));
     }
-    DateTime::parse_from_rfc2822(value).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc2822(value)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// The error and its causes on one line: reqwest's top message alone says too little.
@@ -323,9 +389,18 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let mut headers = HeaderMap::new();
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
-        assert_eq!(retry_after(&headers, now), Some(now + chrono::Duration::seconds(120)));
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("Thu, 01 Jan 2026 01:00:00 GMT"));
-        assert_eq!(retry_after(&headers, now), Some(Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap()));
+        assert_eq!(
+            retry_after(&headers, now),
+            Some(now + chrono::Duration::seconds(120))
+        );
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static("Thu, 01 Jan 2026 01:00:00 GMT"),
+        );
+        assert_eq!(
+            retry_after(&headers, now),
+            Some(Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap())
+        );
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers, now), None);
     }

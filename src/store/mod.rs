@@ -67,14 +67,24 @@ impl Store {
                 source,
             })?;
         }
-        let open_error = |source| StoreError::Open { path: path.display().to_string(), source };
+        let open_error = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
         let mut conn = Connection::open(path).map_err(open_error)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(open_error)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_error)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_error)?;
         schema::migrate(&mut conn)?;
-        Ok(Store { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf() })
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -101,7 +111,10 @@ impl Store {
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         work(&mut conn)
     }
 }

@@ -15,11 +15,15 @@ pub fn timestamp(time: DateTime<Utc>) -> String {
 }
 
 fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
-    text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc))
+    text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Makes the sources table hold every configured source, keeping their state.
-pub fn sync_sources(conn: &mut Connection, sources: &[(String, String, String)]) -> Result<(), StoreError> {
+pub fn sync_sources(
+    conn: &mut Connection,
+    sources: &[(String, String, String)],
+) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     for (id, url, name) in sources {
         tx.execute(
@@ -83,14 +87,23 @@ pub struct FetchRecord {
 }
 
 /// Records a fetch attempt that brought no items to store.
-pub fn record_fetch(conn: &mut Connection, source_id: &str, record: &FetchRecord) -> Result<(), StoreError> {
+pub fn record_fetch(
+    conn: &mut Connection,
+    source_id: &str,
+    record: &FetchRecord,
+) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     write_fetch_record(&tx, source_id, record, 0)?;
     tx.commit()?;
     Ok(())
 }
 
-fn write_fetch_record(tx: &Transaction<'_>, source_id: &str, record: &FetchRecord, new_items: usize) -> Result<(), StoreError> {
+fn write_fetch_record(
+    tx: &Transaction<'_>,
+    source_id: &str,
+    record: &FetchRecord,
+    new_items: usize,
+) -> Result<(), StoreError> {
     let attempted = timestamp(record.attempted_at);
     let succeeded = record.status != "error";
     tx.execute(
@@ -118,7 +131,10 @@ fn write_fetch_record(tx: &Transaction<'_>, source_id: &str, record: &FetchRecor
         )?;
     }
     if let Some(suggested) = &record.suggested_url {
-        tx.execute("UPDATE sources SET suggested_url = ?2 WHERE id = ?1", params![source_id, suggested])?;
+        tx.execute(
+            "UPDATE sources SET suggested_url = ?2 WHERE id = ?1",
+            params![source_id, suggested],
+        )?;
     }
     Ok(())
 }
@@ -157,7 +173,10 @@ pub fn ingest(
         let hash = item.content_hash();
         match existing {
             Some((id, old_hash, _)) if old_hash == hash => {
-                tx.execute("UPDATE items SET last_seen = ?2 WHERE id = ?1", params![id, now])?;
+                tx.execute(
+                    "UPDATE items SET last_seen = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
                 summary.unchanged += 1;
             }
             Some((id, _, was_relevant)) => {
@@ -182,8 +201,18 @@ pub fn ingest(
     Ok(summary)
 }
 
-fn insert_item(tx: &Transaction<'_>, item: &Item, hash: &str, decision: &Decision, now: &str) -> Result<(), StoreError> {
-    let sort_date = item.published.or(item.updated).map(timestamp).unwrap_or_else(|| now.to_string());
+fn insert_item(
+    tx: &Transaction<'_>,
+    item: &Item,
+    hash: &str,
+    decision: &Decision,
+    now: &str,
+) -> Result<(), StoreError> {
+    let sort_date = item
+        .published
+        .or(item.updated)
+        .map(timestamp)
+        .unwrap_or_else(|| now.to_string());
     tx.execute(
         "INSERT INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
@@ -214,7 +243,14 @@ fn insert_item(tx: &Transaction<'_>, item: &Item, hash: &str, decision: &Decisio
     write_topics(tx, id, decision)
 }
 
-fn update_item(tx: &Transaction<'_>, id: i64, item: &Item, hash: &str, decision: &Decision, now: &str) -> Result<(), StoreError> {
+fn update_item(
+    tx: &Transaction<'_>,
+    id: i64,
+    item: &Item,
+    hash: &str,
+    decision: &Decision,
+    now: &str,
+) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
@@ -243,7 +279,12 @@ fn update_item(tx: &Transaction<'_>, id: i64, item: &Item, hash: &str, decision:
 fn write_decision(tx: &Transaction<'_>, id: i64, decision: &Decision) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1",
-        params![id, decision.relevant, decision.score, serde_json::to_string(decision)?],
+        params![
+            id,
+            decision.relevant,
+            decision.score,
+            serde_json::to_string(decision)?
+        ],
     )?;
     write_topics(tx, id, decision)
 }
@@ -252,7 +293,10 @@ fn write_topics(tx: &Transaction<'_>, id: i64, decision: &Decision) -> Result<()
     tx.execute("DELETE FROM item_topics WHERE item_id = ?1", [id])?;
     if decision.relevant {
         for topic in &decision.topics {
-            tx.execute("INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)", params![id, topic])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)",
+                params![id, topic],
+            )?;
         }
     }
     Ok(())
@@ -375,7 +419,11 @@ pub fn list_items(conn: &Connection, filter: &ItemFilter) -> Result<Vec<StoredIt
     } else {
         "AND ?1 IS NULL"
     };
-    let relevance_clause = if filter.include_irrelevant { "" } else { "AND i.relevant" };
+    let relevance_clause = if filter.include_irrelevant {
+        ""
+    } else {
+        "AND i.relevant"
+    };
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
          WHERE 1 {relevance_clause} {topic_clause}
@@ -452,7 +500,10 @@ pub fn retag(
 
 /// Deletes items first seen before `cutoff`; returns how many.
 pub fn delete_older_than(conn: &Connection, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(conn.execute("DELETE FROM items WHERE sort_date < ?1", [timestamp(cutoff)])?)
+    Ok(conn.execute(
+        "DELETE FROM items WHERE sort_date < ?1",
+        [timestamp(cutoff)],
+    )?)
 }
 
 /// Changes whenever any connection (another process too) committed a change: the

@@ -6,17 +6,22 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Every migration in order; the database's `user_version` is how many have run.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
 
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if applied > MIGRATIONS.len() {
-        return Err(StoreError::NewerSchema { found: applied, known: MIGRATIONS.len() });
+        return Err(StoreError::NewerSchema {
+            found: applied,
+            known: MIGRATIONS.len(),
+        });
     }
     let tx = conn.transaction()?;
     for (name, sql) in &MIGRATIONS[applied..] {
-        tx.execute_batch(sql).map_err(|source| StoreError::Migration { name, source })?;
+        tx.execute_batch(sql)
+            .map_err(|source| StoreError::Migration { name, source })?;
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
     tx.commit()?;

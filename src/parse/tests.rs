@@ -1,0 +1,112 @@
+use super::*;
+
+fn origin(url: Option<&Url>) -> Origin<'_> {
+    Origin {
+        source_id: "test",
+        lang_hint: None,
+        url,
+    }
+}
+
+fn parse(xml: &str) -> Result<ParsedFeed, ParseError> {
+    parse_feed(xml.as_bytes(), origin(None))
+}
+
+#[test]
+fn rss_items_are_normalised() {
+    let feed = parse(
+        r#"<rss version="2.0"><channel><title>T</title><link>https://ex.org/</link>
+        <item><title>Macron &amp; Tokayev</title><link>https://ex.org/a</link><guid>g-1</guid>
+        <description>&lt;p&gt;Talks in &lt;b&gt;Astana&lt;/b&gt;.&lt;/p&gt;</description>
+        <pubDate>Mon, 02 Mar 2026 10:00:00 +0000</pubDate><category>Politics</category></item>
+        </channel></rss>"#,
+    )
+    .unwrap();
+    let item = &feed.items[0];
+    assert_eq!(item.title, "Macron & Tokayev");
+    assert_eq!(item.summary, "Talks in Astana.");
+    assert_eq!(item.link.as_deref(), Some("https://ex.org/a"));
+    assert_eq!(item.guid.as_deref(), Some("g-1"));
+    assert_eq!(
+        item.published.unwrap().to_rfc3339(),
+        "2026-03-02T10:00:00+00:00"
+    );
+    assert_eq!(item.categories, vec!["Politics"]);
+}
+
+#[test]
+fn entries_without_id_or_link_get_the_same_key_every_time() {
+    let xml = r#"<rss version="2.0"><channel><title>T</title>
+        <item><title>No id</title><description>d</description></item></channel></rss>"#;
+    let first = parse(xml).unwrap().items[0].key.clone();
+    let second = parse(xml).unwrap().items[0].key.clone();
+    assert_eq!(first, second);
+    assert_eq!(parse(xml).unwrap().items[0].guid, None);
+}
+
+#[test]
+fn rss_without_version_is_read() {
+    let feed = parse("<rss><channel><title>T</title><item><title>A</title><link>https://ex.org/a</link></item></channel></rss>").unwrap();
+    assert_eq!(feed.items.len(), 1);
+}
+
+#[test]
+fn rss_with_a_default_namespace_is_read() {
+    let xml = r#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel><title>T</title>
+        <item><title>A</title><link>https://ex.org/a</link></item></channel></rss>"#;
+    assert_eq!(parse(xml).unwrap().items.len(), 1);
+}
+
+#[test]
+fn relative_links_resolve_against_the_feed_url() {
+    let base = Url::parse("https://news.example.kz/rss/feed.xml").unwrap();
+    let xml = r#"<rss version="2.0"><channel><title>T</title>
+        <item><title>A</title><link>/2026/a.html</link></item></channel></rss>"#;
+    let feed = parse_feed(xml.as_bytes(), origin(Some(&base))).unwrap();
+    assert_eq!(
+        feed.items[0].link.as_deref(),
+        Some("https://news.example.kz/2026/a.html")
+    );
+}
+
+#[test]
+fn content_html_is_sanitized() {
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>
+      <entry><title>A</title><id>urn:a</id><updated>2026-01-01T00:00:00Z</updated>
+      <content type="html">&lt;p onclick="x()"&gt;Hi&lt;script&gt;alert(1)&lt;/script&gt;&lt;a href="javascript:evil()"&gt;l&lt;/a&gt;&lt;img src="https://ex.org/i.png"&gt;&lt;/p&gt;</content></entry></feed>"#;
+    let html = parse(xml).unwrap().items[0].content_html.clone().unwrap();
+    assert!(
+        !html.contains("script") && !html.contains("onclick") && !html.contains("javascript"),
+        "{html}"
+    );
+    assert!(html.contains("<img src=\"https://ex.org/i.png\""), "{html}");
+}
+
+#[test]
+fn json_feed_is_accepted() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[{"id":"1","url":"https://ex.org/1","title":"One","content_text":"Text"}]}"#;
+    let feed = parse(json).unwrap();
+    assert_eq!(feed.items[0].title, "One");
+}
+
+#[test]
+fn what_is_not_a_feed_is_named() {
+    assert_eq!(parse("  "), Err(ParseError::Empty));
+    let html = parse("<!DOCTYPE html><html><body>Welcome</body></html>").unwrap_err();
+    assert!(
+        matches!(&html, ParseError::NotAFeed { what, .. } if what == "an HTML page"),
+        "{html}"
+    );
+    assert!(html.to_string().contains("<!DOCTYPE html>"));
+    let json = parse(r#"{"error":"rate limited"}"#).unwrap_err();
+    assert!(json.to_string().contains("JSON document"), "{json}");
+}
+
+#[test]
+fn truncated_xml_is_an_error_not_a_panic() {
+    let err = parse("<rss version=\"2.0\"><channel><title>T</title><item><title>A").unwrap_err();
+    assert!(
+        matches!(err, ParseError::Invalid(_) | ParseError::ParserPanicked),
+        "{err}"
+    );
+}
