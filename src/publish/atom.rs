@@ -6,11 +6,12 @@
 
 use atom_syndication::{
     Category, Content, Entry as AtomEntry, Feed, FixedDateTime, Generator, Link, Person, Text,
+    WriteConfig,
 };
 use chrono::{DateTime, Utc};
 
 use super::{common_language, last_modified, xml_text, Entry, FeedContext};
-use super::{GENERATOR_NAME, GENERATOR_VERSION};
+use super::{email_author, GENERATOR_NAME, GENERATOR_VERSION};
 
 /// The date the `tag:` URIs are minted under. Fixed forever: changing it would change
 /// every entry id.
@@ -18,7 +19,15 @@ const TAG_DATE: &str = "2025";
 
 /// Renders the feed.
 pub(super) fn render(feed: &FeedContext<'_>, entries: &[Entry]) -> String {
-    let mut out = atom_feed(feed, entries).to_string();
+    // Indented, so that people reading the source (and diffs of golden files) can.
+    let config = WriteConfig {
+        write_document_declaration: true,
+        indent_size: Some(2),
+    };
+    let bytes = atom_feed(feed, entries)
+        .write_with_config(Vec::new(), config)
+        .expect("writing to a Vec cannot fail");
+    let mut out = String::from_utf8(bytes).expect("atom_syndication writes UTF-8");
     out.push('\n');
     out
 }
@@ -68,7 +77,10 @@ fn entry(feed: &FeedContext<'_>, entry: &Entry) -> AtomEntry {
             .map(|href| link(href, "alternate", Some("text/html")))
             .into_iter()
             .collect(),
-        summary: (!entry.summary.trim().is_empty()).then(|| Text::plain(xml_text(&entry.summary))),
+        // Without source content the body is the summary already; saying it twice
+        // would show twice in readers that display both.
+        summary: (entry.content_html.is_some() && !entry.summary.trim().is_empty())
+            .then(|| Text::plain(xml_text(&entry.summary))),
         content: (!body.is_empty()).then(|| Content {
             value: Some(xml_text(&body).into_owned()),
             content_type: Some("html".to_string()),
@@ -109,7 +121,7 @@ fn authors(entry: &Entry) -> Vec<Person> {
         .iter()
         .map(|a| a.trim())
         .filter(|a| !a.is_empty())
-        .map(|a| person(a))
+        .map(person)
         .collect();
     if !named.is_empty() {
         return named;
@@ -122,10 +134,19 @@ fn authors(entry: &Entry) -> Vec<Person> {
     vec![person(outlet)]
 }
 
-fn person(name: &str) -> Person {
-    Person {
-        name: xml_text(name).into_owned(),
-        ..Person::default()
+/// A person from an author string, split into name and e-mail when it is in RSS's
+/// `jane@example.org (Jane Doe)` form.
+fn person(author: &str) -> Person {
+    match email_author(author) {
+        Some((email, name)) => Person {
+            name: xml_text(name.unwrap_or(email)).into_owned(),
+            email: Some(xml_text(email).into_owned()),
+            ..Person::default()
+        },
+        None => Person {
+            name: xml_text(author).into_owned(),
+            ..Person::default()
+        },
     }
 }
 

@@ -287,6 +287,26 @@ fn also_reported_html(others: &[AlsoReported]) -> String {
     format!("<p>Also reported by:</p><ul>{}</ul>", items.concat())
 }
 
+/// An author in RSS's e-mail form, `jane@example.org` or `jane@example.org (Jane Doe)`,
+/// as (address, name). `None` for any other form: RSS's `author` may hold only this
+/// one, and Atom splits it into `email` and `name`.
+fn email_author(author: &str) -> Option<(&str, Option<&str>)> {
+    let (address, name) = match author.split_once(' ') {
+        Some((address, rest)) => {
+            let name = rest.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
+            (address, (!name.is_empty()).then_some(name))
+        }
+        None => (author, None),
+    };
+    let (local, domain) = address.split_once('@')?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !address.contains(['<', '>', '"', ',']);
+    plausible.then_some((address, name))
+}
+
 /// Whether a link is an absolute http(s) URL.
 fn is_web_url(link: &str) -> bool {
     Url::parse(link).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
@@ -345,5 +365,138 @@ impl<'a> FeedContext<'a> {
 
     fn home_url(&self) -> String {
         self.site.home_url(self.topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_form_authors_are_split() {
+        let cases = [
+            ("jane@example.org", Some(("jane@example.org", None))),
+            (
+                "jane@example.org (Jane Doe)",
+                Some(("jane@example.org", Some("Jane Doe"))),
+            ),
+            ("jane@example.org ()", Some(("jane@example.org", None))),
+            ("Jane Doe", None),
+            ("Jane Doe <jane@example.org>", None),
+            ("<jane@example.org>", None),
+            ("@handle", None),
+            ("jane@localhost", None),
+            ("jane@example.org Jane", None),
+        ];
+        for (author, expected) in cases {
+            assert_eq!(email_author(author), expected, "{author}");
+        }
+    }
+
+    #[test]
+    fn xml_text_drops_forbidden_characters() {
+        let cases = [
+            ("plain", "plain"),
+            ("tab\tnew\nline\r", "tab\tnew\nline\r"),
+            ("nul\u{0}bell\u{7}", "nulbell"),
+            ("\u{FFFE}Қазақ\u{FFFF}", "Қазақ"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(xml_text(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn body_html_escapes_the_summary_and_lists_other_outlets() {
+        let entry = Entry {
+            summary: "A < B & C".into(),
+            also_reported: vec![
+                AlsoReported {
+                    title: "<b>x</b>".into(),
+                    link: "https://e.org/?a=1&b=2".into(),
+                    source_name: "O & P".into(),
+                },
+                AlsoReported {
+                    title: "y".into(),
+                    link: "javascript:alert(1)".into(),
+                    source_name: "Q".into(),
+                },
+            ],
+            ..sample_entry()
+        };
+        assert_eq!(
+            entry.body_html(),
+            "<p>A &lt; B &amp; C</p><p>Also reported by:</p><ul>\
+             <li><a href=\"https://e.org/?a=1&amp;b=2\">&lt;b&gt;x&lt;/b&gt;</a> (O &amp; P)</li>\
+             <li>y (Q)</li></ul>"
+        );
+    }
+
+    #[test]
+    fn common_language_needs_every_entry_to_agree() {
+        let with_lang = |lang: Option<&str>| Entry {
+            lang: lang.map(String::from),
+            ..sample_entry()
+        };
+        let cases: [(&[Option<&str>], Option<&str>); 4] = [
+            (&[], None),
+            (&[Some("fr"), Some("fr")], Some("fr")),
+            (&[Some("fr"), Some("ru")], None),
+            (&[Some("fr"), None], None),
+        ];
+        for (langs, expected) in cases {
+            let entries: Vec<Entry> = langs.iter().map(|l| with_lang(*l)).collect();
+            assert_eq!(common_language(&entries), expected, "{langs:?}");
+        }
+    }
+
+    #[test]
+    fn feed_urls_are_absolute_from_the_base() {
+        let site = Site {
+            base_url: Url::parse("https://ex.org/entente/").unwrap(),
+            title: "T".into(),
+            description: String::new(),
+            topics: vec![Topic {
+                id: "energy".into(),
+                title: "E".into(),
+                description: String::new(),
+            }],
+            ttl_minutes: 60,
+        };
+        let energy = site.topics.first();
+        assert_eq!(
+            site.feed_url(None, Format::Rss),
+            "https://ex.org/entente/feeds/all.rss"
+        );
+        assert_eq!(
+            site.feed_url(energy, Format::Json),
+            "https://ex.org/entente/feeds/energy.json"
+        );
+        assert_eq!(site.opml_url(), "https://ex.org/entente/feeds.opml");
+        assert_eq!(
+            site.home_url(energy),
+            "https://ex.org/entente/#topic-energy"
+        );
+        // An empty description falls back so RSS always has one.
+        assert_eq!(site.feed_description(energy), "T — E");
+    }
+
+    fn sample_entry() -> Entry {
+        Entry {
+            key: "k".into(),
+            title: "t".into(),
+            link: None,
+            summary: String::new(),
+            content_html: None,
+            published: DateTime::UNIX_EPOCH,
+            updated: None,
+            authors: Vec::new(),
+            topics: Vec::new(),
+            lang: None,
+            source_id: "s".into(),
+            source_name: "S".into(),
+            source_url: String::new(),
+            also_reported: Vec::new(),
+        }
     }
 }
