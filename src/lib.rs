@@ -2,5 +2,6 @@
 #![forbid(unsafe_code)]
 
 pub mod classify;
+pub mod dedup;
 pub mod publish;
 pub mod text;
