@@ -69,11 +69,14 @@ fn canonical_query(url: &Url) -> String {
 }
 
 /// Parameters that say how a reader arrived, not what they read.
+#[rustfmt::skip]
 const TRACKING_PARAMETERS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid",
-    "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "ocid", "cmpid", "smid",
+    // Ad and social click ids, newsletter campaigns, analytics.
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
+    "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "ocid", "cmpid", "smid",
     // AT Internet, used by Le Monde, Le Figaro, Libération and others in RSS links.
-    "xtor", "xtref", // `ref=rss` and the like: in news links a referral marker, not content.
+    "xtor", "xtref",
+    // `ref=rss` and the like: in news links a referral marker, not content.
     "ref", "ref_src",
 ];
 

@@ -441,3 +441,31 @@ fn unsafe_links_are_never_published() {
         assert!(!rendered.contains("javascript:"), "{format:?}");
     }
 }
+
+#[test]
+fn untitled_entries_and_odd_outlets_still_render() {
+    let site = site();
+    let mut odd = entries().remove(2);
+    odd.title = "  ".into();
+    odd.source_name = "<b>Wire & Co</b>".into();
+    odd.summary = "Control\u{1}character".into();
+    let section = Section {
+        topic: site.topics[0].clone(),
+        entries: vec![odd.clone()],
+    };
+    let page = render_index(&site, &[section]);
+    assert!(page.contains("(untitled)"));
+    assert!(page.contains("&lt;b&gt;Wire &amp; Co&lt;/b&gt;"));
+    for format in [Format::Rss, Format::Atom] {
+        let rendered = render_feed(&site, None, std::slice::from_ref(&odd), format);
+        let feed = parse(&rendered);
+        assert_eq!(titles(&feed), ["(untitled)"], "{format:?}");
+        assert!(!rendered.contains('\u{1}'), "{format:?}");
+    }
+    odd.source_name.clear();
+    let atom = render_feed(&site, None, std::slice::from_ref(&odd), Format::Atom);
+    assert!(
+        atom.contains("<name>example</name>"),
+        "the source id stands in"
+    );
+}

@@ -58,7 +58,7 @@ fn atom_feed(feed: &FeedContext<'_>, entries: &[Entry]) -> Feed {
 fn entry(feed: &FeedContext<'_>, entry: &Entry) -> AtomEntry {
     let body = entry.body_html();
     AtomEntry {
-        title: Text::plain(xml_text(&entry.title)),
+        title: Text::plain(xml_text(entry.display_title())),
         id: entry_id(feed, &entry.key),
         updated: fixed(entry.last_changed()),
         published: Some(fixed(entry.published)),
@@ -126,12 +126,7 @@ fn authors(entry: &Entry) -> Vec<Person> {
     if !named.is_empty() {
         return named;
     }
-    let outlet = if entry.source_name.trim().is_empty() {
-        entry.source_id.as_str()
-    } else {
-        entry.source_name.as_str()
-    };
-    vec![person(outlet)]
+    vec![person(entry.outlet())]
 }
 
 /// A person from an author string, split into name and e-mail when it is in RSS's

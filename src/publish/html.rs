@@ -131,7 +131,7 @@ fn subscribe_links(
 
 /// One entry: its title (linked when the link is safe), outlet, date and topics.
 fn entry_item(out: &mut String, site: &Site, entry: &Entry) {
-    let title = text(&entry.title);
+    let title = text(entry.display_title());
     let lang = entry
         .lang
         .as_deref()
@@ -154,7 +154,7 @@ fn entry_item(out: &mut String, site: &Site, entry: &Entry) {
         .collect();
     let mut meta = format!(
         "{} · <time datetime=\"{}\">{}</time>",
-        text(&entry.source_name),
+        text(entry.outlet()),
         entry.published.to_rfc3339(),
         entry.published.format("%-d %b %Y")
     );

@@ -107,7 +107,7 @@ fn item<'a>(feed: &FeedContext<'a>, entry: &'a Entry) -> Item<'a> {
     Item {
         id: &entry.key,
         url: entry.safe_link(),
-        title: &entry.title,
+        title: entry.display_title(),
         content_html: (!body.is_empty()).then_some(body),
         content_text,
         summary: &entry.summary,
@@ -156,7 +156,7 @@ fn authors(entry: &Entry) -> Vec<Author> {
         return named;
     }
     vec![Author {
-        name: entry.source_name.clone(),
+        name: entry.outlet().to_string(),
         url: None,
     }]
 }

@@ -31,6 +31,9 @@ use crate::classify::Topic;
 /// The name under which the feed of every topic is published: `/feeds/all.rss`.
 pub const ALL_SLUG: &str = "all";
 
+/// What an entry without a title is called on the page and in feeds.
+const UNTITLED: &str = "(untitled)";
+
 /// What the generator elements of the feeds name.
 const GENERATOR_NAME: &str = "entente";
 const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -244,6 +247,24 @@ impl Entry {
     pub fn last_changed(&self) -> DateTime<Utc> {
         self.updated
             .map_or(self.published, |u| u.max(self.published))
+    }
+
+    /// The outlet's name for display, its source id when the feed gave no name.
+    pub fn outlet(&self) -> &str {
+        if self.source_name.trim().is_empty() {
+            &self.source_id
+        } else {
+            &self.source_name
+        }
+    }
+
+    /// The title for display; feeds may omit it, and an empty link text helps no one.
+    pub fn display_title(&self) -> &str {
+        if self.title.trim().is_empty() {
+            UNTITLED
+        } else {
+            &self.title
+        }
     }
 
     /// The entry's link when it is safe to follow: http or https only, so that a

@@ -61,7 +61,7 @@ fn item(feed: &FeedContext<'_>, entry: &Entry) -> Item {
     let body = entry.body_html();
     let (email_author, creators) = split_authors(&entry.authors);
     Item {
-        title: Some(xml_text(&entry.title).into_owned()),
+        title: Some(xml_text(entry.display_title()).into_owned()),
         link: entry.safe_link().map(str::to_string),
         description: (!body.is_empty()).then(|| xml_text(&body).into_owned()),
         author: email_author,
@@ -97,7 +97,7 @@ fn guid(entry: &Entry) -> Guid {
 fn source(entry: &Entry) -> Option<Source> {
     is_web_url(&entry.source_url).then(|| Source {
         url: entry.source_url.clone(),
-        title: Some(xml_text(&entry.source_name).into_owned()),
+        title: Some(xml_text(entry.outlet()).into_owned()),
     })
 }
 
