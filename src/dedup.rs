@@ -107,7 +107,7 @@ const SKETCH_SIZE: usize = 32;
 const SIGNATURE_VERSION: &str = "t1:";
 
 /// A compact, storable summary of a title for near-duplicate detection: the smallest
-/// [`SKETCH_SIZE`] hashes of its normalised words and unordered word pairs.
+/// 32 hashes of its normalised words and unordered word pairs.
 ///
 /// Stored as text with `to_string()` and read back with `parse()`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]

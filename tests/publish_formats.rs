@@ -447,7 +447,7 @@ fn untitled_entries_and_odd_outlets_still_render() {
     let site = site();
     let mut odd = entries().remove(2);
     odd.title = "  ".into();
-    odd.source_name = "<b>Wire & Co</b>".into();
+    odd.source_name = "<b>Wire & Co</b>\u{1}".into();
     odd.summary = "Control\u{1}character".into();
     let section = Section {
         topic: site.topics[0].clone(),
@@ -456,6 +456,7 @@ fn untitled_entries_and_odd_outlets_still_render() {
     let page = render_index(&site, &[section]);
     assert!(page.contains("(untitled)"));
     assert!(page.contains("&lt;b&gt;Wire &amp; Co&lt;/b&gt;"));
+    assert!(!page.contains('\u{1}'));
     for format in [Format::Rss, Format::Atom] {
         let rendered = render_feed(&site, None, std::slice::from_ref(&odd), format);
         let feed = parse(&rendered);

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use html_escape::encode_double_quoted_attribute as attr;
 use html_escape::encode_text as text;
 
-use super::{section_anchor, Entry, Format, Section, Site, ALL_SLUG};
+use super::{section_anchor, xml_text, Entry, Format, Section, Site, ALL_SLUG};
 
 /// The language of the page's own words ("Subscribe", "No items yet"); entries carry
 /// their own `lang`.
@@ -131,7 +131,8 @@ fn subscribe_links(
 
 /// One entry: its title (linked when the link is safe), outlet, date and topics.
 fn entry_item(out: &mut String, site: &Site, entry: &Entry) {
-    let title = text(entry.display_title());
+    // Control characters from a feed are parse errors in HTML too.
+    let title = text(&xml_text(entry.display_title())).into_owned();
     let lang = entry
         .lang
         .as_deref()
@@ -154,7 +155,7 @@ fn entry_item(out: &mut String, site: &Site, entry: &Entry) {
         .collect();
     let mut meta = format!(
         "{} · <time datetime=\"{}\">{}</time>",
-        text(entry.outlet()),
+        text(&xml_text(entry.outlet())),
         entry.published.to_rfc3339(),
         entry.published.format("%-d %b %Y")
     );

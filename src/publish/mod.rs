@@ -11,9 +11,9 @@
 //! # Layout
 //! - this file: the shared types, the published paths and URLs, and the helpers every
 //!   format needs (entry body HTML, feed dates, XML-safe text);
-//! - [`rss`], [`atom`], [`json`]: one feed format each;
-//! - [`opml`]: the list of feeds for importing into a reader;
-//! - [`html`]: the front page.
+//! - `rss.rs`, `atom.rs`, `json.rs`: one feed format each;
+//! - `opml.rs`: the list of feeds for importing into a reader;
+//! - `html.rs`: the front page.
 
 mod atom;
 mod html;
