@@ -111,11 +111,7 @@ impl Decision {
     pub fn explain(&self) -> String {
         format!(
             "{} (score {:.2}, threshold {:.2})",
-            if self.relevant {
-                "relevant"
-            } else {
-                "not relevant"
-            },
+            if self.relevant { "relevant" } else { "not relevant" },
             self.score,
             self.threshold
         )
@@ -125,11 +121,5 @@ impl Decision {
 /// Classifies one item.
 pub fn classify(rules: &Rules, text: &Text<'_>) -> Decision {
     let _ = (rules, text);
-    Decision {
-        relevant: false,
-        score: 0.0,
-        threshold: 1.0,
-        topics: Vec::new(),
-        evidence: Vec::new(),
-    }
+    Decision { relevant: false, score: 0.0, threshold: 1.0, topics: Vec::new(), evidence: Vec::new() }
 }
