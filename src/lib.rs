@@ -8,6 +8,7 @@
 //! - [`parse`]: bytes to normalised [`item::Item`]s (feed-rs, with repairs and fallbacks).
 //! - [`classify`]: pure relevance, topics and evidence; also `eval`.
 //! - [`store`]: SQLite (WAL, migrations): sources' fetch state, every item and decision.
+//! - [`dedup`]: canonical URLs and near-duplicate titles, so each story is published once.
 //! - [`publish`]: RSS, Atom, JSON Feed, OPML and the HTML page, as bytes.
 //! - [`serve`]: the HTTP server over the published files.
 //! - [`daemon`]: the cron scheduler, fetch passes, backoff and shutdown.
@@ -19,6 +20,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod dedup;
 pub mod fetch;
 pub mod item;
 pub mod parse;
