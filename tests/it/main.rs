@@ -1,0 +1,4 @@
+//! Integration tests: the `entente` binary and library against a real HTTP server on
+//! loopback and a real SQLite file.
+
+mod common;
