@@ -2,3 +2,6 @@
 //! loopback and a real SQLite file.
 
 mod common;
+mod daemon;
+mod failures;
+mod pipeline;

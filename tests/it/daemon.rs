@@ -1,0 +1,81 @@
+//! The daemon as a process: it fetches on schedule, serves the feeds with validators,
+//! and stops cleanly on SIGTERM.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{entente_command, http_get, rss, FeedServer, Route, TestConfig};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Kills the daemon if a test fails before stopping it.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(value) = probe() {
+            return Some(value);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn the_daemon_serves_after_its_first_fetch_and_stops_on_sigterm() {
+    let server = FeedServer::start();
+    let date = "Mon, 02 Mar 2026 10:00:00 +0000";
+    server.route(
+        "/f.rss",
+        Route::rss(rss(&[(
+            "a",
+            "Tokayev and Macron sign a strategic partnership in Astana",
+            "The presidents of Kazakhstan and France met for talks.",
+            date,
+        )])),
+    );
+    let config = TestConfig::new(&[("f", server.url("/f.rss"))], "schedule = \"*/5 * * * *\"\n[daemon.limits]\ngrace_secs = 5");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let child = entente_command(&config.path, &["run", "--listen", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut daemon = Daemon(child);
+
+    let feed = wait_for(Duration::from_secs(30), || {
+        let (status, headers, body) = http_get(&addr, "/feeds/all.rss", &[]).ok()?;
+        let body = String::from_utf8(body).ok()?;
+        (status == 200 && body.contains("strategic partnership")).then_some((headers, body))
+    });
+    let (headers, body) = feed.expect("the daemon served the fetched item");
+    assert!(headers["content-type"].starts_with("application/rss+xml"));
+    let parsed = feed_rs::parser::parse(body.as_bytes()).unwrap();
+    assert_eq!(parsed.entries.len(), 1);
+
+    let etag = headers["etag"].clone();
+    let (status, _, body) = http_get(&addr, "/feeds/all.rss", &[("If-None-Match", &etag)]).unwrap();
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
+    let (status, _, _) = http_get(&addr, "/feeds/all.rss", &[("If-Modified-Since", &headers["last-modified"])]).unwrap();
+    assert_eq!(status, 304);
+    let (status, _, _) = http_get(&addr, "/feeds/no-such-topic.rss", &[]).unwrap();
+    assert_eq!(status, 404);
+    let (status, _, body) = http_get(&addr, "/healthz", &[]).unwrap();
+    assert_eq!((status, body.as_slice()), (200, b"ok\n".as_slice()));
+
+    let pid = daemon.0.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let exit = wait_for(Duration::from_secs(10), || daemon.0.try_wait().unwrap());
+    assert_eq!(exit.expect("the daemon exited within the grace period").code(), Some(0));
+}
