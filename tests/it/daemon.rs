@@ -7,7 +7,11 @@ use std::time::{Duration, Instant};
 use crate::common::{entente_command, http_get, rss, FeedServer, Route, TestConfig};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Kills the daemon if a test fails before stopping it.
@@ -44,7 +48,10 @@ fn the_daemon_serves_after_its_first_fetch_and_stops_on_sigterm() {
             date,
         )])),
     );
-    let config = TestConfig::new(&[("f", server.url("/f.rss"))], "schedule = \"*/5 * * * *\"\n[daemon.limits]\ngrace_secs = 5");
+    let config = TestConfig::new(
+        &[("f", server.url("/f.rss"))],
+        "schedule = \"*/5 * * * *\"\n[daemon.limits]\ngrace_secs = 5",
+    );
     let addr = format!("127.0.0.1:{}", free_port());
     let child = entente_command(&config.path, &["run", "--listen", &addr])
         .stdout(Stdio::null())
@@ -67,7 +74,12 @@ fn the_daemon_serves_after_its_first_fetch_and_stops_on_sigterm() {
     let (status, _, body) = http_get(&addr, "/feeds/all.rss", &[("If-None-Match", &etag)]).unwrap();
     assert_eq!(status, 304);
     assert!(body.is_empty());
-    let (status, _, _) = http_get(&addr, "/feeds/all.rss", &[("If-Modified-Since", &headers["last-modified"])]).unwrap();
+    let (status, _, _) = http_get(
+        &addr,
+        "/feeds/all.rss",
+        &[("If-Modified-Since", &headers["last-modified"])],
+    )
+    .unwrap();
     assert_eq!(status, 304);
     let (status, _, _) = http_get(&addr, "/feeds/no-such-topic.rss", &[]).unwrap();
     assert_eq!(status, 404);
@@ -75,7 +87,15 @@ fn the_daemon_serves_after_its_first_fetch_and_stops_on_sigterm() {
     assert_eq!((status, body.as_slice()), (200, b"ok\n".as_slice()));
 
     let pid = daemon.0.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let exit = wait_for(Duration::from_secs(10), || daemon.0.try_wait().unwrap());
-    assert_eq!(exit.expect("the daemon exited within the grace period").code(), Some(0));
+    assert_eq!(
+        exit.expect("the daemon exited within the grace period")
+            .code(),
+        Some(0)
+    );
 }

@@ -68,13 +68,22 @@ fn serve_three_languages(server: &FeedServer) {
 
 fn config_for(server: &FeedServer) -> TestConfig {
     TestConfig::new(
-        &[("en", server.url("/en.rss")), ("fr", server.url("/fr.atom")), ("ru", server.url("/ru.rss"))],
+        &[
+            ("en", server.url("/en.rss")),
+            ("fr", server.url("/fr.atom")),
+            ("ru", server.url("/ru.rss")),
+        ],
         "feed_items = 50",
     )
 }
 
 fn titles(items: &serde_json::Value) -> Vec<String> {
-    items.as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_string()).collect()
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -92,7 +101,12 @@ fn a_fetch_pass_stores_every_item_once_and_tags_the_relevant_ones() {
 
     let all = config.json(&["items", "--all", "--json"]);
     assert_eq!(all.as_array().unwrap().len(), 7);
-    let ids: HashSet<_> = all.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let ids: HashSet<_> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 7, "every item stored once");
 
     let relevant = config.json(&["items", "--json"]);
@@ -109,15 +123,35 @@ fn a_fetch_pass_stores_every_item_once_and_tags_the_relevant_ones() {
     assert_eq!(relevant_titles, expected);
 
     let topics_of = |title: &str| -> Vec<String> {
-        let item = relevant.as_array().unwrap().iter().find(|i| i["title"] == title).unwrap();
-        item["topics"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()
+        let item = relevant
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == title)
+            .unwrap();
+        item["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect()
     };
-    assert!(topics_of("France and Kazakhstan sign uranium supply agreement").contains(&"energy-resources".into()));
-    assert!(topics_of("Emmanuel Macron reçoit Kassym-Jomart Tokaïev à l'Élysée").contains(&"diplomacy".into()));
-    assert!(topics_of("Казахстан и Франция договорились о поставках локомотивов Alstom")
-        .contains(&"transport-aerospace".into()));
-    assert!(topics_of("Air Astana orders Airbus jets as Kazakhstan and France deepen aviation ties")
-        .contains(&"transport-aerospace".into()));
+    assert!(
+        topics_of("France and Kazakhstan sign uranium supply agreement")
+            .contains(&"energy-resources".into())
+    );
+    assert!(
+        topics_of("Emmanuel Macron reçoit Kassym-Jomart Tokaïev à l'Élysée")
+            .contains(&"diplomacy".into())
+    );
+    assert!(
+        topics_of("Казахстан и Франция договорились о поставках локомотивов Alstom")
+            .contains(&"transport-aerospace".into())
+    );
+    assert!(topics_of(
+        "Air Astana orders Airbus jets as Kazakhstan and France deepen aviation ties"
+    )
+    .contains(&"transport-aerospace".into()));
 }
 
 #[test]
@@ -138,32 +172,59 @@ fn a_second_pass_sends_validators_and_adds_nothing() {
     let en = server.requests_to("/en.rss");
     assert_eq!(en.len(), 2);
     assert_eq!(en[0].headers.get("if-none-match"), None);
-    assert_eq!(en[1].headers.get("if-none-match").map(String::as_str), Some(EN_ETAG));
+    assert_eq!(
+        en[1].headers.get("if-none-match").map(String::as_str),
+        Some(EN_ETAG)
+    );
     let fr = server.requests_to("/fr.atom");
-    assert_eq!(fr[1].headers.get("if-modified-since").map(String::as_str), Some(FR_MODIFIED));
+    assert_eq!(
+        fr[1].headers.get("if-modified-since").map(String::as_str),
+        Some(FR_MODIFIED)
+    );
     assert!(en[0].headers["user-agent"].starts_with("entente/"));
 
-    assert_eq!(config.json(&["items", "--all", "--json"]).as_array().unwrap().len(), 7);
+    assert_eq!(
+        config
+            .json(&["items", "--all", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
 }
 
 #[test]
 fn a_changed_item_is_updated_in_place() {
     let server = FeedServer::start();
     let date = "Mon, 02 Mar 2026 10:00:00 +0000";
-    server.route("/f.rss", Route::rss(rss(&[("a", "First title", "Body", date)])));
+    server.route(
+        "/f.rss",
+        Route::rss(rss(&[("a", "First title", "Body", date)])),
+    );
     let config = TestConfig::new(&[("f", server.url("/f.rss"))], "");
     assert!(config.entente(&["fetch"]).status.success());
-    server.route("/f.rss", Route::rss(rss(&[("a", "Corrected title", "Body", date)])));
+    server.route(
+        "/f.rss",
+        Route::rss(rss(&[("a", "Corrected title", "Body", date)])),
+    );
     let second = config.entente(&["fetch"]);
-    assert!(text(&second.stdout).contains("f: 0 new (0 relevant), 1 updated"), "{}", text(&second.stdout));
+    assert!(
+        text(&second.stdout).contains("f: 0 new (0 relevant), 1 updated"),
+        "{}",
+        text(&second.stdout)
+    );
     let all = config.json(&["items", "--all", "--json"]);
     assert_eq!(titles(&all), vec!["Corrected title"]);
 }
 
 fn feed_titles(path: &Path) -> Vec<String> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let feed = feed_rs::parser::parse(bytes.as_slice()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    feed.entries.iter().map(|e| e.title.as_ref().unwrap().content.clone()).collect()
+    let feed = feed_rs::parser::parse(bytes.as_slice())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    feed.entries
+        .iter()
+        .map(|e| e.title.as_ref().unwrap().content.clone())
+        .collect()
 }
 
 #[test]
@@ -181,7 +242,10 @@ fn export_writes_each_topic_feed_with_exactly_its_items_newest_first() {
     let all = feed_titles(&out.join("feeds/all.rss"));
     assert_eq!(all, titles(&config.json(&["items", "--json"])));
     assert_eq!(all.len(), 4);
-    assert_eq!(all[0], "Казахстан и Франция договорились о поставках локомотивов Alstom", "newest first");
+    assert_eq!(
+        all[0], "Казахстан и Франция договорились о поставках локомотивов Alstom",
+        "newest first"
+    );
     for topic in [
         "diplomacy",
         "trade-investment",
@@ -191,7 +255,10 @@ fn export_writes_each_topic_feed_with_exactly_its_items_newest_first() {
         "culture-education",
     ] {
         for ext in ["rss", "atom", "json"] {
-            assert!(out.join(format!("feeds/{topic}.{ext}")).is_file(), "{topic}.{ext}");
+            assert!(
+                out.join(format!("feeds/{topic}.{ext}")).is_file(),
+                "{topic}.{ext}"
+            );
         }
         let published = feed_titles(&out.join(format!("feeds/{topic}.rss")));
         let stored = titles(&config.json(&["items", "--topic", topic, "--json"]));
