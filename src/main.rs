@@ -1,5 +1,6 @@
 //! The `entente` binary: parse the command line, start logging, run the command.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
