@@ -19,6 +19,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -97,6 +98,30 @@ fn is_tracking_parameter(key: &str) -> bool {
 /// uranium deal - Reuters" (1.0, or 0.82 with an outlet suffix that is not stripped)
 /// and vs "France and Kazakhstan sign rail deal" (0.5).
 pub const DEFAULT_TITLE_THRESHOLD: f64 = 0.7;
+
+/// Wire copies and rewrites of a story appear within a day or two of each other.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(72 * 3600);
+
+/// When two items are copies of one story (feeds.toml `dedup_threshold` and
+/// `dedup_window_hours`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// Title similarity, in (0, 1], at or above which two titles are the same story.
+    pub title_threshold: f64,
+    /// Items further apart than this (by their dates) are different stories: a
+    /// headline that recurs next month is news again, and a link that several items
+    /// share over months (a section page) names no single story.
+    pub window: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            title_threshold: DEFAULT_TITLE_THRESHOLD,
+            window: DEFAULT_WINDOW,
+        }
+    }
+}
 
 /// How many hashes a signature keeps: enough for every word and word pair of a
 /// headline of about sixteen words, so those compare exactly.

@@ -1,11 +1,18 @@
 //! The HTTP server over the published files, and the catalog that renders them.
 //!
 //! The [`Catalog`] renders a path's bytes from the store through [`crate::publish`] and
-//! keeps them until the content may have changed (an ingest or retag bumps the
-//! generation; another process's commit changes SQLite's `data_version`), so that a poll
-//! costs a lookup, not a query. `export` writes the same bytes the server sends.
+//! keeps them, compressed too, until the content may have changed, so that a poll costs
+//! a lookup, not a query. What "may have changed" means per file:
+//! - a topic's feeds: an ingest in this process changed that topic ([`Changes`]);
+//! - the `all` feeds and the front page: any ingest in this process changed anything;
+//! - everything: another process committed to the database (SQLite's `data_version`),
+//!   e.g. `entente retag` or `entente fetch` beside the daemon.
+//!
+//! [`Catalog::get`] is the one way to a file's bytes: `export` writes what the server
+//! sends.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,60 +22,154 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::item::short_hash;
-use crate::publish::{self, Entry, Format, Section, Site};
-use crate::store::queries::{self as q, ItemFilter, StoredItem};
+use crate::publish::{self, AlsoReported, Entry, Format, Section, Site};
+use crate::store::clusters::{self, Story};
+use crate::store::queries as q;
 use crate::store::{Store, StoreError};
 
 /// One rendered file, with what HTTP caching needs.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The bytes `export` writes and the server sends without content coding.
     pub body: Arc<Vec<u8>>,
+    /// The same bytes gzip- and brotli-compressed once, at rendering.
+    gzip: Arc<Vec<u8>>,
+    brotli: Arc<Vec<u8>>,
     pub content_type: &'static str,
-    /// Strong: a hash of the bytes, quoted.
+    /// Strong: a hash of the bytes, quoted. Compressed variants append `-gzip`/`-br`
+    /// inside the quotes, since a strong validator names one representation.
     pub etag: String,
+    /// When the server first rendered these bytes (see [`Catalog`]'s history).
     pub last_modified: DateTime<Utc>,
 }
 
 impl Rendered {
-    fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Rendered {
+    fn new(body: String, content_type: &'static str) -> Rendered {
         let etag = format!("\"{}\"", short_hash(&body));
+        let body = body.into_bytes();
         Rendered {
-            body: Arc::new(body.into_bytes()),
+            gzip: Arc::new(gzip(&body)),
+            brotli: Arc::new(brotli(&body)),
+            body: Arc::new(body),
             content_type,
             etag,
-            last_modified,
+            last_modified: DateTime::default(),
+        }
+    }
+
+    /// The bytes and ETag of the file in a content coding.
+    fn variant(&self, coding: Coding) -> (&Arc<Vec<u8>>, String) {
+        let tagged = |suffix: &str| format!("{}-{suffix}\"", self.etag.trim_end_matches('"'));
+        match coding {
+            Coding::Identity => (&self.body, self.etag.clone()),
+            Coding::Gzip => (&self.gzip, tagged("gzip")),
+            Coding::Brotli => (&self.brotli, tagged("br")),
         }
     }
 }
 
-/// The version the cache was filled at, and the files rendered since.
-type RenderCache = (Option<(u64, i64)>, HashMap<String, Rendered>);
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .expect("compressing into memory cannot fail")
+}
+
+fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
+        .expect("compressing into memory cannot fail");
+    out
+}
+
+/// Which published files changed through this process's ingests, so that only those
+/// are rendered again. Shared by the pipeline (which records) and the catalog.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Bumped by every change: the `all` feeds and the front page show every topic.
+    any: AtomicU64,
+    /// Bumped per topic whose feeds changed.
+    topics: Mutex<HashMap<String, u64>>,
+}
+
+impl Changes {
+    /// Records that these topics' feeds (and so `all` and the front page) changed.
+    pub fn record<'a>(&self, topics: impl IntoIterator<Item = &'a String>) {
+        let mut versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+        for topic in topics {
+            *versions.entry(topic.clone()).or_default() += 1;
+        }
+        self.any.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The version of what a file shows: it changes when the file may have.
+    fn version(&self, scope: &Scope) -> u64 {
+        match scope {
+            Scope::Fixed => 0,
+            Scope::Everything => self.any.load(Ordering::SeqCst),
+            Scope::Topic(id) => {
+                let versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+                versions.get(id).copied().unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// What a published file's bytes depend on.
+enum Scope {
+    /// Only the configuration: the OPML list.
+    Fixed,
+    /// Every topic: the `all` feeds and the front page.
+    Everything,
+    Topic(String),
+}
+
+/// A rendered file and the versions it was rendered at.
+struct Cached {
+    data_version: i64,
+    changes: u64,
+    rendered: Rendered,
+}
 
 /// Every published file, rendered on demand and cached until the content changes.
+///
+/// `Last-Modified` is the time this catalog first rendered the current bytes of a file,
+/// strictly increasing per file. Not the newest entry's date: a feed also changes when
+/// an older-dated item arrives late, when another outlet's copy adds an "Also reported
+/// by" link, or when `retag` removes an item, and a client asking `If-Modified-Since`
+/// must not be told 304 then.
 pub struct Catalog {
     store: Store,
     site: Site,
     feed_items: usize,
-    /// Bumped by ingestion in this process when published content may have changed.
-    generation: Arc<AtomicU64>,
-    /// (generation, SQLite data_version) the cache was filled at, and the files.
-    cache: Mutex<RenderCache>,
+    changes: Arc<Changes>,
+    cache: Mutex<HashMap<String, Cached>>,
+    /// Per path: the ETag last rendered and when those bytes were first rendered.
+    history: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
 }
 
+/// How many of each topic's latest stories the front page shows.
+const FRONT_PAGE_ITEMS: usize = 5;
+
 impl Catalog {
-    pub fn new(store: Store, site: Site, feed_items: usize, generation: Arc<AtomicU64>) -> Catalog {
+    pub fn new(store: Store, site: Site, feed_items: usize, changes: Arc<Changes>) -> Catalog {
         Catalog {
             store,
             site,
             feed_items,
-            generation,
-            cache: Mutex::new((None, HashMap::new())),
+            changes,
+            cache: Mutex::new(HashMap::new()),
+            history: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,11 +179,10 @@ impl Catalog {
 
     /// Every path the catalog serves, relative to the site root.
     pub fn paths(&self) -> Vec<String> {
-        let mut paths = vec!["index.html".to_string(), "feeds.opml".to_string()];
-        let slugs = std::iter::once("all").chain(self.site.topics.iter().map(|t| t.id.as_str()));
-        for slug in slugs {
+        let mut paths = vec!["index.html".to_string(), publish::OPML_PATH.to_string()];
+        for topic in self.site.feed_topics() {
             for format in Format::ALL {
-                paths.push(format!("feeds/{slug}.{}", format.extension()));
+                paths.push(publish::feed_path(publish::feed_slug(topic), format));
             }
         }
         paths
@@ -90,46 +190,77 @@ impl Catalog {
 
     /// The file at `path` (as in [`Catalog::paths`]), or `None` when there is no such file.
     pub async fn get(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
-        let version = self.version().await?;
-        if let Some(hit) = self.cached(version, path) {
-            return Ok(Some(hit));
-        }
-        let Some(rendered) = self.render(path).await? else {
+        let path = if path.is_empty() { "index.html" } else { path };
+        let Some(scope) = self.scope(path) else {
             return Ok(None);
         };
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.0 != Some(version) {
-            *cache = (Some(version), HashMap::new());
+        let changes = self.changes.version(&scope);
+        let data_version = self.store.call(|c| q::data_version(c)).await?;
+        if let Some(hit) = self.cached(path, data_version, changes) {
+            return Ok(Some(hit));
         }
-        cache.1.insert(path.to_string(), rendered.clone());
+        let Some(mut rendered) = self.render(path).await? else {
+            return Ok(None);
+        };
+        rendered.last_modified = self.first_rendered(path, &rendered.etag);
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = Cached {
+            data_version,
+            changes,
+            rendered: rendered.clone(),
+        };
+        cache.insert(path.to_string(), entry);
         Ok(Some(rendered))
     }
 
-    async fn version(&self) -> Result<(u64, i64), StoreError> {
-        let generation = self.generation.load(Ordering::SeqCst);
-        let data_version = self.store.call(|c| q::data_version(c)).await?;
-        Ok((generation, data_version))
+    /// What the file at `path` depends on; `None` when there is no such file.
+    fn scope(&self, path: &str) -> Option<Scope> {
+        match path {
+            "index.html" => return Some(Scope::Everything),
+            publish::OPML_PATH => return Some(Scope::Fixed),
+            _ => {}
+        }
+        let (slug, extension) = path.strip_prefix("feeds/")?.rsplit_once('.')?;
+        Format::from_extension(extension)?;
+        if slug == publish::ALL_SLUG {
+            return Some(Scope::Everything);
+        }
+        let topic = self.site.topics.iter().find(|t| t.id == slug)?;
+        Some(Scope::Topic(topic.id.clone()))
     }
 
-    fn cached(&self, version: (u64, i64), path: &str) -> Option<Rendered> {
+    fn cached(&self, path: &str, data_version: i64, changes: u64) -> Option<Rendered> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        (cache.0 == Some(version))
-            .then(|| cache.1.get(path).cloned())
-            .flatten()
+        cache
+            .get(path)
+            .filter(|c| c.data_version == data_version && c.changes == changes)
+            .map(|c| c.rendered.clone())
+    }
+
+    /// When these bytes of `path` were first rendered: kept while the ETag stays, else
+    /// now, and always later than the previous bytes' time (HTTP dates have whole
+    /// seconds, and two changes within one second must still be told apart).
+    fn first_rendered(&self, path: &str, etag: &str) -> DateTime<Utc> {
+        let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Utc::now()
+            .duration_trunc(TimeDelta::seconds(1))
+            .unwrap_or_else(|_| Utc::now());
+        let since = match history.get(path) {
+            Some((previous, since)) if previous == etag => *since,
+            Some((_, since)) => now.max(*since + TimeDelta::seconds(1)),
+            None => now,
+        };
+        history.insert(path.to_string(), (etag.to_string(), since));
+        since
     }
 
     async fn render(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
         match path {
-            "index.html" | "" => self.render_index().await.map(Some),
-            "feeds.opml" => {
-                let newest = self.entries(None, 1).await?.first().map(|e| e.published);
-                let body = publish::render_opml(&self.site);
-                Ok(Some(Rendered::new(
-                    body,
-                    "text/x-opml; charset=utf-8",
-                    newest.unwrap_or_default(),
-                )))
-            }
+            "index.html" => self.render_index().await.map(Some),
+            publish::OPML_PATH => Ok(Some(Rendered::new(
+                publish::render_opml(&self.site),
+                "text/x-opml; charset=utf-8",
+            ))),
             _ => self.render_feed(path).await,
         }
     }
@@ -143,7 +274,7 @@ impl Catalog {
             return Ok(None);
         };
         let topic = match slug {
-            "all" => None,
+            publish::ALL_SLUG => None,
             id => match self.site.topics.iter().find(|t| t.id == id) {
                 Some(topic) => Some(topic.clone()),
                 None => return Ok(None),
@@ -152,62 +283,61 @@ impl Catalog {
         let entries = self
             .entries(topic.as_ref().map(|t| t.id.clone()), self.feed_items)
             .await?;
-        let newest = entries.first().map(|e| e.published).unwrap_or_default();
         let body = publish::render_feed(&self.site, topic.as_ref(), &entries, format);
-        Ok(Some(Rendered::new(body, format.content_type(), newest)))
+        Ok(Some(Rendered::new(body, format.content_type())))
     }
 
     async fn render_index(&self) -> Result<Rendered, StoreError> {
         let mut sections = Vec::new();
         for topic in &self.site.topics {
-            let entries = self.entries(Some(topic.id.clone()), 5).await?;
+            let entries = self
+                .entries(Some(topic.id.clone()), FRONT_PAGE_ITEMS)
+                .await?;
             sections.push(Section {
                 topic: topic.clone(),
                 entries,
             });
         }
-        let newest = sections
-            .iter()
-            .flat_map(|s| s.entries.first())
-            .map(|e| e.published)
-            .max();
         let body = publish::render_index(&self.site, &sections);
-        Ok(Rendered::new(
-            body,
-            "text/html; charset=utf-8",
-            newest.unwrap_or_default(),
-        ))
+        Ok(Rendered::new(body, "text/html; charset=utf-8"))
     }
 
+    /// The latest published stories, one entry each.
     async fn entries(&self, topic: Option<String>, limit: usize) -> Result<Vec<Entry>, StoreError> {
-        let filter = ItemFilter {
-            topic,
-            include_irrelevant: false,
-            limit: Some(limit),
-        };
-        let items = self.store.call(move |c| q::list_items(c, &filter)).await?;
-        Ok(items.into_iter().map(entry_of).collect())
+        let stories = self
+            .store
+            .call(move |c| clusters::list_stories(c, topic.as_deref(), limit))
+            .await?;
+        Ok(stories.into_iter().map(entry_of).collect())
     }
 }
 
-/// A stored item as published.
-pub fn entry_of(stored: StoredItem) -> Entry {
-    let item = stored.item;
+/// A story as published: its shown item, with the other outlets' copies.
+pub fn entry_of(story: Story) -> Entry {
+    let item = story.shown.item;
     Entry {
         key: item.key,
         title: item.title,
         link: item.link,
         summary: item.summary,
         content_html: item.content_html,
-        published: stored.date,
+        published: story.shown.date,
         updated: item.updated,
         authors: item.authors,
-        topics: stored.decision.topics,
+        topics: story.topics,
         lang: item.lang,
         source_id: item.source_id,
-        source_name: stored.source_name,
-        source_url: stored.source_url,
-        also_reported: Vec::new(),
+        source_name: story.shown.source_name,
+        source_url: story.shown.source_url,
+        also_reported: story
+            .duplicates
+            .into_iter()
+            .map(|copy| AlsoReported {
+                title: copy.title,
+                link: copy.link.unwrap_or_default(),
+                source_name: copy.source_name,
+            })
+            .collect(),
     }
 }
 
@@ -228,7 +358,6 @@ pub fn router(state: ServerState) -> Router {
         .route("/feeds/{file}", get(feed))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -332,39 +461,98 @@ async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Respon
             );
         }
     };
-    let not_modified = is_not_modified(headers, &rendered);
+    let coding = negotiate(headers);
+    let (bytes, etag) = rendered.variant(coding);
     let builder = Response::builder()
-        .header(header::ETAG, &rendered.etag)
+        .header(header::ETAG, &etag)
         .header(header::LAST_MODIFIED, http_date(rendered.last_modified))
         .header(
             header::CACHE_CONTROL,
             format!("public, max-age={}", state.max_age.as_secs()),
         )
         .header(header::VARY, "Accept-Encoding");
-    let response = if not_modified {
+    let response = if is_not_modified(headers, &rendered) {
         builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
     } else {
+        let builder = match coding.token() {
+            Some(token) => builder.header(header::CONTENT_ENCODING, token),
+            None => builder,
+        };
         builder
             .status(StatusCode::OK)
             .header(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(rendered.content_type),
             )
-            .body(Body::from(rendered.body.as_ref().clone()))
+            .body(Body::from(bytes.as_ref().clone()))
     };
     response.expect("rendered headers are valid")
 }
 
-/// RFC 9110: If-None-Match decides when present; else If-Modified-Since.
+/// A content coding the server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    fn token(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+}
+
+/// The smallest coding the client accepts: brotli, else gzip, else none. A coding is
+/// accepted when listed (or `*`) with a non-zero q-value.
+fn negotiate(headers: &HeaderMap) -> Coding {
+    let accepted: Vec<(String, bool)> = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|part| {
+            let mut fields = part.split(';').map(str::trim);
+            let name = fields.next().unwrap_or_default().to_ascii_lowercase();
+            let refused = fields
+                .filter_map(|f| f.strip_prefix("q=").or_else(|| f.strip_prefix("Q=")))
+                .any(|q| q.trim().parse::<f64>().is_ok_and(|q| q <= 0.0));
+            (name, !refused)
+        })
+        .collect();
+    let accepts = |token: &str| {
+        let verdict = |name: &str| accepted.iter().find(|(n, _)| n == name).map(|(_, ok)| *ok);
+        verdict(token).or_else(|| verdict("*")).unwrap_or(false)
+    };
+    if accepts("br") {
+        Coding::Brotli
+    } else if accepts("gzip") || accepts("x-gzip") {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
+/// RFC 9110: If-None-Match decides when present (weak comparison, any coding's
+/// variant of these bytes matches); else If-Modified-Since.
 fn is_not_modified(headers: &HeaderMap, rendered: &Rendered) -> bool {
     if let Some(tags) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
-        return tags
-            .split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == rendered.etag);
+        let ours = rendered.etag.trim_matches('"');
+        return tags.split(',').map(str::trim).any(|tag| {
+            let opaque = tag.trim_start_matches("W/").trim_matches('"');
+            tag == "*"
+                || opaque == ours
+                || opaque
+                    .strip_prefix(ours)
+                    .is_some_and(|suffix| matches!(suffix, "-gzip" | "-br"))
+        });
     }
     headers
         .get(header::IF_MODIFIED_SINCE)

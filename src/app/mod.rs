@@ -6,7 +6,6 @@ mod pipeline;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +23,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigError};
 use crate::fetch::Fetcher;
 use crate::publish::Site;
-use crate::serve::{Catalog, ServerState};
+use crate::serve::{Catalog, Changes, ServerState};
 use crate::store::queries::{self as q, ItemFilter};
 use crate::store::Store;
 
@@ -109,7 +108,7 @@ fn pipeline(config: Config, store: Store) -> Result<Pipeline> {
         config: Arc::new(config),
         store,
         fetcher: Arc::new(fetcher),
-        generation: Arc::new(AtomicU64::new(0)),
+        changes: Arc::new(Changes::default()),
     })
 }
 
@@ -149,8 +148,8 @@ pub fn site(config: &Config) -> Site {
     }
 }
 
-fn catalog(config: &Config, store: Store, generation: Arc<AtomicU64>) -> Catalog {
-    Catalog::new(store, site(config), config.daemon.feed_items, generation)
+fn catalog(config: &Config, store: Store, changes: Arc<Changes>) -> Catalog {
+    Catalog::new(store, site(config), config.daemon.feed_items, changes)
 }
 
 async fn run_daemon(config: Config, listen: Option<std::net::SocketAddr>) -> Result<ExitCode> {
@@ -161,7 +160,7 @@ async fn run_daemon(config: Config, listen: Option<std::net::SocketAddr>) -> Res
         .with_context(|| format!("cannot listen on {addr}"))?;
     let pipeline = pipeline(config, store.clone())?;
     let config = pipeline.config.clone();
-    let catalog = Arc::new(catalog(&config, store.clone(), pipeline.generation.clone()));
+    let catalog = Arc::new(catalog(&config, store.clone(), pipeline.changes.clone()));
     let max_age = Duration::from_secs(u64::from(catalog.site().ttl_minutes) * 60);
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
@@ -394,6 +393,7 @@ async fn explain(config: Config, query: String) -> Result<ExitCode> {
 async fn retag(config: Config) -> Result<ExitCode> {
     let store = open_store(&config).await?;
     let rules = config.rules.clone();
+    let policy = config.daemon.dedup;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -410,6 +410,7 @@ async fn retag(config: Config) -> Result<ExitCode> {
             q::retag(
                 c,
                 500,
+                &policy,
                 |item| decide(&rules, item),
                 |done, total| {
                     if let Some(bar) = &progress_bar {
@@ -432,7 +433,7 @@ async fn retag(config: Config) -> Result<ExitCode> {
 
 async fn export(config: Config, out: &Path) -> Result<ExitCode> {
     let store = open_store(&config).await?;
-    let catalog = catalog(&config, store, Arc::new(AtomicU64::new(0)));
+    let catalog = catalog(&config, store, Arc::new(Changes::default()));
     for path in catalog.paths() {
         let rendered = catalog
             .get(&path)

@@ -2,7 +2,6 @@
 //! recorded whatever happened. One broken source is a normal event: its error is
 //! recorded and logged, and it never stops the others.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -16,6 +15,7 @@ use crate::daemon::{backoff_delay, next_run};
 use crate::fetch::{FetchError, Fetched, Fetcher, Outcome};
 use crate::item::Item;
 use crate::parse::{parse_feed, Origin, ParseError};
+use crate::serve::Changes;
 use crate::store::queries as q;
 use crate::store::{FetchRecord, IngestSummary, SourceState, Store, StoreError};
 
@@ -25,8 +25,8 @@ pub struct Pipeline {
     pub config: Arc<Config>,
     pub store: Store,
     pub fetcher: Arc<Fetcher>,
-    /// Bumped whenever published content may have changed; the server's cache key.
-    pub generation: Arc<AtomicU64>,
+    /// Which published feeds an ingest changed: the server's cache keys.
+    pub changes: Arc<Changes>,
 }
 
 /// How one source's run ended.
@@ -192,16 +192,18 @@ impl Pipeline {
             suggested_url: Some(moved_to),
         };
         let id = source.id.clone();
+        let policy = self.config.daemon.dedup;
         let summary = self
             .store
-            .call(move |c| q::ingest(c, &id, &items, &record))
+            .call(move |c| q::ingest_with(c, &id, &items, &record, &policy))
             .await?;
         if summary.relevant_changed > 0 {
-            self.generation.fetch_add(1, Ordering::SeqCst);
+            self.changes.record(&summary.changed_topics);
         }
         info!(
             new = summary.new,
             relevant = summary.new_relevant,
+            duplicates = summary.duplicates,
             updated = summary.updated,
             "Feed stored."
         );

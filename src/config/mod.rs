@@ -22,6 +22,7 @@ use toml::Spanned;
 use url::Url;
 
 use crate::classify::{RawRules, Rules};
+use crate::dedup::Policy as DedupPolicy;
 pub use raw::{RawDaemon, RawLimits, RawSource};
 use raw::{DAEMON_KEYS, LIMITS_KEYS, SOURCE_KEYS};
 pub use schedule::Schedule;
@@ -52,6 +53,8 @@ pub struct Daemon {
     pub user_agent: String,
     /// Items older than this are deleted; `None` keeps everything.
     pub retention: Option<Duration>,
+    /// When two items are the same story, so that it is published once.
+    pub dedup: DedupPolicy,
     pub limits: Limits,
 }
 
@@ -461,8 +464,30 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
         feed_items,
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
         retention,
+        dedup: validate_dedup(raw, report),
         limits,
     })
+}
+
+fn validate_dedup(raw: &RawDaemon, report: &mut Reporter<'_>) -> DedupPolicy {
+    let defaults = DedupPolicy::default();
+    let title_threshold = match &raw.dedup_threshold {
+        Some(value) if *value.get_ref() > 0.0 && *value.get_ref() <= 1.0 => *value.get_ref(),
+        Some(value) => {
+            let message = "`dedup_threshold` must be a number above 0 and at most 1, such as 0.7";
+            report.at(Some(value.span()), message);
+            defaults.title_threshold
+        }
+        None => defaults.title_threshold,
+    };
+    let window = positive(&raw.dedup_window_hours, "dedup_window_hours", report)
+        .map_or(defaults.window, |hours| {
+            Duration::from_secs(hours.saturating_mul(3600))
+        });
+    DedupPolicy {
+        title_threshold,
+        window,
+    }
 }
 
 /// Names entente and where to learn about it, as polite crawlers do.

@@ -16,6 +16,8 @@ pub const DAEMON_KEYS: &[&str] = &[
     "feed_items",
     "user_agent",
     "retention_days",
+    "dedup_threshold",
+    "dedup_window_hours",
     "limits",
 ];
 pub const LIMITS_KEYS: &[&str] = &[
@@ -44,6 +46,10 @@ pub struct RawDaemon {
     pub feed_items: Option<Spanned<i64>>,
     pub user_agent: Option<String>,
     pub retention_days: Option<Spanned<i64>>,
+    /// Title similarity (0 to 1) at or above which two items are the same story.
+    pub dedup_threshold: Option<Spanned<f64>>,
+    /// How far apart (by date) two copies of a story may be.
+    pub dedup_window_hours: Option<Spanned<i64>>,
     #[serde(default)]
     pub limits: RawLimits,
 }

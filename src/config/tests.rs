@@ -94,6 +94,17 @@ fn every_problem_is_reported_with_its_position() {
             ],
         ),
         (
+            "[daemon]\ndedup_threshold = 1.5\ndedup_window_hours = 0",
+            &[
+                "feeds.toml:2:19: `dedup_threshold` must be a number above 0 and at most 1, such as 0.7",
+                "feeds.toml:3:22: `dedup_window_hours` must be a positive number",
+            ],
+        ),
+        (
+            "[daemon]\ndedup_threshold = \"high\"",
+            &["feeds.toml:2:19: invalid type: string \"high\", expected f64"],
+        ),
+        (
             "[daemon]\npublic_url = \"ftp://x/\"",
             &["feeds.toml:2:14: `public_url` must be an http or https URL"],
         ),
@@ -105,6 +116,27 @@ fn every_problem_is_reported_with_its_position() {
     for (text, expected) in cases {
         assert_eq!(problems(text), *expected, "for:\n{text}");
     }
+}
+
+#[test]
+fn dedup_settings_have_defaults_and_can_be_set() {
+    let parse = |daemon: &str| {
+        let text =
+            format!("[daemon]\n{daemon}\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\n");
+        Config::parse(&text, Path::new("feeds.toml"), |_| Ok(RULES.to_string()))
+            .unwrap()
+            .daemon
+            .dedup
+    };
+    assert_eq!(parse(""), crate::dedup::Policy::default());
+    assert_eq!(
+        parse("").title_threshold,
+        crate::dedup::DEFAULT_TITLE_THRESHOLD
+    );
+    let set = parse("dedup_threshold = 0.85\ndedup_window_hours = 24");
+    assert_eq!(set.title_threshold, 0.85);
+    assert_eq!(set.window, Duration::from_secs(24 * 3600));
+    assert_eq!(parse("dedup_threshold = 1.0").title_threshold, 1.0);
 }
 
 #[test]

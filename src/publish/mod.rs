@@ -235,9 +235,10 @@ pub fn section_anchor(topic_id: &str) -> String {
     format!("topic-{topic_id}")
 }
 
-/// When the feed last changed: the newest `updated`/`published` among its entries.
-/// `None` for an empty feed. The server can use it for `Last-Modified`, so the header
-/// and the feed's own date agree.
+/// The newest `updated`/`published` among the entries (`None` for an empty feed): the
+/// feed's own date. Not the server's `Last-Modified`, which must also move when an
+/// older-dated entry arrives late, a copy adds an "Also reported by" link or an entry
+/// is removed; see `serve::Catalog`.
 pub fn last_modified(entries: &[Entry]) -> Option<DateTime<Utc>> {
     entries.iter().map(Entry::last_changed).max()
 }

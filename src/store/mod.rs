@@ -5,6 +5,7 @@
 //! [`Store::call`]) so that database work never blocks the async runtime; no `.await`
 //! happens while the lock is held. WAL lets the CLI read while the daemon writes.
 
+pub mod clusters;
 pub mod queries;
 mod schema;
 

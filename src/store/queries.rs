@@ -1,11 +1,14 @@
 //! The SQL, one function per question or change. Each takes the connection it runs on;
 //! [`super::Store`] decides which thread that is.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use super::StoreError;
+use super::{clusters, StoreError};
 use crate::classify::Decision;
+use crate::dedup::Policy;
 use crate::fetch::Validators;
 use crate::item::Item;
 
@@ -140,7 +143,7 @@ fn write_fetch_record(
 }
 
 /// What one ingest changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestSummary {
     pub new: usize,
     pub updated: usize,
@@ -149,15 +152,32 @@ pub struct IngestSummary {
     pub new_relevant: usize,
     /// Relevant items added or changed: the published feeds changed.
     pub relevant_changed: usize,
+    /// New relevant items published as "Also reported by" of an earlier story.
+    pub duplicates: usize,
+    /// The topics whose published feeds changed (the `all` feed changes with any).
+    pub changed_topics: BTreeSet<String>,
 }
 
-/// Stores a fetched feed's items and the fetch record in one transaction: a crash
-/// loses the whole feed or nothing, and the validators never run ahead of the items.
+/// [`ingest_with`] the default de-duplication policy.
 pub fn ingest(
     conn: &mut Connection,
     source_id: &str,
     items: &[(Item, Decision)],
     record: &FetchRecord,
+) -> Result<IngestSummary, StoreError> {
+    ingest_with(conn, source_id, items, record, &Policy::default())
+}
+
+/// Stores a fetched feed's items and the fetch record in one transaction: a crash
+/// loses the whole feed or nothing, and the validators never run ahead of the items.
+/// Each item that becomes relevant joins the cluster of the story it copies, in the
+/// same transaction (see [`clusters`]).
+pub fn ingest_with(
+    conn: &mut Connection,
+    source_id: &str,
+    items: &[(Item, Decision)],
+    record: &FetchRecord,
+    policy: &Policy,
 ) -> Result<IngestSummary, StoreError> {
     let now = timestamp(record.attempted_at);
     let tx = conn.transaction()?;
@@ -180,18 +200,32 @@ pub fn ingest(
                 summary.unchanged += 1;
             }
             Some((id, _, was_relevant)) => {
+                let before = clusters::cluster_topics(&tx, id)?;
                 update_item(&tx, id, item, &hash, decision, &now)?;
                 summary.updated += 1;
+                if decision.relevant && !was_relevant {
+                    clusters::place(&tx, id, policy)?;
+                }
                 if was_relevant || decision.relevant {
                     summary.relevant_changed += 1;
+                    summary.changed_topics.extend(before);
+                    summary
+                        .changed_topics
+                        .extend(clusters::cluster_topics(&tx, id)?);
                 }
             }
             None => {
-                insert_item(&tx, item, &hash, decision, &now)?;
+                let id = insert_item(&tx, item, &hash, decision, &now)?;
                 summary.new += 1;
                 if decision.relevant {
                     summary.new_relevant += 1;
                     summary.relevant_changed += 1;
+                    if clusters::place(&tx, id, policy)?.is_some() {
+                        summary.duplicates += 1;
+                    }
+                    summary
+                        .changed_topics
+                        .extend(clusters::cluster_topics(&tx, id)?);
                 }
             }
         }
@@ -207,17 +241,19 @@ fn insert_item(
     hash: &str,
     decision: &Decision,
     now: &str,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let sort_date = item
         .published
         .or(item.updated)
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
+    let (canonical_url, title_signature) = clusters::keys(item);
     tx.execute(
         "INSERT INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
-            relevant, score, decision)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            relevant, score, decision, canonical_url, title_signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20)",
         params![
             item.key,
             item.source_id,
@@ -237,10 +273,13 @@ fn insert_item(
             decision.relevant,
             decision.score,
             serde_json::to_string(decision)?,
+            canonical_url,
+            title_signature,
         ],
     )?;
     let id = tx.last_insert_rowid();
-    write_topics(tx, id, decision)
+    write_topics(tx, id, decision)?;
+    Ok(id)
 }
 
 fn update_item(
@@ -251,11 +290,14 @@ fn update_item(
     decision: &Decision,
     now: &str,
 ) -> Result<(), StoreError> {
+    // An edited title or link changes the keys later items are compared with, not the
+    // cluster this item is in: membership is decided once.
+    let (canonical_url, title_signature) = clusters::keys(item);
     tx.execute(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
             sort_date = COALESCE(?7, ?8, sort_date), authors = ?10, categories = ?11,
-            lang = ?12, content_hash = ?13
+            lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15
          WHERE id = ?1",
         params![
             id,
@@ -271,6 +313,8 @@ fn update_item(
             serde_json::to_string(&item.categories)?,
             item.lang,
             hash,
+            canonical_url,
+            title_signature,
         ],
     )?;
     write_decision(tx, id, decision)
@@ -364,11 +408,12 @@ pub struct StoredItem {
     pub decision: Decision,
 }
 
-const ITEM_COLUMNS: &str = "i.id, i.key, i.source_id, i.guid, i.link, i.title, i.summary,
+pub(super) const ITEM_COLUMNS: &str =
+    "i.id, i.key, i.source_id, i.guid, i.link, i.title, i.summary,
     i.content_html, i.published, i.updated, i.first_seen, i.sort_date, i.authors,
     i.categories, i.lang, i.decision, COALESCE(s.name, i.source_id), COALESCE(s.url, '')";
 
-fn stored_item(row: &Row<'_>) -> rusqlite::Result<StoredItem> {
+pub(super) fn stored_item(row: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let json = |i: usize| -> rusqlite::Result<Vec<String>> {
         let text: String = row.get(i)?;
         Ok(serde_json::from_str(&text).unwrap_or_default())
@@ -456,10 +501,14 @@ pub struct RetagSummary {
 }
 
 /// Re-decides every stored item in batches of `batch` items, one transaction per
-/// batch; `progress` hears (done, total) after each batch.
+/// batch; `progress` hears (done, total) after each batch. An item that turns relevant
+/// joins the cluster of the story it copies, as at ingest; clusters are otherwise
+/// kept (see [`clusters`] for what is published when a cluster's first item turns
+/// irrelevant).
 pub fn retag(
     conn: &mut Connection,
     batch: usize,
+    policy: &Policy,
     mut decide: impl FnMut(&Item) -> Decision,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<RetagSummary, StoreError> {
@@ -488,6 +537,9 @@ pub fn retag(
             if decision != stored.decision {
                 write_decision(&tx, stored.id, &decision)?;
             }
+            if relevance_changed && decision.relevant {
+                clusters::place(&tx, stored.id, policy)?;
+            }
             summary.relevance_changed += usize::from(relevance_changed);
             summary.topics_changed += usize::from(topics_changed && !relevance_changed);
         }
@@ -498,12 +550,15 @@ pub fn retag(
     Ok(summary)
 }
 
-/// Deletes items first seen before `cutoff`; returns how many.
+/// Deletes items dated before `cutoff`; returns how many. Clusters that lose their
+/// root are handed to their earliest surviving member first.
 pub fn delete_older_than(conn: &Connection, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(conn.execute(
-        "DELETE FROM items WHERE sort_date < ?1",
-        [timestamp(cutoff)],
-    )?)
+    let cutoff = timestamp(cutoff);
+    let tx = conn.unchecked_transaction()?;
+    clusters::reroot_before_delete(&tx, &cutoff)?;
+    let deleted = tx.execute("DELETE FROM items WHERE sort_date < ?1", [&cutoff])?;
+    tx.commit()?;
+    Ok(deleted)
 }
 
 /// Changes whenever any connection (another process too) committed a change: the

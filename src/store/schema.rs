@@ -6,8 +6,16 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Every migration in order; the database's `user_version` is how many have run.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    (
+        "0002_dedup",
+        include_str!("../../migrations/0002_dedup.sql"),
+    ),
+];
+
+/// How many migrations ran once the de-duplication keys' columns exist.
+const DEDUP_KEYS_MIGRATION: usize = 2;
 
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -24,6 +32,11 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             .map_err(|source| StoreError::Migration { name, source })?;
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    if applied < DEDUP_KEYS_MIGRATION {
+        // SQL cannot compute the keys (URL parsing, Unicode folding): items stored
+        // before 0002 get theirs here, in the same transaction, so none lacks them.
+        super::clusters::backfill_keys(&tx)?;
+    }
     tx.commit()?;
     Ok(())
 }

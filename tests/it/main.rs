@@ -5,3 +5,4 @@ mod common;
 mod daemon;
 mod failures;
 mod pipeline;
+mod publishing;

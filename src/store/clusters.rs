@@ -1,0 +1,361 @@
+//! One story, published once: clusters of items that are copies of the same story, and
+//! the published listing that shows each cluster as one item.
+//!
+//! # The model
+//! A cluster is named by its *root*, the item the others point to with
+//! `duplicate_of` (a root's own `duplicate_of` is NULL; clusters are one level deep).
+//! An item joins a cluster when it first becomes relevant (a new relevant item at
+//! ingest, or an item that a content change or `retag` turns relevant), by matching
+//! an earlier relevant item within the window (see [`crate::dedup::Policy`]) of a
+//! compatible language:
+//! - the same canonical link (any source: one article reached two ways), or
+//! - a near-duplicate title from *another* source (one outlet's recurring headline,
+//!   "Weekly digest", is several stories).
+//!
+//! Membership is stored and never recomputed, so a later copy of a story, or a
+//! reader's next poll, never brings it back as a separate item.
+//!
+//! # What is published
+//! Each cluster shows its earliest stored *relevant* member (ids grow in the order
+//! items are first seen), in every topic of any of its relevant members, with the other
+//! relevant members as "Also reported by". So when `retag` decides that the first copy
+//! is not relevant after all, the story does not vanish: the next copy takes its place.
+//! Irrelevant items are never matched, and never listed as copies.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::queries::{stored_item, timestamp, StoredItem, ITEM_COLUMNS};
+use super::StoreError;
+use crate::dedup::{canonical_url, Policy, TitleSignature};
+use crate::item::Item;
+
+/// The comparison keys stored with an item: its canonical link and title signature.
+pub fn keys(item: &Item) -> (Option<String>, String) {
+    let url = item.link.as_deref().map(canonical_url);
+    (url, TitleSignature::of(&item.title).to_string())
+}
+
+/// Fills in the keys of items stored before migration 0002.
+pub fn backfill_keys(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let rows: Vec<(i64, Option<String>, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT id, link, title FROM items WHERE title_signature IS NULL")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (id, link, title) in rows {
+        tx.execute(
+            "UPDATE items SET canonical_url = ?2, title_signature = ?3 WHERE id = ?1",
+            params![
+                id,
+                link.as_deref().map(canonical_url),
+                TitleSignature::of(&title).to_string()
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// An earlier relevant item that `cluster` compares against.
+struct Candidate {
+    id: i64,
+    root: i64,
+    source_id: String,
+    canonical_url: Option<String>,
+    signature: Option<String>,
+    lang: Option<String>,
+}
+
+/// The item being placed, as the candidates are compared with it.
+struct Newcomer {
+    id: i64,
+    source_id: String,
+    canonical_url: Option<String>,
+    signature: TitleSignature,
+    lang: Option<String>,
+    sort_date: DateTime<Utc>,
+}
+
+/// Puts a relevant item that belongs to no cluster into the cluster of the story it
+/// copies, if any; returns that cluster's root. An item that is already a member, or
+/// the root of others, stays where it is: membership never changes once stored.
+pub fn place(tx: &Transaction<'_>, id: i64, policy: &Policy) -> Result<Option<i64>, StoreError> {
+    if is_clustered(tx, id)? {
+        return Ok(None);
+    }
+    let Some(newcomer) = newcomer(tx, id)? else {
+        return Ok(None);
+    };
+    let Some(root) = best_match(&newcomer, &candidates(tx, &newcomer, policy)?, policy) else {
+        return Ok(None);
+    };
+    tx.execute(
+        "UPDATE items SET duplicate_of = ?2 WHERE id = ?1",
+        params![id, root],
+    )?;
+    Ok(Some(root))
+}
+
+fn is_clustered(tx: &Transaction<'_>, id: i64) -> Result<bool, StoreError> {
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM items WHERE id = ?1 AND duplicate_of IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM items WHERE duplicate_of = ?1)",
+        [id],
+        |row| row.get(0),
+    )?)
+}
+
+fn newcomer(tx: &Transaction<'_>, id: i64) -> Result<Option<Newcomer>, StoreError> {
+    let row = tx
+        .query_row(
+            "SELECT source_id, canonical_url, title_signature, lang, sort_date
+             FROM items WHERE id = ?1",
+            [id],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, String>(4)?,
+                ))
+            },
+        )
+        .optional()?;
+    Ok(row.map(
+        |(source_id, canonical_url, signature, lang, date)| Newcomer {
+            id,
+            source_id,
+            canonical_url,
+            signature: parse_signature(signature.as_deref()),
+            lang,
+            sort_date: DateTime::parse_from_rfc3339(&date)
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or_default(),
+        },
+    ))
+}
+
+/// A stored signature, or the empty one (similar to nothing) when it cannot be read,
+/// e.g. one written by a later version's normalisation.
+fn parse_signature(text: Option<&str>) -> TitleSignature {
+    text.and_then(|t| t.parse().ok()).unwrap_or_default()
+}
+
+/// The relevant items within the window around the newcomer, earliest stored first.
+fn candidates(
+    tx: &Transaction<'_>,
+    newcomer: &Newcomer,
+    policy: &Policy,
+) -> Result<Vec<Candidate>, StoreError> {
+    let window = Duration::from_std(policy.window).unwrap_or_else(|_| Duration::days(36500));
+    let (from, to) = (newcomer.sort_date - window, newcomer.sort_date + window);
+    let mut stmt = tx.prepare(
+        "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang
+         FROM items
+         WHERE relevant AND id != ?1 AND sort_date BETWEEN ?2 AND ?3
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map(
+        params![newcomer.id, timestamp(from), timestamp(to)],
+        |row| {
+            Ok(Candidate {
+                id: row.get(0)?,
+                root: row.get(1)?,
+                source_id: row.get(2)?,
+                canonical_url: row.get(3)?,
+                signature: row.get(4)?,
+                lang: row.get(5)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The root of the cluster the newcomer copies: the earliest item with the same
+/// canonical link, else the most similar title from another source (the earliest
+/// among equals).
+fn best_match(newcomer: &Newcomer, candidates: &[Candidate], policy: &Policy) -> Option<i64> {
+    let comparable = candidates
+        .iter()
+        .filter(|c| same_language(c.lang.as_deref(), newcomer.lang.as_deref()));
+    let mut best: Option<(f64, &Candidate)> = None;
+    for candidate in comparable {
+        let same_link =
+            newcomer.canonical_url.is_some() && candidate.canonical_url == newcomer.canonical_url;
+        if same_link {
+            return Some(candidate.root);
+        }
+        if candidate.source_id == newcomer.source_id {
+            continue;
+        }
+        let similarity =
+            parse_signature(candidate.signature.as_deref()).similarity(&newcomer.signature);
+        let better = best.is_none_or(|(score, _)| similarity > score);
+        if similarity >= policy.title_threshold && better {
+            best = Some((similarity, candidate));
+        }
+    }
+    best.map(|(_, candidate)| {
+        debug_assert_ne!(candidate.id, newcomer.id);
+        candidate.root
+    })
+}
+
+/// Items in different languages are different stories for a reader (a French
+/// reader wants the French copy listed, not folded into an English one); an unknown
+/// language is compatible with any. Compared by primary subtag: `en` and `en-GB` agree.
+fn same_language(a: Option<&str>, b: Option<&str>) -> bool {
+    let primary = |lang: &str| {
+        lang.split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => primary(a) == primary(b),
+        _ => true,
+    }
+}
+
+/// The root of the item's cluster (the item itself when it is in none).
+pub fn root_of(tx: &Connection, id: i64) -> Result<i64, StoreError> {
+    Ok(tx.query_row(
+        "SELECT COALESCE(duplicate_of, id) FROM items WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )?)
+}
+
+/// The topics of every relevant member of the item's cluster: the feeds whose bytes
+/// change when the item or its cluster does.
+pub fn cluster_topics(conn: &Connection, id: i64) -> Result<BTreeSet<String>, StoreError> {
+    let root = root_of(conn, id)?;
+    let mut stmt = conn.prepare(
+        "SELECT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
+         WHERE m.relevant AND (m.id = ?1 OR m.duplicate_of = ?1)",
+    )?;
+    let topics = stmt.query_map([root], |row| row.get(0))?;
+    Ok(topics.collect::<Result<_, _>>()?)
+}
+
+/// Another outlet's copy of a published story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    pub title: String,
+    pub link: Option<String>,
+    pub source_name: String,
+}
+
+/// A story as published: the cluster's shown item, the topics of the whole cluster
+/// (the shown item's first) and the other relevant copies, earliest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Story {
+    pub shown: StoredItem,
+    pub topics: Vec<String>,
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// The published stories, newest first (ties by key), optionally of one topic.
+pub fn list_stories(
+    conn: &Connection,
+    topic: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Story>, StoreError> {
+    // `shown` is each cluster's earliest relevant member; see the module docs.
+    let sql = format!(
+        "WITH clusters AS (
+             SELECT COALESCE(duplicate_of, id) AS root, MIN(id) AS shown
+             FROM items WHERE relevant GROUP BY root)
+         SELECT {ITEM_COLUMNS}, c.root
+         FROM clusters c JOIN items i ON i.id = c.shown LEFT JOIN sources s ON s.id = i.source_id
+         WHERE ?1 IS NULL OR EXISTS (
+             SELECT 1 FROM items m JOIN item_topics t ON t.item_id = m.id
+             WHERE m.relevant AND (m.id = c.root OR m.duplicate_of = c.root) AND t.topic = ?1)
+         ORDER BY i.sort_date DESC, i.key LIMIT ?2"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![topic, limit], |row| {
+        Ok((stored_item(row)?, row.get::<_, i64>(18)?))
+    })?;
+    let shown: Vec<(StoredItem, i64)> = rows.collect::<Result<_, _>>()?;
+    shown
+        .into_iter()
+        .map(|(item, root)| story(conn, item, root))
+        .collect()
+}
+
+fn story(conn: &Connection, shown: StoredItem, root: i64) -> Result<Story, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.title, m.link, COALESCE(s.name, m.source_id)
+         FROM items m LEFT JOIN sources s ON s.id = m.source_id
+         WHERE m.relevant AND (m.id = ?1 OR m.duplicate_of = ?1) AND m.id != ?2
+         ORDER BY m.id",
+    )?;
+    let rows = stmt.query_map(params![root, shown.id], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            Duplicate {
+                title: row.get(1)?,
+                link: row.get(2)?,
+                source_name: row.get(3)?,
+            },
+        ))
+    })?;
+    let others: Vec<(i64, Duplicate)> = rows.collect::<Result<_, _>>()?;
+    let mut topics = shown.decision.topics.clone();
+    for (id, _) in &others {
+        for topic in topics_of(conn, *id)? {
+            if !topics.contains(&topic) {
+                topics.push(topic);
+            }
+        }
+    }
+    Ok(Story {
+        shown,
+        topics,
+        duplicates: others.into_iter().map(|(_, d)| d).collect(),
+    })
+}
+
+fn topics_of(conn: &Connection, id: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT topic FROM item_topics WHERE item_id = ?1 ORDER BY topic")?;
+    let topics = stmt.query_map([id], |row| row.get(0))?;
+    Ok(topics.collect::<Result<_, _>>()?)
+}
+
+/// Before the items dated before `cutoff` are deleted (retention), hands each cluster
+/// losing its root to its earliest surviving member, so that the survivors stay one
+/// story instead of splitting into several.
+pub fn reroot_before_delete(tx: &Transaction<'_>, cutoff: &str) -> Result<(), StoreError> {
+    let orphans: Vec<(i64, i64)> = {
+        let mut stmt = tx.prepare(
+            "SELECT m.id, m.duplicate_of FROM items m JOIN items r ON r.id = m.duplicate_of
+             WHERE r.sort_date < ?1 AND m.sort_date >= ?1
+             ORDER BY m.duplicate_of, m.id",
+        )?;
+        let rows = stmt.query_map([cutoff], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    // (old root, new root) of the cluster being walked.
+    let mut current: Option<(i64, i64)> = None;
+    for (id, old_root) in orphans {
+        let new_root = match current {
+            Some((old, new)) if old == old_root => Some(new),
+            _ => {
+                current = Some((old_root, id));
+                None
+            }
+        };
+        tx.execute(
+            "UPDATE items SET duplicate_of = ?2 WHERE id = ?1",
+            params![id, new_root],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+use chrono::{TimeZone, Utc};
+
+use crate::classify::Decision;
+use crate::item::Item;
+use crate::store::queries::*;
+use crate::store::*;
+
+fn item(source: &str, guid: &str, title: &str) -> Item {
+    Item {
+        key: Item::key_for(source, Some(guid), None, title, None),
+        source_id: source.to_string(),
+        guid: Some(guid.to_string()),
+        link: Some(format!("https://ex.org/{guid}")),
+        title: title.to_string(),
+        summary: "summary".to_string(),
+        content_html: None,
+        published: Some(Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()),
+        updated: None,
+        authors: vec![],
+        categories: vec![],
+        lang: Some("en".to_string()),
+    }
+}
+
+fn decision(relevant: bool, topics: &[&str]) -> Decision {
+    Decision {
+        relevant,
+        score: if relevant { 2.0 } else { 0.0 },
+        threshold: 1.0,
+        topics: topics.iter().map(|t| t.to_string()).collect(),
+        evidence: vec![],
+    }
+}
+
+fn ok_record() -> FetchRecord {
+    FetchRecord {
+        status: "ok",
+        error_kind: None,
+        error: None,
+        attempted_at: Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap(),
+        validators: Some(crate::fetch::Validators {
+            etag: Some("\"e1\"".into()),
+            ..Default::default()
+        }),
+        consecutive_failures: 0,
+        next_attempt: None,
+        suggested_url: None,
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db/entente.db")).unwrap();
+    store
+        .call_blocking(|c| {
+            sync_sources(c, &[("s".into(), "https://ex.org/feed".into(), "S".into())])
+        })
+        .unwrap();
+    (dir, store)
+}
+
+#[test]
+fn opening_twice_keeps_the_schema_and_uses_wal() {
+    let (dir, store) = open();
+    drop(store);
+    let again = Store::open(&dir.path().join("db/entente.db")).unwrap();
+    let mode: String = again
+        .call_blocking(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_failure_mid_ingest_leaves_nothing_of_that_feed() {
+    let (_dir, store) = open();
+    // A failure on the third item stands in for a crash in the middle of the feed.
+    store
+        .call_blocking(|c| {
+            c.execute_batch(
+                "CREATE TRIGGER boom BEFORE INSERT ON items WHEN NEW.title = 'boom'
+                 BEGIN SELECT RAISE(ABORT, 'simulated crash'); END;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let items = vec![
+        (item("s", "1", "one"), decision(true, &["diplomacy"])),
+        (item("s", "2", "two"), decision(false, &[])),
+        (item("s", "3", "boom"), decision(false, &[])),
+    ];
+    let result = store.call_blocking(|c| ingest(c, "s", &items, &ok_record()));
+    assert!(result.is_err());
+    let stored = store
+        .call_blocking(|c| {
+            list_items(
+                c,
+                &ItemFilter {
+                    include_irrelevant: true,
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    assert!(stored.is_empty(), "half a feed was stored");
+    let state = store.call_blocking(|c| source_state(c, "s")).unwrap();
+    assert_eq!(
+        state.validators.etag, None,
+        "validators must not run ahead of the items"
+    );
+}
+
+#[test]
+fn ingesting_the_same_feed_twice_adds_nothing_and_updates_changes() {
+    let (_dir, store) = open();
+    let items = vec![(item("s", "1", "one"), decision(true, &["diplomacy"]))];
+    let first = store
+        .call_blocking(|c| ingest(c, "s", &items, &ok_record()))
+        .unwrap();
+    assert_eq!((first.new, first.new_relevant), (1, 1));
+    let again = store
+        .call_blocking(|c| ingest(c, "s", &items, &ok_record()))
+        .unwrap();
+    assert_eq!((again.new, again.unchanged), (0, 1));
+    let changed = vec![(
+        item("s", "1", "one, corrected"),
+        decision(true, &["diplomacy"]),
+    )];
+    let update = store
+        .call_blocking(|c| ingest(c, "s", &changed, &ok_record()))
+        .unwrap();
+    assert_eq!(update.updated, 1);
+    let stored = store
+        .call_blocking(|c| list_items(c, &ItemFilter::default()))
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].item.title, "one, corrected");
+    assert_eq!(stored[0].source_name, "S");
+}
+
+#[test]
+fn topics_filter_the_listing_and_retag_rewrites_decisions() {
+    let (_dir, store) = open();
+    let items = vec![
+        (item("s", "1", "one"), decision(true, &["diplomacy"])),
+        (item("s", "2", "two"), decision(true, &["energy-resources"])),
+        (item("s", "3", "three"), decision(false, &[])),
+    ];
+    store
+        .call_blocking(|c| ingest(c, "s", &items, &ok_record()))
+        .unwrap();
+    let diplomacy = ItemFilter {
+        topic: Some("diplomacy".into()),
+        ..Default::default()
+    };
+    let listed = store.call_blocking(|c| list_items(c, &diplomacy)).unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|s| s.item.title.as_str())
+            .collect::<Vec<_>>(),
+        vec!["one"]
+    );
+
+    let mut batches = Vec::new();
+    let summary = store
+        .call_blocking(|c| {
+            retag(
+                c,
+                2,
+                &crate::dedup::Policy::default(),
+                |item| match item.title.as_str() {
+                    "three" => decision(true, &["diplomacy"]),
+                    "two" => decision(true, &["energy-resources", "diplomacy"]),
+                    _ => decision(true, &["diplomacy"]),
+                },
+                |done, total| batches.push((done, total)),
+            )
+        })
+        .unwrap();
+    assert_eq!(batches, vec![(2, 3), (3, 3)]);
+    assert_eq!(
+        summary,
+        RetagSummary {
+            items: 3,
+            relevance_changed: 1,
+            topics_changed: 1
+        }
+    );
+    let listed = store.call_blocking(|c| list_items(c, &diplomacy)).unwrap();
+    assert_eq!(listed.len(), 3);
+}
+
+#[test]
+fn find_item_takes_a_number_a_key_or_a_link() {
+    let (_dir, store) = open();
+    let one = item("s", "1", "one");
+    let key = one.key.clone();
+    store
+        .call_blocking(|c| ingest(c, "s", &[(one, decision(false, &[]))], &ok_record()))
+        .unwrap();
+    for query in ["1", key.as_str(), "https://ex.org/1"] {
+        let found = store.call_blocking(|c| find_item(c, query)).unwrap();
+        assert_eq!(found.item.title, "one", "{query}");
+    }
+    let missing = store.call_blocking(|c| find_item(c, "nope")).unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound(_)));
+}
