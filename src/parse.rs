@@ -80,9 +80,10 @@ fn trim_start(body: &[u8]) -> &[u8] {
     &body[start..]
 }
 
+/// The first 80 characters, for an error message (cut on a character boundary).
 fn first_bytes(body: &[u8]) -> String {
-    let head = &body[..body.len().min(80)];
-    String::from_utf8_lossy(head).into_owned()
+    let head = &body[..body.len().min(320)];
+    String::from_utf8_lossy(head).chars().take(80).collect()
 }
 
 /// Recognises the usual things served in place of a feed.
