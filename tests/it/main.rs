@@ -2,3 +2,4 @@
 //! loopback and a real SQLite file.
 
 mod common;
+mod fetch_faults;
