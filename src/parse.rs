@@ -68,7 +68,40 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
             None => first_attempt?,
         },
     };
-    Ok(normalize_feed(feed, origin))
+    let doc_base = root_xml_base(&repaired).and_then(|b| resolve(&b, origin.url));
+    Ok(normalize_feed(feed, origin, doc_base))
+}
+
+/// The `xml:base` of the root element. feed-rs applies it to links but not to the HTML
+/// inside entries, whose relative URLs need it too.
+fn root_xml_base(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    let mut rest = text.as_ref();
+    // Skip the declaration, comments, doctype and processing instructions.
+    let tag = loop {
+        let start = rest.find('<')?;
+        rest = &rest[start..];
+        if rest.starts_with("<!--") {
+            rest = &rest[rest.find("-->")? + 3..];
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            rest = &rest[rest.find('>')? + 1..];
+        } else {
+            break &rest[..rest.find('>')?];
+        }
+    };
+    let at = tag.find("xml:base")?;
+    let value = tag[at + "xml:base".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &value[1..];
+    let end = value.find(quote)?;
+    Some(
+        html_escape::decode_html_entities(&value[..end])
+            .trim()
+            .to_string(),
+    )
 }
 
 fn trim_start(body: &[u8]) -> &[u8] {
@@ -163,11 +196,12 @@ fn parse_with_rss_crate(body: &[u8]) -> Option<Feed> {
     parse_with_feed_rs(channel.to_string().as_bytes(), None).ok()
 }
 
-fn normalize_feed(feed: Feed, origin: Origin<'_>) -> ParsedFeed {
+/// `doc_base` is the root element's `xml:base`, made absolute. Relative URLs resolve
+/// against it, else against the feed's own link, else against the response URL.
+fn normalize_feed(feed: Feed, origin: Origin<'_>, doc_base: Option<String>) -> ParsedFeed {
     let feed_link = alternate_link(&feed.links);
-    let base = feed_link
-        .as_deref()
-        .and_then(|l| resolve(l, origin.url))
+    let base = doc_base
+        .or_else(|| feed_link.as_deref().and_then(|l| resolve(l, origin.url)))
         .and_then(|l| Url::parse(&l).ok())
         .or_else(|| origin.url.cloned());
     let feed_lang = feed.language.as_deref().map(normalize_lang);

@@ -123,12 +123,9 @@ impl Pipeline {
         let report = self.fetcher.fetch(&location, &state.validators).await;
         let moved_to = report.moved_to.map(|u| u.to_string());
         let outcome = match report.result {
-            Ok(Outcome::NotModified) => {
-                self.record_success(source, &state, None, moved_to, started)
-                    .await
-            }
+            Ok(Outcome::NotModified) => self.record_success(source, None, moved_to, started).await,
             Ok(Outcome::Unchanged { validators }) => {
-                self.record_success(source, &state, Some(validators), moved_to, started)
+                self.record_success(source, Some(validators), moved_to, started)
                     .await
             }
             Ok(Outcome::Fetched(fetched)) => {
@@ -201,7 +198,10 @@ impl Pipeline {
             validators: Some(fetched.validators),
             consecutive_failures: 0,
             next_attempt: Some(next),
-            suggested_url: Some(moved_to),
+            // Only a new permanent move changes the suggestion. Once fetched at its new
+            // address a source is no longer redirected, and that must not make us forget
+            // the move: the suggestion lasts until feeds.toml names a new URL.
+            suggested_url: moved_to.map(Some),
         };
         let id = source.id.clone();
         let summary = self
@@ -228,7 +228,6 @@ impl Pipeline {
     async fn record_success(
         &self,
         source: &Source,
-        state: &SourceState,
         validators: Option<crate::fetch::Validators>,
         moved_to: Option<String>,
         started: DateTime<Utc>,
@@ -242,9 +241,7 @@ impl Pipeline {
             validators,
             consecutive_failures: 0,
             next_attempt: Some(next),
-            suggested_url: moved_to
-                .map(Some)
-                .or_else(|| state.suggested_url.clone().map(Some)),
+            suggested_url: moved_to.map(Some),
         };
         let id = source.id.clone();
         self.store

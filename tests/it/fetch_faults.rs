@@ -421,4 +421,144 @@ fn one_pass_over_misbehaving_sources_records_every_outcome() {
     for encoding in ["gzip", "deflate", "br"] {
         assert!(accept.contains(encoding), "Accept-Encoding: {accept}");
     }
+    assert_items_read_right(&suite);
+
+    second_pass_is_conditional_and_resumes_schedules(&suite);
+}
+
+/// What the good sources stored: decoded text, absolute links, sanitized content.
+fn assert_items_read_right(suite: &Suite) {
+    let db = rusqlite::Connection::open(suite.config.database()).unwrap();
+    let item = |source: &str| -> (String, Option<String>, Option<String>) {
+        db.query_row(
+            "SELECT title, link, content_html FROM items WHERE source_id = ?1",
+            [source],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(item("cyrillic").0, CYRILLIC_TITLE);
+    assert_eq!(item("gzip").0, "Item gzip");
+    assert_eq!(item("brotli").0, "Item brotli");
+    assert_eq!(item("jsonfeed").0, "Orano in Kazakhstan");
+
+    let (_, link, content) = item("relative-atom");
+    assert_eq!(
+        link.as_deref(),
+        Some("https://base.example.fr/news/article-1.html")
+    );
+    let content = content.unwrap();
+    for gone in [
+        "<script",
+        "<style",
+        "<iframe",
+        "onclick",
+        "onerror",
+        "javascript:",
+    ] {
+        assert!(!content.contains(gone), "{gone} kept in {content}");
+    }
+    for kept in [
+        "href=\"https://base.example.fr/news/more.html\"",
+        "<img src=\"https://base.example.fr/news/pic.png\"",
+    ] {
+        assert!(content.contains(kept), "{kept} lost from {content}");
+    }
+    // No channel link and a redirect on the way: the final response URL is the base.
+    assert_eq!(
+        item("relative-rss").1.unwrap(),
+        suite.server.url("/feeds/items/1")
+    );
+}
+
+/// The second pass: validators sent back, 304s and unchanged bodies cost no item
+/// writes, failures count up to "failing", a recovered source is back on its schedule,
+/// and a moved source is fetched at its new address.
+fn second_pass_is_conditional_and_resumes_schedules(suite: &Suite) {
+    let db = rusqlite::Connection::open(suite.config.database()).unwrap();
+    // A marker that any write to an item would overwrite.
+    db.execute("UPDATE items SET last_seen = '2000-01-01T00:00:00Z'", [])
+        .unwrap();
+    suite
+        .server
+        .route("/broken", Route::rss(one_item_rss("broken")));
+    // New content at the new address: stored, and the move still remembered.
+    suite
+        .server
+        .route("/moved-here", Route::rss(one_item_rss("moved-again")));
+    let second = suite.pass();
+
+    let last = |path: &str| suite.server.requests_to(path).pop().unwrap().headers;
+    let etag = last("/etag");
+    assert_eq!(
+        etag.get("if-none-match").map(String::as_str),
+        Some("\"v1\"")
+    );
+    assert!(!etag.contains_key("if-modified-since"));
+    let lastmod = last("/lastmod");
+    assert_eq!(
+        lastmod.get("if-modified-since").map(String::as_str),
+        Some("Mon, 05 Jan 2026 10:00:00 GMT")
+    );
+    assert!(!lastmod.contains_key("if-none-match"));
+    let both = last("/both");
+    assert_eq!(both["if-none-match"], "W/\"b2\"");
+    assert_eq!(both["if-modified-since"], "Tue, 06 Jan 2026 10:00:00 GMT");
+    let plain = last("/plain");
+    assert!(!plain.contains_key("if-none-match") && !plain.contains_key("if-modified-since"));
+
+    for id in ["etag", "lastmod", "both", "plain"] {
+        let source = second.source(id);
+        assert_eq!(source["status"], "not_modified", "{id}: {source}");
+        assert_eq!(source["consecutive_failures"], 0);
+        assert_eq!(
+            second.time(id, "last_success"),
+            second.time(id, "last_attempt")
+        );
+        let last_seen: String = db
+            .query_row(
+                "SELECT last_seen FROM items WHERE source_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            last_seen, "2000-01-01T00:00:00Z",
+            "{id}: items were written"
+        );
+    }
+
+    // Recovered: failures reset, back on the hourly cron.
+    let broken = second.source("broken");
+    assert_eq!(broken["status"], "ok", "{broken}");
+    assert_eq!(broken["consecutive_failures"], 0);
+    assert_eq!(broken["error"], Value::Null);
+    let next = second.time("broken", "next_attempt");
+    assert!(next.minute() == 0 && next.second() == 0 && next > second.started);
+
+    // Failing after two in a row: flagged, warned about, still retried.
+    second.assert_backoff("notfound", 2);
+    assert_eq!(second.source("notfound")["failing"], true);
+    assert_eq!(second.source("etag")["failing"], false);
+    assert!(
+        second.stderr.contains("Source is failing") && second.stderr.contains("notfound"),
+        "{}",
+        second.stderr
+    );
+    let listing = text(&suite.config.entente(&["sources"]).stdout);
+    assert!(listing.contains("notfound [FAILING]"), "{listing}");
+
+    // Moved: the new URL is used, and still suggested for feeds.toml.
+    assert_eq!(suite.server.requests_to("/moved").len(), 1);
+    assert_eq!(suite.server.requests_to("/moved-here").len(), 2);
+    assert_eq!(second.source("moved")["status"], "ok");
+    assert_eq!(second.source("moved")["items"], 2);
+    assert_eq!(
+        second.source("moved")["suggested_url"],
+        suite.server.url("/moved-here")
+    );
+    assert!(
+        listing.contains(&format!("url = \"{}\"", suite.server.url("/moved-here"))),
+        "{listing}"
+    );
 }
