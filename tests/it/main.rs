@@ -3,3 +3,4 @@
 
 mod common;
 mod fetch_faults;
+mod fixtures;
