@@ -47,6 +47,9 @@ impl Rendered {
     }
 }
 
+/// The (generation, SQLite data_version) a cache was filled at, and the files in it.
+type RenderCache = (Option<(u64, i64)>, HashMap<String, Rendered>);
+
 /// Every published file, rendered on demand and cached until the content changes.
 pub struct Catalog {
     store: Store,
@@ -55,7 +58,7 @@ pub struct Catalog {
     /// Bumped by ingestion in this process when published content may have changed.
     generation: Arc<AtomicU64>,
     /// (generation, SQLite data_version) the cache was filled at, and the files.
-    cache: Mutex<(Option<(u64, i64)>, HashMap<String, Rendered>)>,
+    cache: Mutex<RenderCache>,
 }
 
 impl Catalog {

@@ -204,7 +204,7 @@ impl Config {
     /// Reads and validates the config file and the rules file it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = read(path)?;
-        Config::parse(&text, path, |rules_path| read(rules_path))
+        Config::parse(&text, path, read)
     }
 
     /// Validates config text; `path` names the file in messages and anchors relative
