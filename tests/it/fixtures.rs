@@ -45,7 +45,15 @@ fn fixture(path: &str) -> Fixture {
         // The gzip captures are meant to be served as compressed responses.
         route = route.header("content-encoding", "gzip");
     }
-    for (name, value) in declared_headers(&bytes) {
+    let mut headers = declared_headers(&bytes);
+    if path == "miniflux/parser/no_encoding_ISO-8859-1.xml" {
+        // Its README entry: the charset comes only from the HTTP header.
+        headers.push((
+            "content-type".into(),
+            "application/rss+xml; charset=ISO-8859-1".into(),
+        ));
+    }
+    for (name, value) in headers {
         route.headers.retain(|(n, _)| *n != name);
         route = route.header(&name, &value);
     }
@@ -177,9 +185,65 @@ fn every_fixture_is_ingested_or_rejected_with_a_clear_error() {
         baseline.values().filter(|v| *v == "ok").count()
     );
     assert_eq!(ingested + rejected_total, fixtures.len());
+    assert_texts_decoded(&config, &path_of);
     assert!(
         lost.is_empty(),
         "documents feed-rs reads but we reject:\n{}",
         lost.join("\n")
     );
+}
+
+/// Texts in the corpus's legacy encodings, as stored: (file, column, exact text).
+const DECODED: &[(&str, &str, &str)] = &[
+    ("miniflux/encoding/koi8r.xml", "title", "Первая новость"),
+    (
+        "quick-xml/opennews_all.rss",
+        "title",
+        "Выпуск Python 2.7.13",
+    ),
+    (
+        "miniflux/parser/encoding_WINDOWS-1251.xml",
+        "title",
+        "Цитата #17703",
+    ),
+    (
+        "feed-rs/rss2/rss_2.0_encoding_1.xml",
+        "title",
+        "Revolução nas telas com pontos quânticos impressos em 3D",
+    ),
+    // The charset only in the HTTP header, no XML declaration.
+    (
+        "miniflux/parser/no_encoding_ISO-8859-1.xml",
+        "substr(summary, 1, 33)",
+        "Une nouvelle nomenclature adoptée",
+    ),
+    // The header's windows-1252 wins over the declaration's iso-8859-1.
+    (
+        "feedparser/encoding/http_text_xml_charset_overrides_encoding_2.xml",
+        "summary",
+        "This is a £“test.”",
+    ),
+];
+
+fn assert_texts_decoded(config: &TestConfig, path_of: &HashMap<String, String>) {
+    let db = rusqlite::Connection::open(config.database()).unwrap();
+    for (path, column, expected) in DECODED {
+        let id = path_of
+            .iter()
+            .find(|(_, p)| p == path)
+            .map(|(id, _)| id)
+            .unwrap();
+        let texts: Vec<String> = db
+            .prepare(&format!("SELECT {column} FROM items WHERE source_id = ?1"))
+            .unwrap()
+            .query_map([id], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            texts.iter().any(|t| t == expected),
+            "{path}: no {column} reads {expected:?}; got {:?}",
+            &texts[..texts.len().min(5)]
+        );
+    }
 }
