@@ -482,6 +482,12 @@ fn second_pass_is_conditional_and_resumes_schedules(suite: &Suite) {
     suite
         .server
         .route("/broken", Route::rss(one_item_rss("broken")));
+    // The same body, now with an ETag the server will not honour yet: unchanged by its
+    // hash, and the new validator kept for next time.
+    suite.server.route(
+        "/plain",
+        Route::rss(one_item_rss("plain")).header("etag", "\"p2\""),
+    );
     // New content at the new address: stored, and the move still remembered.
     suite
         .server
@@ -528,6 +534,13 @@ fn second_pass_is_conditional_and_resumes_schedules(suite: &Suite) {
         );
     }
 
+    let plain_etag: Option<String> = db
+        .query_row("SELECT etag FROM sources WHERE id = 'plain'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(plain_etag.as_deref(), Some("\"p2\""));
+
     // Recovered: failures reset, back on the hourly cron.
     let broken = second.source("broken");
     assert_eq!(broken["status"], "ok", "{broken}");
@@ -547,6 +560,10 @@ fn second_pass_is_conditional_and_resumes_schedules(suite: &Suite) {
     );
     let listing = text(&suite.config.entente(&["sources"]).stdout);
     assert!(listing.contains("notfound [FAILING]"), "{listing}");
+    assert!(
+        listing.contains("error (http_status): HTTP 404 (2 consecutive failures)"),
+        "{listing}"
+    );
 
     // Moved: the new URL is used, and still suggested for feeds.toml.
     assert_eq!(suite.server.requests_to("/moved").len(), 1);
