@@ -60,15 +60,143 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
             first_bytes: first_bytes(body),
         });
     }
-    let repaired = repair_rss_root(body);
+    if is_json(body) {
+        return parse_json_feed(body, origin);
+    }
+    let repaired = repair_empty_media_text(&repair_rss_root(body));
     let feed = match parse_with_feed_rs(&repaired, origin.url) {
         Ok(feed) if !feed.entries.is_empty() || !looks_like_it_has_items(body) => feed,
         first_attempt => match parse_with_rss_crate(&repaired) {
             Some(feed) => feed,
-            None => first_attempt?,
+            None => first_attempt.map_err(|e| explain_xml_failure(e, &repaired))?,
         },
     };
-    Ok(normalize_feed(feed, origin))
+    let doc_base = root_xml_base(&repaired).and_then(|b| resolve(&b, origin.url));
+    Ok(normalize_feed(feed, origin, doc_base))
+}
+
+fn is_json(body: &[u8]) -> bool {
+    matches!(body.first(), Some(b'{' | b'['))
+}
+
+/// A JSON body: a JSON Feed (repaired where common producers stray from the spec), or
+/// some other JSON, such as an API's error, named as not a feed.
+fn parse_json_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ParseError::Invalid(format!("invalid JSON: {e}")))?;
+    if value.get("items").is_none() {
+        return Err(ParseError::NotAFeed {
+            what: "a JSON document that is not a JSON Feed".to_string(),
+            first_bytes: first_bytes(body),
+        });
+    }
+    let repaired = serde_json::to_vec(&repair_json_feed(value))
+        .map_err(|e| ParseError::Invalid(format!("invalid JSON: {e}")))?;
+    let feed = parse_with_feed_rs(&repaired, origin.url)?;
+    Ok(normalize_feed(feed, origin, None))
+}
+
+/// feed-rs insists on `https://` in the version URL, which JSON Feed 1.0 producers often
+/// wrote as `http://`, and on `tags` being a list, which some send as one string.
+fn repair_json_feed(mut feed: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    if let Some(Value::String(version)) = feed.get_mut("version") {
+        if let Some(rest) = version.strip_prefix("http://") {
+            *version = format!("https://{rest}");
+        }
+    }
+    if let Some(Value::Array(items)) = feed.get_mut("items") {
+        for item in items {
+            if let Some(tags) = item.get_mut("tags").filter(|t| t.is_string()) {
+                *tags = Value::Array(vec![tags.take()]);
+            }
+        }
+    }
+    feed
+}
+
+/// feed-rs fails a whole feed on an empty `<media:description>` or `<media:title>`, as
+/// YouTube sends them; they carry nothing, so they go.
+fn repair_empty_media_text(body: &[u8]) -> Vec<u8> {
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    for empty in [
+        "<media:description></media:description>",
+        "<media:description/>",
+        "<media:title></media:title>",
+        "<media:title/>",
+    ] {
+        if text.contains(empty) {
+            text = text.replace(empty, "");
+        }
+    }
+    text.into_bytes()
+}
+
+/// feed-rs says "no root element" when it finds no feed at the top: say what is there
+/// instead, and whether that is a feed without a channel or no feed at all.
+fn explain_xml_failure(error: ParseError, body: &[u8]) -> ParseError {
+    let ParseError::Invalid(message) = &error else {
+        return error;
+    };
+    if !message.contains("no root element") {
+        return error;
+    }
+    let tag = root_start_tag(body).unwrap_or_default();
+    let Some(root) = tag.split_whitespace().next() else {
+        return ParseError::NotAFeed {
+            what: "an XML document with no element at all".to_string(),
+            first_bytes: first_bytes(body),
+        };
+    };
+    let local = root.rsplit(':').next().unwrap_or(root).to_ascii_lowercase();
+    if matches!(local.as_str(), "rss" | "rdf" | "feed" | "channel") {
+        ParseError::Invalid(format!(
+            "the root element <{root}> holds no channel or entries that can be read"
+        ))
+    } else {
+        ParseError::NotAFeed {
+            what: format!("an XML document whose root element is <{root}>"),
+            first_bytes: first_bytes(body),
+        }
+    }
+}
+
+/// The inside of the root element's start tag (`rss version="2.0"`), after the
+/// declaration, comments, doctype and processing instructions.
+fn root_start_tag(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&body[..body.len().min(8192)]);
+    let mut rest = text.as_ref();
+    loop {
+        let start = rest.find('<')?;
+        rest = &rest[start..];
+        if rest.starts_with("<!--") {
+            rest = &rest[rest.find("-->")? + 3..];
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            rest = &rest[rest.find('>')? + 1..];
+        } else {
+            let tag = &rest[1..rest.find('>')?];
+            return Some(tag.trim_end_matches('/').to_string());
+        }
+    }
+}
+
+/// The `xml:base` of the root element. feed-rs applies it to links but not to the HTML
+/// inside entries, whose relative URLs need it too.
+fn root_xml_base(body: &[u8]) -> Option<String> {
+    let tag = root_start_tag(body)?;
+    let at = tag.find("xml:base")?;
+    let value = tag[at + "xml:base".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &value[1..];
+    let end = value.find(quote)?;
+    Some(
+        html_escape::decode_html_entities(&value[..end])
+            .trim()
+            .to_string(),
+    )
 }
 
 fn trim_start(body: &[u8]) -> &[u8] {
@@ -80,9 +208,10 @@ fn trim_start(body: &[u8]) -> &[u8] {
     &body[start..]
 }
 
+/// The first 80 characters, for an error message (cut on a character boundary).
 fn first_bytes(body: &[u8]) -> String {
-    let head = &body[..body.len().min(80)];
-    String::from_utf8_lossy(head).into_owned()
+    let head = &body[..body.len().min(320)];
+    String::from_utf8_lossy(head).chars().take(80).collect()
 }
 
 /// Recognises the usual things served in place of a feed.
@@ -92,11 +221,7 @@ fn not_a_feed(body: &[u8]) -> Option<String> {
     if head.starts_with("<!doctype html") || head.starts_with("<html") {
         return Some("an HTML page".to_string());
     }
-    if head.starts_with('{') || head.starts_with('[') {
-        let is_json_feed = head.contains("jsonfeed.org") || head.contains("\"items\"");
-        return (!is_json_feed).then(|| "a JSON document that is not a JSON Feed".to_string());
-    }
-    if !head.starts_with('<') {
+    if !head.starts_with('<') && !head.starts_with('{') && !head.starts_with('[') {
         return Some("neither XML nor JSON".to_string());
     }
     None
@@ -162,11 +287,12 @@ fn parse_with_rss_crate(body: &[u8]) -> Option<Feed> {
     parse_with_feed_rs(channel.to_string().as_bytes(), None).ok()
 }
 
-fn normalize_feed(feed: Feed, origin: Origin<'_>) -> ParsedFeed {
+/// `doc_base` is the root element's `xml:base`, made absolute. Relative URLs resolve
+/// against it, else against the feed's own link, else against the response URL.
+fn normalize_feed(feed: Feed, origin: Origin<'_>, doc_base: Option<String>) -> ParsedFeed {
     let feed_link = alternate_link(&feed.links);
-    let base = feed_link
-        .as_deref()
-        .and_then(|l| resolve(l, origin.url))
+    let base = doc_base
+        .or_else(|| feed_link.as_deref().and_then(|l| resolve(l, origin.url)))
         .and_then(|l| Url::parse(&l).ok())
         .or_else(|| origin.url.cloned());
     let feed_lang = feed.language.as_deref().map(normalize_lang);

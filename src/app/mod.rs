@@ -285,9 +285,10 @@ async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
         };
         println!("{} [{}] {}", s.id, state, s.url);
         if let Some(error) = &s.error {
+            let kind = s.error_kind.as_deref().unwrap_or("error");
             println!(
-                "  error: {} ({} consecutive failures)",
-                error, s.consecutive_failures
+                "  error ({kind}): {error} ({} consecutive failures)",
+                s.consecutive_failures
             );
         }
         println!(

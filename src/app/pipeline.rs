@@ -80,18 +80,29 @@ impl From<FetchError> for Failure {
     }
 }
 
-impl From<ParseError> for Failure {
-    fn from(error: ParseError) -> Self {
+impl Failure {
+    /// A body that is not a readable feed, with what came back: the operator's first
+    /// question is whether the URL serves what they think it does.
+    fn parse(error: &ParseError, fetched: &Fetched) -> Self {
         let kind = match error {
             ParseError::NotAFeed { .. } | ParseError::Empty => "not_a_feed",
             ParseError::Invalid(_) | ParseError::ParserPanicked => "parse",
         };
         Failure {
             kind: kind.to_string(),
-            message: error.to_string(),
+            message: format!("{error} [{}]", served_as(fetched)),
             retry_after: None,
         }
     }
+}
+
+/// "HTTP 200, Content-Type: text/html" or "file".
+fn served_as(fetched: &Fetched) -> String {
+    let Some(status) = fetched.status else {
+        return "file".to_string();
+    };
+    let content_type = fetched.content_type.as_deref().unwrap_or("none");
+    format!("HTTP {status}, Content-Type: {content_type}")
 }
 
 impl Pipeline {
@@ -112,12 +123,9 @@ impl Pipeline {
         let report = self.fetcher.fetch(&location, &state.validators).await;
         let moved_to = report.moved_to.map(|u| u.to_string());
         let outcome = match report.result {
-            Ok(Outcome::NotModified) => {
-                self.record_success(source, &state, None, moved_to, started)
-                    .await
-            }
+            Ok(Outcome::NotModified) => self.record_success(source, None, moved_to, started).await,
             Ok(Outcome::Unchanged { validators }) => {
-                self.record_success(source, &state, Some(validators), moved_to, started)
+                self.record_success(source, Some(validators), moved_to, started)
                     .await
             }
             Ok(Outcome::Fetched(fetched)) => {
@@ -153,23 +161,24 @@ impl Pipeline {
         let source_id = source.id.clone();
         let lang = source.lang.clone();
         let rules = self.config.rules.clone();
-        tokio::task::spawn_blocking(move || {
+        let task = tokio::task::spawn_blocking(move || {
             let origin = Origin {
                 source_id: &source_id,
                 lang_hint: lang.as_deref(),
                 url: url.as_ref(),
             };
-            let feed = parse_feed(&body, origin)?;
-            Ok(classify_items(&rules, feed.items))
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(Failure {
-                kind: "parse".into(),
-                message: e.to_string(),
+            parse_feed(&body, origin).map(|feed| classify_items(&rules, feed.items))
+        });
+        match task.await {
+            Ok(result) => result.map_err(|error| Failure::parse(&error, fetched)),
+            // A panic while normalising or classifying is a bug of ours: named as such,
+            // and kept to this source.
+            Err(error) => Err(Failure {
+                kind: "internal".into(),
+                message: format!("crashed while reading the feed: {error}"),
                 retry_after: None,
-            })
-        })
+            }),
+        }
     }
 
     async fn store_items(
@@ -189,7 +198,10 @@ impl Pipeline {
             validators: Some(fetched.validators),
             consecutive_failures: 0,
             next_attempt: Some(next),
-            suggested_url: Some(moved_to),
+            // Only a new permanent move changes the suggestion. Once fetched at its new
+            // address a source is no longer redirected, and that must not make us forget
+            // the move: the suggestion lasts until feeds.toml names a new URL.
+            suggested_url: moved_to.map(Some),
         };
         let id = source.id.clone();
         let policy = self.config.daemon.dedup;
@@ -218,7 +230,6 @@ impl Pipeline {
     async fn record_success(
         &self,
         source: &Source,
-        state: &SourceState,
         validators: Option<crate::fetch::Validators>,
         moved_to: Option<String>,
         started: DateTime<Utc>,
@@ -232,9 +243,7 @@ impl Pipeline {
             validators,
             consecutive_failures: 0,
             next_attempt: Some(next),
-            suggested_url: moved_to
-                .map(Some)
-                .or_else(|| state.suggested_url.clone().map(Some)),
+            suggested_url: moved_to.map(Some),
         };
         let id = source.id.clone();
         self.store
@@ -258,14 +267,12 @@ impl Pipeline {
     ) -> Result<SourceRun, StoreError> {
         let limits = &self.config.daemon.limits;
         let failures = state.consecutive_failures.saturating_add(1);
-        let now = Utc::now();
-        let backoff = chrono::Duration::from_std(backoff_delay(
+        let retry_at = retry_time(
             failures,
+            failure.retry_after,
             limits.max_backoff,
-            &mut rand::rng(),
-        ))
-        .unwrap_or_else(|_| chrono::Duration::hours(6));
-        let retry_at = failure.retry_after.map_or(now + backoff, |at| at.max(now));
+            Utc::now(),
+        );
         if failures >= limits.failing_after {
             warn!(url = %source.url, failures, error = %failure.message, "Source is failing.");
         } else {
@@ -294,6 +301,28 @@ impl Pipeline {
             next_attempt: retry_at,
             retry_at: Some(retry_at),
         })
+    }
+}
+
+/// When to try again after the `failures`th consecutive failure: when the server asked
+/// (Retry-After), else after the exponential backoff. A Retry-After that is not in the
+/// future (a stale date, a skewed clock, `0`) says nothing useful and would have us
+/// retry at once, over and over; one beyond the cap is held to the cap, so that a
+/// source is never left alone longer than any failing source.
+fn retry_time(
+    failures: u32,
+    retry_after: Option<DateTime<Utc>>,
+    cap: std::time::Duration,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let cap = chrono::Duration::from_std(cap).unwrap_or_else(|_| chrono::Duration::hours(6));
+    match retry_after.filter(|at| *at > now) {
+        Some(at) => at.min(now + cap),
+        None => {
+            let backoff =
+                backoff_delay(failures, cap.to_std().unwrap_or_default(), &mut rand::rng());
+            now + chrono::Duration::from_std(backoff).unwrap_or(cap)
+        }
     }
 }
 
@@ -332,4 +361,40 @@ pub fn decide(rules: &Rules, item: &Item) -> Decision {
             lang: item.lang.as_deref(),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::time::Duration;
+
+    const CAP: Duration = Duration::from_secs(6 * 3600);
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn retry_after_in_the_future_is_honoured() {
+        let at = now() + chrono::Duration::minutes(30);
+        assert_eq!(retry_time(1, Some(at), CAP, now()), at);
+    }
+
+    #[test]
+    fn retry_after_in_the_past_falls_back_to_the_backoff() {
+        let at = now() - chrono::Duration::minutes(30);
+        let next = retry_time(1, Some(at), CAP, now());
+        assert!(next >= now() + chrono::Duration::seconds(48), "{next}");
+        assert!(next <= now() + chrono::Duration::seconds(72), "{next}");
+    }
+
+    #[test]
+    fn retry_after_beyond_the_cap_is_held_to_it() {
+        let at = now() + chrono::Duration::days(30);
+        assert_eq!(
+            retry_time(1, Some(at), CAP, now()),
+            now() + chrono::Duration::hours(6)
+        );
+    }
 }

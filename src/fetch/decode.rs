@@ -26,6 +26,9 @@ pub enum EncodingSource {
 
 /// Transcodes a body to UTF-8 (no BOM) and rewrites its XML declaration to say so.
 pub fn to_utf8(body: &[u8], content_type: Option<&str>) -> Vec<u8> {
+    if let Some(text) = utf32_to_string(body) {
+        return declare_utf8(&text).into_bytes();
+    }
     let detected = detect(body, content_type);
     let without_bom = match Encoding::for_bom(body) {
         Some((_, len)) => &body[len..],
@@ -78,6 +81,32 @@ pub fn detect(body: &[u8], content_type: Option<&str>) -> Detected {
         encoding,
         from: EncodingSource::Default,
     }
+}
+
+/// UTF-32, which encoding_rs leaves out (the web does not use it, but XML allows it):
+/// recognised by its BOM or by the zero bytes around the first `<`. Its little-endian
+/// BOM begins like UTF-16's, so this check comes first.
+fn utf32_to_string(body: &[u8]) -> Option<String> {
+    let (big_endian, skip) = match body {
+        [0, 0, 0xFE, 0xFF, ..] => (true, 4),
+        [0xFF, 0xFE, 0, 0, ..] => (false, 4),
+        [0, 0, 0, b'<', ..] => (true, 0),
+        [b'<', 0, 0, 0, ..] => (false, 0),
+        _ => return None,
+    };
+    let text = body[skip..]
+        .chunks_exact(4)
+        .map(|c| {
+            let bytes = [c[0], c[1], c[2], c[3]];
+            let unit = if big_endian {
+                u32::from_be_bytes(bytes)
+            } else {
+                u32::from_le_bytes(bytes)
+            };
+            char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER)
+        })
+        .collect();
+    Some(text)
 }
 
 /// A UTF-16 label without a BOM: the byte pattern of `<` tells the byte order.
@@ -212,6 +241,23 @@ mod tests {
     fn invalid_utf8_without_any_label_is_read_as_latin() {
         let out = to_utf8(b"<t>caf\xe9</t>", None);
         assert_eq!(String::from_utf8(out).unwrap(), "<t>café</t>");
+    }
+
+    #[test]
+    fn utf32_with_or_without_bom_is_decoded() {
+        let text = "<?xml version=\"1.0\" encoding=\"utf-32\"?><t>Алматы</t>";
+        let le: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        let mut be_bom = vec![0, 0, 0xFE, 0xFF];
+        be_bom.extend(text.chars().flat_map(|c| (c as u32).to_be_bytes()));
+        let mut le_bom = vec![0xFF, 0xFE, 0, 0];
+        le_bom.extend(&le);
+        let expected = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>Алматы</t>";
+        for body in [le, be_bom, le_bom] {
+            assert_eq!(String::from_utf8(to_utf8(&body, None)).unwrap(), expected);
+        }
     }
 
     #[test]

@@ -16,7 +16,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use crate::config::{Limits, Location};
-use crate::item::short_hash;
+use sha2::{Digest, Sha256};
+
+use crate::item::hex;
 
 /// The validators stored from the last successful fetch of a source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,6 +35,8 @@ pub struct Fetched {
     /// UTF-8, whatever the source sent.
     pub body: Vec<u8>,
     pub content_type: Option<String>,
+    /// The HTTP status it came with; `None` for files.
+    pub status: Option<u16>,
     /// Where the body came from after redirects; `None` for files.
     pub final_url: Option<Url>,
     pub validators: Validators,
@@ -205,7 +209,8 @@ impl Fetcher {
             });
         }
         let raw = tokio::fs::read(path).await.map_err(file_error)?;
-        Ok(finish(raw, None, None, Validators::default(), validators))
+        let origin = BodyOrigin::default();
+        Ok(finish(raw, origin, Validators::default(), validators))
     }
 
     async fn fetch_http(
@@ -304,29 +309,43 @@ impl Fetcher {
             last_modified: header_text(&headers, header::LAST_MODIFIED),
             body_hash: None,
         };
-        let content_type = header_text(&headers, header::CONTENT_TYPE);
-        Ok(finish(raw, content_type, Some(url), fresh, previous))
+        let origin = BodyOrigin {
+            content_type: header_text(&headers, header::CONTENT_TYPE),
+            status: Some(status.as_u16()),
+            final_url: Some(url),
+        };
+        Ok(finish(raw, origin, fresh, previous))
     }
+}
+
+/// What came with a body, besides its bytes.
+#[derive(Debug, Default)]
+struct BodyOrigin {
+    content_type: Option<String>,
+    status: Option<u16>,
+    final_url: Option<Url>,
 }
 
 /// Decodes the body and compares it with the last one seen.
 fn finish(
     raw: Vec<u8>,
-    content_type: Option<String>,
-    final_url: Option<Url>,
+    origin: BodyOrigin,
     mut validators: Validators,
     previous: &Validators,
 ) -> Outcome {
-    let body_hash = short_hash(&String::from_utf8_lossy(&raw));
+    // The raw bytes are hashed, not a lossy text: two windows-1251 bodies that differ
+    // only in their Cyrillic letters would read alike as replacement characters.
+    let body_hash = hex(&Sha256::digest(&raw)[..16]);
     validators.body_hash = Some(body_hash.clone());
     if previous.body_hash.as_deref() == Some(body_hash.as_str()) {
         return Outcome::Unchanged { validators };
     }
-    let body = decode::to_utf8(&raw, content_type.as_deref());
+    let body = decode::to_utf8(&raw, origin.content_type.as_deref());
     Outcome::Fetched(Fetched {
         body,
-        content_type,
-        final_url,
+        content_type: origin.content_type,
+        status: origin.status,
+        final_url: origin.final_url,
         validators,
     })
 }

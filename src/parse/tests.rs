@@ -110,3 +110,42 @@ fn truncated_xml_is_an_error_not_a_panic() {
         "{err}"
     );
 }
+
+#[test]
+fn json_feed_1_0_with_http_version_and_string_tags_is_read() {
+    let json = r#"{"version":"http://jsonfeed.org/version/1","title":"J","items":[
+        {"id":"1","url":"https://ex.org/1","title":"Astana","tags":"politics"}]}"#;
+    let feed = parse(json).unwrap();
+    assert_eq!(feed.items[0].title, "Astana");
+    assert_eq!(feed.items[0].categories, vec!["politics"]);
+}
+
+#[test]
+fn json_that_is_not_a_feed_is_named() {
+    let err = parse(r#"{"error":"invalid api key"}"#).unwrap_err();
+    assert!(matches!(err, ParseError::NotAFeed { .. }), "{err}");
+    assert!(err.to_string().contains("invalid api key"), "{err}");
+}
+
+#[test]
+fn xml_that_is_not_a_feed_names_its_root_element() {
+    let err = parse("<?xml version=\"1.0\"?><!-- c --><note><to>A</to></note>").unwrap_err();
+    assert!(err.to_string().contains("root element is <note>"), "{err}");
+    let err = parse("<rss version=\"2.0\"></rss>").unwrap_err();
+    assert!(matches!(err, ParseError::Invalid(_)), "{err}");
+    assert!(err.to_string().contains("<rss"), "{err}");
+}
+
+#[test]
+fn root_xml_base_resolves_urls_inside_entry_html() {
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://ex.fr/news/">
+        <title>T</title><id>urn:t</id><updated>2026-01-01T00:00:00Z</updated>
+        <entry><id>urn:t:1</id><title>E</title><updated>2026-01-01T00:00:00Z</updated>
+        <content type="html">&lt;a href="more.html"&gt;more&lt;/a&gt;</content></entry></feed>"#;
+    let feed = parse(xml).unwrap();
+    let html = feed.items[0].content_html.as_deref().unwrap();
+    assert!(
+        html.contains("href=\"https://ex.fr/news/more.html\""),
+        "{html}"
+    );
+}

@@ -22,7 +22,9 @@ fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Makes the sources table hold every configured source, keeping their state.
+/// Makes the sources table hold every configured source, keeping their state. A source
+/// whose URL the operator changed forgets its move and its validators: they belong to
+/// the old address.
 pub fn sync_sources(
     conn: &mut Connection,
     sources: &[(String, String, String)],
@@ -32,7 +34,10 @@ pub fn sync_sources(
         tx.execute(
             "INSERT INTO sources (id, url, name) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET url = excluded.url, name = excluded.name,
-               suggested_url = CASE WHEN sources.url = excluded.url THEN sources.suggested_url END",
+               suggested_url = CASE WHEN sources.url = excluded.url THEN sources.suggested_url END,
+               etag = CASE WHEN sources.url = excluded.url THEN sources.etag END,
+               last_modified = CASE WHEN sources.url = excluded.url THEN sources.last_modified END,
+               body_hash = CASE WHEN sources.url = excluded.url THEN sources.body_hash END",
             params![id, url, name],
         )?;
     }

@@ -8,10 +8,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Request, Response, StatusCode};
 use tempfile::TempDir;
@@ -28,6 +29,17 @@ pub struct Route {
     pub etag: Option<String>,
     /// Answer 304 when the request carries this If-Modified-Since.
     pub last_modified: Option<String>,
+    /// Instead of `body`: this chunk sent `count` times, `every` apart, generated on
+    /// the fly so that a huge or endless body is never held in memory.
+    pub stream: Option<Drip>,
+}
+
+/// A body streamed chunk by chunk, with no Content-Length.
+#[derive(Debug, Clone)]
+pub struct Drip {
+    pub chunk: Bytes,
+    pub count: usize,
+    pub every: Duration,
 }
 
 impl Route {
@@ -39,7 +51,31 @@ impl Route {
             delay: Duration::ZERO,
             etag: None,
             last_modified: None,
+            stream: None,
         }
+    }
+
+    /// A 200 whose body is `chunk` repeated `count` times, `every` apart.
+    pub fn streamed(content_type: &str, chunk: &[u8], count: usize, every: Duration) -> Route {
+        Route {
+            stream: Some(Drip {
+                chunk: Bytes::copy_from_slice(chunk),
+                count,
+                every,
+            }),
+            ..Route::ok(content_type, Vec::new())
+        }
+    }
+
+    /// A redirect with this status to `location`.
+    pub fn redirect(status: u16, location: &str) -> Route {
+        Route::status(status).header("location", location)
+    }
+
+    /// The body compressed with `encoding` (`gzip`, `deflate` or `br`), labelled so.
+    pub fn compressed(mut self, encoding: &str) -> Route {
+        self.body = compress(encoding, &self.body);
+        self.header("content-encoding", encoding)
     }
 
     pub fn rss(body: impl Into<Vec<u8>>) -> Route {
@@ -86,6 +122,26 @@ pub struct SeenRequest {
 struct Shared {
     routes: Mutex<HashMap<String, Route>>,
     seen: Mutex<Vec<SeenRequest>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// Counts a request as in flight until dropped (also when the client hangs up).
+struct InFlight(Arc<Shared>);
+
+impl InFlight {
+    fn enter(shared: &Arc<Shared>) -> InFlight {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A feed server bound to 127.0.0.1 on a free port, running on its own thread.
@@ -127,6 +183,11 @@ impl FeedServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The most requests this server was answering at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
     pub fn requests_to(&self, path: &str) -> Vec<SeenRequest> {
         self.shared
             .seen
@@ -149,6 +210,7 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request<Body>) -> Re
         path: path.clone(),
         headers: headers.clone(),
     });
+    let _in_flight = InFlight::enter(&shared);
     let route = shared.routes.lock().unwrap().get(&path).cloned();
     let Some(route) = route else {
         return Response::builder()
@@ -169,12 +231,55 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request<Body>) -> Re
     for (name, value) in &route.headers {
         response = response.header(name, value);
     }
-    let body = if status == 304 {
-        Vec::new()
-    } else {
-        route.body
+    let body = match (status, route.stream) {
+        (304, _) => Body::empty(),
+        (_, Some(drip)) => drip_body(drip),
+        (_, None) => Body::from(route.body),
     };
-    response.body(Body::from(body)).unwrap()
+    response.body(body).unwrap()
+}
+
+fn drip_body(drip: Drip) -> Body {
+    let chunks = futures_util::stream::unfold(0, move |sent| {
+        let drip = drip.clone();
+        async move {
+            if sent == drip.count {
+                return None;
+            }
+            if sent > 0 {
+                tokio::time::sleep(drip.every).await;
+            }
+            Some((Ok::<_, std::io::Error>(drip.chunk), sent + 1))
+        }
+    });
+    Body::from_stream(chunks)
+}
+
+/// `bytes` compressed as an HTTP `Content-Encoding` (`gzip`, `deflate` or `br`).
+pub fn compress(encoding: &str, bytes: &[u8]) -> Vec<u8> {
+    use flate2::write::{GzEncoder, ZlibEncoder};
+    let level = flate2::Compression::default();
+    match encoding {
+        "gzip" => {
+            let mut out = GzEncoder::new(Vec::new(), level);
+            out.write_all(bytes).unwrap();
+            out.finish().unwrap()
+        }
+        // HTTP's "deflate" is the zlib format (RFC 9110 section 8.4.1.2).
+        "deflate" => {
+            let mut out = ZlibEncoder::new(Vec::new(), level);
+            out.write_all(bytes).unwrap();
+            out.finish().unwrap()
+        }
+        "br" => {
+            let mut out = Vec::new();
+            let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+            writer.write_all(bytes).unwrap();
+            drop(writer);
+            out
+        }
+        other => panic!("unknown content encoding {other}"),
+    }
 }
 
 fn lowercase_headers(headers: &HeaderMap) -> HashMap<String, String> {

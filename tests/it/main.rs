@@ -4,5 +4,7 @@
 mod common;
 mod daemon;
 mod failures;
+mod fetch_faults;
+mod fixtures;
 mod pipeline;
 mod publishing;
