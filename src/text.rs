@@ -3,8 +3,28 @@
 
 /// Block-level tags whose boundaries separate words.
 const BLOCK_TAGS: &[&str] = &[
-    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
-    "blockquote", "section", "article", "figure", "figcaption", "hr", "img",
+    "p",
+    "br",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "section",
+    "article",
+    "figure",
+    "figcaption",
+    "hr",
+    "img",
 ];
 
 /// Converts an HTML fragment to plain text: tags dropped (script and style with their
@@ -80,18 +100,25 @@ mod tests {
 
     #[test]
     fn entities_are_decoded() {
-        assert_eq!(html_to_text("L&#039;Élysée &amp; l&rsquo;Akorda"), "L'Élysée & l’Akorda");
+        assert_eq!(
+            html_to_text("L&#039;Élysée &amp; l&rsquo;Akorda"),
+            "L'Élysée & l’Akorda"
+        );
     }
 
     #[test]
     fn script_and_style_vanish_with_their_content() {
-        assert_eq!(html_to_text("<script>alert('France')</script>Kazakhstan"), "Kazakhstan");
+        assert_eq!(
+            html_to_text("<script>alert('France')</script>Kazakhstan"),
+            "Kazakhstan"
+        );
         assert_eq!(html_to_text("<style>p{}</style>ok"), "ok");
     }
 
     #[test]
     fn boilerplate_is_left_out() {
-        let html = "<p>Talks in Astana.</p><p>The post Talks appeared first on The Astana Times.</p>";
+        let html =
+            "<p>Talks in Astana.</p><p>The post Talks appeared first on The Astana Times.</p>";
         assert_eq!(html_to_text(html), "Talks in Astana.");
         let fr = "<p>Visite.</p><p>L&#039;article Visite est apparu en premier sur Novastan.</p>";
         assert_eq!(html_to_text(fr), "Visite.");

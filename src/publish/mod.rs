@@ -86,7 +86,12 @@ impl Format {
 
 /// The feed for one topic, or for every topic (`topic` = `None`, published as `all`).
 /// `entries` are newest first, already cut to the configured count.
-pub fn render_feed(site: &Site, topic: Option<&Topic>, entries: &[Entry], format: Format) -> String {
+pub fn render_feed(
+    site: &Site,
+    topic: Option<&Topic>,
+    entries: &[Entry],
+    format: Format,
+) -> String {
     let _ = (site, topic, entries, format);
     String::new()
 }
