@@ -84,7 +84,19 @@ fn survives(rules: &Rules, index: usize, all: &[Hit]) -> bool {
             return target == Target::Trap;
         }
         !(covers(other_target, target) && more_specific(rules, other, hit))
+            && !(is_topic(other_target) && is_topic(target) && wider(other, hit))
     })
+}
+
+fn is_topic(target: Target) -> bool {
+    matches!(target, Target::Topic(_))
+}
+
+/// A topic word inside a longer topic phrase belongs to the phrase, whatever its topic:
+/// `farm` in `wind farm` is not agriculture, `industry` in `Kazakhstan Aviation
+/// Industry` is not manufacturing. Same-span readings of different topics both count.
+fn wider(a: &Hit, b: &Hit) -> bool {
+    (a.start, a.end) != (b.start, b.end)
 }
 
 fn target_of(rules: &Rules, term: usize) -> Target {
