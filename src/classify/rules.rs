@@ -559,3 +559,139 @@ fn parse_variant(spelling: &str, term: usize) -> Result<Variant, String> {
         written: trimmed.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[topic]]
+id = "diplomacy"
+title = "Diplomacy"
+
+[[terms]]
+side = "france"
+weight = 1.0
+match = ["france | франци*"]
+
+[[terms]]
+side = "kazakhstan"
+weight = 1.0
+match = ["kazakhstan*"]
+"#;
+
+    /// The text a spanned error points at.
+    fn pointed<'a>(text: &'a str, e: &RuleError) -> &'a str {
+        &text[e.span.clone().expect("error has a span")]
+    }
+
+    #[test]
+    fn good_rules_compile() {
+        let rules = Rules::from_toml(GOOD).unwrap();
+        assert_eq!(rules.topics()[0].id, "diplomacy");
+        assert_eq!(rules.term_count(), 2);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_span() {
+        let text = r#"
+[scoring]
+threshold = -1.0
+
+[[topic]]
+id = "diplomacy"
+title = "A"
+
+[[topic]]
+id = "diplomacy"
+title = "B"
+
+[[terms]]
+side = "germany"
+weight = 1.0
+match = ["berlin"]
+
+[[terms]]
+topic = "sport"
+weight = 1.0
+match = ["football"]
+
+[[terms]]
+side = "france"
+weight = 0.0
+match = ["paris", "", "fr*", "a*b"]
+"#;
+        let errors = Rules::from_toml(text).unwrap_err();
+        let messages: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{} @ {}", e.message, pointed(text, e)))
+            .collect();
+        let joined = messages.join("\n");
+        assert!(
+            joined.contains("threshold must be") && joined.contains("@ -1.0"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("duplicate topic id") && joined.contains("@ \"diplomacy\""),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("unknown side \"germany\"") && joined.contains("@ \"germany\""),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("unknown topic \"sport\"") && joined.contains("@ \"sport\""),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("weight must be") && joined.contains("@ 0.0"),
+            "{joined}"
+        );
+        assert!(joined.contains("empty term @ \"\""), "{joined}");
+        assert!(
+            joined.contains("at least 3 letters") && joined.contains("@ \"fr*\""),
+            "{joined}"
+        );
+        assert!(joined.contains("may only end a term @ \"a*b\""), "{joined}");
+        assert_eq!(errors.len(), 8, "{joined}");
+    }
+
+    #[test]
+    fn line_and_column_of_an_error() {
+        let text = "[[terms]]\nside = \"france\"\nweight = 1.0\nmatch = [\"ok\", \"\"]\n";
+        let errors = Rules::from_toml(text).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line_col(text), Some((4, 16)));
+    }
+
+    #[test]
+    fn group_needs_one_target_and_dampers_a_factor() {
+        let text = r#"
+[[terms]]
+side = "france"
+kind = "cue"
+weight = 1.0
+match = ["x1"]
+
+[[terms]]
+kind = "damper"
+match = ["match"]
+
+[[terms]]
+kind = "sideways"
+match = ["y1"]
+"#;
+        let errors = Rules::from_toml(text).unwrap_err();
+        let joined: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(joined[0].contains("exactly one of"), "{joined:?}");
+        assert!(joined[1].contains("needs factor"), "{joined:?}");
+        assert!(joined[2].contains("unknown kind"), "{joined:?}");
+        assert_eq!(pointed(text, &errors[2]), "\"sideways\"");
+    }
+
+    #[test]
+    fn toml_syntax_errors_carry_a_span() {
+        let errors = Rules::from_toml("[[terms]\nside = ").unwrap_err();
+        assert!(errors[0].span.is_some());
+    }
+}

@@ -59,8 +59,10 @@ fn collect(rules: &Rules, source: &str, place: Place, out: &mut Vec<Found>) {
     let norm = normalize(source);
     let mut hits = Vec::new();
     rules.matcher.find(&norm.text, &mut hits);
+    hits.sort_unstable_by_key(|h| (h.start, h.end));
+    let longest = hits.iter().map(|h| h.end - h.start).max().unwrap_or(0);
     let kept: Vec<Hit> = (0..hits.len())
-        .filter(|&i| survives(rules, i, &hits))
+        .filter(|&i| survives(rules, i, &hits, longest))
         .map(|i| hits[i])
         .collect();
     out.extend(kept.into_iter().map(|hit| Found {
@@ -72,10 +74,17 @@ fn collect(rules: &Rules, source: &str, place: Place, out: &mut Vec<Found>) {
 
 /// A hit survives unless a trap covers it or a more specific hit of the same role
 /// covers it (`air astana` over `astana`, `kazakhstan*` over `kazakh*`).
-fn survives(rules: &Rules, index: usize, all: &[Hit]) -> bool {
+///
+/// `all` is sorted by start and no hit is longer than `longest` bytes, so only hits
+/// starting up to `longest` bytes before this one can cover it: the check stays linear
+/// in the text length, even for huge texts.
+fn survives(rules: &Rules, index: usize, all: &[Hit], longest: usize) -> bool {
     let hit = &all[index];
     let target = target_of(rules, hit.term);
-    all.iter().enumerate().all(|(i, other)| {
+    let first = all.partition_point(|h| h.start + longest < hit.start);
+    let last = all.partition_point(|h| h.start <= hit.start);
+    (first..last).all(|i| {
+        let other = &all[i];
         if i == index || !(other.start <= hit.start && hit.end <= other.end) {
             return true;
         }
