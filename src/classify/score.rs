@@ -92,8 +92,9 @@ fn survives(rules: &Rules, index: usize, all: &[Hit], longest: usize) -> bool {
         if other_target == Target::Trap {
             return target == Target::Trap;
         }
-        !(covers(other_target, target) && more_specific(rules, other, hit))
-            && !(is_topic(other_target) && is_topic(target) && wider(other, hit))
+        let same_role_better = covers(other_target, target) && more_specific(rules, other, hit);
+        let inside_topic_phrase = is_topic(other_target) && is_topic(target) && wider(other, hit);
+        !(same_role_better || inside_topic_phrase)
     })
 }
 
