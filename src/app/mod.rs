@@ -490,7 +490,7 @@ fn eval_command(config_path: &Path, file: &Path, as_json: bool, errors: bool) ->
     if errors {
         print!(
             "{}",
-            eval::render_misclassified(&eval::misclassified(&config.rules, &labelled))
+            eval::render_errors(&eval::misclassified(&config.rules, &labelled))
         );
     }
     Ok(ExitCode::SUCCESS)

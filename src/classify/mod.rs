@@ -4,29 +4,28 @@
 //! A pure function of (item text, rules): no IO, no async. Ingestion, `retag`,
 //! `explain` and `eval` all call [`classify`], so what `eval` measures is what the
 //! daemon does.
+//!
+//! - [`normalize`]: the folding shared by rule terms and item text;
+//! - [`rules`]: the rules file's shape and its compilation, with spanned errors;
+//! - [`matcher`]: every term found in one Aho-Corasick pass;
+//! - [`score`]: sides, cues, dampers and topics into a [`Decision`];
+//! - [`explain`]: a decision in plain words;
+//! - [`eval`]: metrics on labelled items.
+//!
+//! `docs/classifier.md` describes the rules format and the scoring for operators.
 
 pub mod eval;
+mod explain;
+pub mod matcher;
+pub mod normalize;
+pub mod rules;
+mod score;
 
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-/// The classifier's rules as written in the rules file (feeds.toml or the file it names).
-///
-/// INTERFACE STUB: the real shape is defined by the classifier work.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct RawRules {
-    #[serde(default)]
-    pub topic: Vec<RawTopic>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RawTopic {
-    pub id: toml::Spanned<String>,
-    pub title: String,
-    #[serde(default)]
-    pub description: String,
-}
+pub use rules::{RawRules, RawScoring, RawTermGroup, RawTopic, Rules, Scoring};
 
 /// A published topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,29 +42,20 @@ pub struct RuleError {
     pub message: String,
 }
 
-/// Compiled rules: every term compiled once.
-#[derive(Debug, Clone)]
-pub struct Rules {
-    topics: Vec<Topic>,
+impl RuleError {
+    /// 1-based line and column of the span's start in `text`, if it has a span.
+    pub fn line_col(&self, text: &str) -> Option<(usize, usize)> {
+        let start = self.span.as_ref()?.start.min(text.len());
+        let before = text.get(..start)?;
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Some((line, column))
+    }
 }
 
-impl Rules {
-    /// Compiles the raw rules, reporting every problem found rather than the first.
-    pub fn compile(raw: &RawRules) -> Result<Rules, Vec<RuleError>> {
-        let topics = raw
-            .topic
-            .iter()
-            .map(|t| Topic {
-                id: t.id.get_ref().clone(),
-                title: t.title.clone(),
-                description: t.description.clone(),
-            })
-            .collect();
-        Ok(Rules { topics })
-    }
-
-    pub fn topics(&self) -> &[Topic] {
-        &self.topics
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
@@ -74,6 +64,8 @@ impl Rules {
 pub struct Text<'a> {
     pub title: &'a str,
     pub summary: &'a str,
+    /// The feed's language hint. Terms of all four languages are always matched, since
+    /// feeds mislabel languages and items quote names in other scripts.
     pub lang: Option<&'a str>,
 }
 
@@ -88,14 +80,30 @@ pub enum Place {
 /// One matched term and what it counted for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
-    /// The rule's term as written.
+    /// The rule's term as written (the spelling that matched).
     pub term: String,
     /// The text that matched it.
     pub matched: String,
-    /// What it counts for: `france`, `kazakhstan`, `cue`, `trap`, or `topic:ID`.
+    /// What it counts for: `france`, `kazakhstan`, `both`, `cue`, `trap`, `other`
+    /// (a third party), `damper`, or `topic:ID`.
     pub role: String,
+    /// The rule's weight, before the title factor.
     pub weight: f64,
     pub place: Place,
+}
+
+/// The parts the score was made of.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreParts {
+    /// France's strength: its distinct terms' weights, title matches multiplied, capped.
+    pub france: f64,
+    pub kazakhstan: f64,
+    /// Bilateral cue strength, before the cap.
+    pub cues: f64,
+    /// Distinct third parties named.
+    pub others: usize,
+    /// Each dampening applied, in words.
+    pub notes: Vec<String>,
 }
 
 /// The classifier's decision on one item.
@@ -106,32 +114,20 @@ pub struct Decision {
     pub threshold: f64,
     pub topics: Vec<String>,
     pub evidence: Vec<Evidence>,
+    /// Absent from decisions stored before it existed.
+    #[serde(default)]
+    pub parts: ScoreParts,
 }
 
 impl Decision {
-    /// The decision in plain words, for `entente explain`.
+    /// The decision in plain words, for `entente explain`: the verdict, the score
+    /// against the threshold, each side's terms, cues, traps, dampening, and topics.
     pub fn explain(&self) -> String {
-        format!(
-            "{} (score {:.2}, threshold {:.2})",
-            if self.relevant {
-                "relevant"
-            } else {
-                "not relevant"
-            },
-            self.score,
-            self.threshold
-        )
+        explain::explain(self)
     }
 }
 
 /// Classifies one item.
 pub fn classify(rules: &Rules, text: &Text<'_>) -> Decision {
-    let _ = (rules, text);
-    Decision {
-        relevant: false,
-        score: 0.0,
-        threshold: 1.0,
-        topics: Vec::new(),
-        evidence: Vec::new(),
-    }
+    score::decide(rules, text)
 }

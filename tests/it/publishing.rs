@@ -157,6 +157,7 @@ fn relevant(topics: &[String]) -> Decision {
         threshold: 1.0,
         topics: topics.to_vec(),
         evidence: Vec::new(),
+        parts: Default::default(),
     }
 }
 
@@ -167,6 +168,7 @@ fn irrelevant() -> Decision {
         threshold: 1.0,
         topics: Vec::new(),
         evidence: Vec::new(),
+        parts: Default::default(),
     }
 }
 

@@ -45,6 +45,7 @@ fn story(source: &str, n: u32, title: &str, link: &str, lang: &str, hour: u32) -
         threshold: 0.5,
         topics: vec!["diplomacy".into()],
         evidence: Vec::new(),
+        parts: Default::default(),
     };
     (item, decision)
 }

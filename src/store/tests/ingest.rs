@@ -29,6 +29,7 @@ fn decision(relevant: bool, topics: &[&str]) -> Decision {
         threshold: 1.0,
         topics: topics.iter().map(|t| t.to_string()).collect(),
         evidence: vec![],
+        parts: Default::default(),
     }
 }
 

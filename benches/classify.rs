@@ -1,0 +1,74 @@
+//! Classifier throughput on one thread: every dev.jsonl item, many times over.
+//!
+//! Run: `cargo bench --bench classify` (release build). Prints items per second.
+//! Texts are prepared (HTML stripped) beforehand, as ingestion does before it
+//! classifies; the figure measures normalisation, matching and scoring.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use entente::classify::eval::parse_jsonl;
+use entente::classify::{classify, Rules, Text};
+
+const DEV: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/corpus/dev.jsonl"
+));
+const RULES: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules.toml"));
+const ROUNDS: usize = 500;
+
+fn main() {
+    let compile_start = Instant::now();
+    let rules = Rules::from_toml(RULES).expect("shipped rules compile");
+    let compile_time = compile_start.elapsed();
+    let items = parse_jsonl(DEV).expect("dev set parses");
+    let texts: Vec<(String, String)> = items
+        .iter()
+        .map(|i| (i.title.clone(), entente::text::html_to_text(&i.summary)))
+        .collect();
+
+    // Warm-up, then the measured rounds.
+    let mut relevant = 0usize;
+    for (title, summary) in &texts {
+        relevant += usize::from(
+            classify(
+                &rules,
+                &Text {
+                    title,
+                    summary,
+                    lang: None,
+                },
+            )
+            .relevant,
+        );
+    }
+    let start = Instant::now();
+    for _ in 0..ROUNDS {
+        for (title, summary) in &texts {
+            let d = classify(
+                &rules,
+                black_box(&Text {
+                    title,
+                    summary,
+                    lang: None,
+                }),
+            );
+            black_box(&d);
+        }
+    }
+    let elapsed = start.elapsed();
+    let classified = ROUNDS * texts.len();
+    let per_second = classified as f64 / elapsed.as_secs_f64();
+    println!(
+        "rules: {} terms compiled in {:.1} ms",
+        rules.term_count(),
+        compile_time.as_secs_f64() * 1e3
+    );
+    println!("dev.jsonl: {} items, {relevant} relevant", texts.len());
+    println!(
+        "classify: {classified} items in {:.3} s on one thread = {:.0} items/s ({:.2} µs/item)",
+        elapsed.as_secs_f64(),
+        per_second,
+        1e6 / per_second
+    );
+}

@@ -1,0 +1,327 @@
+//! Turns matched terms into a decision: side strengths, cues, dampers, topics.
+//!
+//! The score is `min(France, Kazakhstan) × (1 + cues) × dampers`:
+//! - each side's strength is the sum of its distinct matched terms' weights, a title
+//!   match counting `title_factor` times, capped at `side_cap`; the weaker side
+//!   bounds the score, because an item about one party only is not about relations;
+//! - bilateral cues (visit, agreement, joint venture…) add up to `cue_cap` of it;
+//! - dampers lower it: a list of many third parties, or a context such as a sports
+//!   result, unless cues reach `damper_lift`; and a title about a third party that
+//!   misses one side (the other side is a bystander in the summary), whatever the cues.
+
+use super::matcher::Hit;
+use super::normalize::normalize;
+use super::rules::{Rules, Side, Target};
+use super::{Decision, Evidence, Place, ScoreParts, Text};
+
+/// A hit that survived trap masking and pruning, with its place and source text.
+#[derive(Debug, Clone)]
+struct Found {
+    hit: Hit,
+    place: Place,
+    matched: String,
+}
+
+/// Classifies one item.
+pub fn decide(rules: &Rules, text: &Text<'_>) -> Decision {
+    let mut found = Vec::new();
+    collect(rules, text.title, Place::Title, &mut found);
+    collect(rules, text.summary, Place::Summary, &mut found);
+    let tally = Tally::of(rules, &found);
+    let (score, notes) = score(rules, &tally);
+    let relevant = score >= rules.scoring.threshold;
+    let topics = if relevant {
+        choose_topics(rules, &tally.topics)
+    } else {
+        Vec::new()
+    };
+    Decision {
+        relevant,
+        score: round(score),
+        threshold: rules.scoring.threshold,
+        topics,
+        evidence: evidence(rules, &found),
+        parts: ScoreParts {
+            france: round(tally.france),
+            kazakhstan: round(tally.kazakhstan),
+            cues: round(tally.cues),
+            others: tally.others,
+            notes,
+        },
+    }
+}
+
+/// Finds, masks and prunes the hits of one field.
+fn collect(rules: &Rules, source: &str, place: Place, out: &mut Vec<Found>) {
+    if source.is_empty() {
+        return;
+    }
+    let norm = normalize(source);
+    let mut hits = Vec::new();
+    rules.matcher.find(&norm.text, &mut hits);
+    hits.sort_unstable_by_key(|h| (h.start, h.end));
+    let longest = hits.iter().map(|h| h.end - h.start).max().unwrap_or(0);
+    let kept: Vec<Hit> = (0..hits.len())
+        .filter(|&i| survives(rules, i, &hits, longest))
+        .map(|i| hits[i])
+        .collect();
+    out.extend(kept.into_iter().map(|hit| Found {
+        hit,
+        place,
+        matched: norm.source_slice(source, hit.start, hit.end).to_string(),
+    }));
+}
+
+/// A hit survives unless a trap covers it or a more specific hit of the same role
+/// covers it (`air astana` over `astana`, `kazakhstan*` over `kazakh*`).
+///
+/// `all` is sorted by start and no hit is longer than `longest` bytes, so only hits
+/// starting up to `longest` bytes before this one can cover it: the check stays linear
+/// in the text length, even for huge texts.
+fn survives(rules: &Rules, index: usize, all: &[Hit], longest: usize) -> bool {
+    let hit = &all[index];
+    let target = target_of(rules, hit.term);
+    let first = all.partition_point(|h| h.start + longest < hit.start);
+    let last = all.partition_point(|h| h.start <= hit.start);
+    (first..last).all(|i| {
+        let other = &all[i];
+        if i == index || !(other.start <= hit.start && hit.end <= other.end) {
+            return true;
+        }
+        let other_target = target_of(rules, other.term);
+        if other_target == Target::Trap {
+            return target == Target::Trap;
+        }
+        let same_role_better = covers(other_target, target) && more_specific(rules, other, hit);
+        let inside_topic_phrase = is_topic(other_target) && is_topic(target) && wider(other, hit);
+        !(same_role_better || inside_topic_phrase)
+    })
+}
+
+fn is_topic(target: Target) -> bool {
+    matches!(target, Target::Topic(_))
+}
+
+/// A topic word inside a longer topic phrase belongs to the phrase, whatever its topic:
+/// `farm` in `wind farm` is not agriculture, `industry` in `Kazakhstan Aviation
+/// Industry` is not manufacturing. Same-span readings of different topics both count.
+fn wider(a: &Hit, b: &Hit) -> bool {
+    (a.start, a.end) != (b.start, b.end)
+}
+
+fn target_of(rules: &Rules, term: usize) -> Target {
+    rules.groups[rules.terms[term].group].target
+}
+
+/// Whether a hit for `outer` makes a hit for `inner` inside it redundant.
+fn covers(outer: Target, inner: Target) -> bool {
+    match (outer, inner) {
+        (Target::Side(Side::Both), Target::Side(_)) => true,
+        (Target::Damper { .. }, Target::Damper { .. }) => true,
+        _ => outer == inner,
+    }
+}
+
+/// Whether `a` is the better reading of the text than `b` it contains: a wider span,
+/// else a longer spelling, else the earlier term.
+fn more_specific(rules: &Rules, a: &Hit, b: &Hit) -> bool {
+    if (a.start, a.end) != (b.start, b.end) {
+        return true;
+    }
+    let (la, lb) = (
+        rules.matcher.written(a.variant).len(),
+        rules.matcher.written(b.variant).len(),
+    );
+    la > lb || (la == lb && a.term < b.term)
+}
+
+/// What the matched terms add up to.
+#[derive(Debug, Default)]
+struct Tally {
+    france: f64,
+    kazakhstan: f64,
+    cues: f64,
+    /// Distinct third parties named.
+    others: usize,
+    /// The strongest context damper matched: (factor, about).
+    damper: Option<(f64, String)>,
+    title_france: bool,
+    title_kazakhstan: bool,
+    title_other: bool,
+    topics: Vec<f64>,
+}
+
+impl Tally {
+    fn of(rules: &Rules, found: &[Found]) -> Tally {
+        let mut tally = Tally {
+            topics: vec![0.0; rules.topics.len()],
+            ..Tally::default()
+        };
+        for (term, factor) in distinct_terms(rules, found) {
+            tally.add(rules, term, factor);
+        }
+        for f in found.iter().filter(|f| f.place == Place::Title) {
+            tally.mark_title(rules, f.hit.term);
+        }
+        let cap = rules.scoring.side_cap;
+        tally.france = tally.france.min(cap);
+        tally.kazakhstan = tally.kazakhstan.min(cap);
+        tally
+    }
+
+    fn add(&mut self, rules: &Rules, term: usize, factor: f64) {
+        let group = &rules.groups[rules.terms[term].group];
+        let weight = group.weight * factor;
+        self.cues += group.cue * factor;
+        match group.target {
+            Target::Side(Side::France) => self.france += weight,
+            Target::Side(Side::Kazakhstan) => self.kazakhstan += weight,
+            Target::Side(Side::Both) => {
+                self.france += weight;
+                self.kazakhstan += weight;
+            }
+            Target::Cue => self.cues += weight,
+            Target::Other => self.others += 1,
+            Target::Damper { factor } => {
+                if self.damper.as_ref().is_none_or(|(f, _)| factor < *f) {
+                    self.damper = Some((factor, group.about.clone()));
+                }
+            }
+            Target::Topic(index) => self.topics[index] += weight,
+            Target::Trap => {}
+        }
+    }
+
+    fn mark_title(&mut self, rules: &Rules, term: usize) {
+        match target_of(rules, term) {
+            Target::Side(Side::France) => self.title_france = true,
+            Target::Side(Side::Kazakhstan) => self.title_kazakhstan = true,
+            Target::Side(Side::Both) => {
+                self.title_france = true;
+                self.title_kazakhstan = true;
+            }
+            Target::Other => self.title_other = true,
+            _ => {}
+        }
+    }
+}
+
+/// Each matched term once, with the factor of its best place.
+fn distinct_terms(rules: &Rules, found: &[Found]) -> Vec<(usize, f64)> {
+    let mut terms: Vec<(usize, f64)> = Vec::with_capacity(found.len());
+    for f in found {
+        let factor = place_factor(rules, f.place);
+        match terms.iter_mut().find(|(t, _)| *t == f.hit.term) {
+            Some((_, best)) => *best = best.max(factor),
+            None => terms.push((f.hit.term, factor)),
+        }
+    }
+    terms
+}
+
+fn place_factor(rules: &Rules, place: Place) -> f64 {
+    match place {
+        Place::Title => rules.scoring.title_factor,
+        Place::Summary => 1.0,
+    }
+}
+
+/// The relevance score and, in words, each dampening applied.
+fn score(rules: &Rules, tally: &Tally) -> (f64, Vec<String>) {
+    let s = &rules.scoring;
+    let presence = tally.france.min(tally.kazakhstan);
+    let mut notes = Vec::new();
+    if presence <= 0.0 {
+        return (0.0, notes);
+    }
+    let mut score = presence * (1.0 + tally.cues.min(s.cue_cap));
+    let lifted = tally.cues >= s.damper_lift;
+    if tally.others >= s.list_min_others as usize && !lifted {
+        score *= s.list_factor;
+        notes.push(format!(
+            "list: {} other parties named and bilateral cues below {:.2}, ×{:.2}",
+            tally.others, s.damper_lift, s.list_factor
+        ));
+    }
+    if let (Some((factor, about)), false) = (&tally.damper, lifted) {
+        score *= factor;
+        notes.push(format!(
+            "context ({about}) and bilateral cues below {:.2}, ×{factor:.2}",
+            s.damper_lift
+        ));
+    }
+    if tally.title_other && !(tally.title_france && tally.title_kazakhstan) {
+        score *= s.focus_factor;
+        notes.push(format!(
+            "focus: the title names a third party and misses one side, ×{:.2}",
+            s.focus_factor
+        ));
+    }
+    (score, notes)
+}
+
+/// Topics at or above the threshold, in file order; else the best one; else the default.
+fn choose_topics(rules: &Rules, scores: &[f64]) -> Vec<String> {
+    let threshold = rules.scoring.topic_threshold;
+    let mut chosen: Vec<String> = rules
+        .topics
+        .iter()
+        .zip(scores)
+        .filter(|(_, score)| **score >= threshold)
+        .map(|(t, _)| t.id.clone())
+        .collect();
+    if chosen.is_empty() {
+        let best = scores
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s > 0.0)
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .or(rules.scoring.default_topic);
+        chosen.extend(best.map(|i| rules.topics[i].id.clone()));
+    }
+    chosen
+}
+
+/// One evidence record per matched term and place, in text order.
+fn evidence(rules: &Rules, found: &[Found]) -> Vec<Evidence> {
+    let mut out: Vec<Evidence> = Vec::new();
+    let mut seen: Vec<(usize, Place)> = Vec::new();
+    for f in found {
+        if seen.contains(&(f.hit.term, f.place)) {
+            continue;
+        }
+        seen.push((f.hit.term, f.place));
+        let group = &rules.groups[rules.terms[f.hit.term].group];
+        let record = |role: String, weight: f64| Evidence {
+            term: rules.matcher.written(f.hit.variant).to_string(),
+            matched: f.matched.clone(),
+            role,
+            weight,
+            place: f.place,
+        };
+        out.push(record(role_name(rules, group.target), group.weight));
+        if group.cue > 0.0 {
+            out.push(record("cue".to_string(), group.cue));
+        }
+    }
+    out
+}
+
+/// The role of a target as it appears in evidence.
+pub fn role_name(rules: &Rules, target: Target) -> String {
+    match target {
+        Target::Side(Side::France) => "france".to_string(),
+        Target::Side(Side::Kazakhstan) => "kazakhstan".to_string(),
+        Target::Side(Side::Both) => "both".to_string(),
+        Target::Cue => "cue".to_string(),
+        Target::Trap => "trap".to_string(),
+        Target::Other => "other".to_string(),
+        Target::Damper { .. } => "damper".to_string(),
+        Target::Topic(i) => format!("topic:{}", rules.topics[i].id),
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
