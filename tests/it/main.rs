@@ -6,5 +6,6 @@ mod daemon;
 mod failures;
 mod fetch_faults;
 mod fixtures;
+mod operator;
 mod pipeline;
 mod publishing;
