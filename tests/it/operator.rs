@@ -118,3 +118,26 @@ fn retag_applies_changed_rules_to_stored_items_and_the_feeds_follow() {
         text(&again.stdout)
     );
 }
+
+#[test]
+fn eval_prints_the_agreed_json_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/dev.jsonl");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_entente"))
+        .args(["eval", corpus, "--json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["items"], 220);
+    for key in ["precision", "recall", "f1"] {
+        assert!(report["relevance"][key].is_number(), "relevance.{key}");
+        assert!(
+            report["per_lang"]["kk"][key].is_number(),
+            "per_lang.kk.{key}"
+        );
+        assert!(report["topics"]["per_topic"]["energy-resources"][key].is_number());
+    }
+    assert!(report["topics"]["micro_f1"].is_number());
+}
