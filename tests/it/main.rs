@@ -8,4 +8,5 @@ mod fetch_faults;
 mod fixtures;
 mod operator;
 mod pipeline;
+mod politeness;
 mod publishing;
