@@ -329,6 +329,13 @@ impl TestConfig {
             .expect("run entente")
     }
 
+    /// How many items `items --all --json` lists.
+    pub fn stored_items(&self) -> usize {
+        self.json(&["items", "--all", "--json"])
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+
     /// Runs a command that prints JSON and parses it.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let output = self.entente(args);

@@ -66,14 +66,7 @@ fn a_500_and_broken_xml_are_recorded_while_the_good_source_is_stored() {
     ] {
         assert!(good.get(key).is_some(), "sources --json lacks {key}");
     }
-    assert_eq!(
-        config
-            .json(&["items", "--all", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(config.stored_items(), 2);
 }
 
 #[test]
