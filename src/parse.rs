@@ -9,7 +9,6 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed, Link, Text};
 use url::Url;
 
@@ -444,11 +443,6 @@ fn normalize_lang(lang: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase()
-}
-
-/// The newest of an item's dates, for ordering.
-pub fn item_date(item: &Item) -> Option<DateTime<Utc>> {
-    item.published.or(item.updated)
 }
 
 #[cfg(test)]
