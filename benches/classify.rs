@@ -1,6 +1,7 @@
 //! Classifier throughput on one thread: every dev.jsonl item, many times over.
 //!
 //! Run: `cargo bench --bench classify` (release build). Prints items per second.
+//! Reads `shared/corpus/dev.jsonl` beside the checkout (or under `ENTENTE_SHARED`).
 //! Texts are prepared (HTML stripped) beforehand, as ingestion does before it
 //! classifies; the figure measures normalisation, matching and scoring.
 
@@ -10,10 +11,6 @@ use std::time::Instant;
 use entente::classify::eval::parse_jsonl;
 use entente::classify::{classify, Rules, Text};
 
-const DEV: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/corpus/dev.jsonl"
-));
 const RULES: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules.toml"));
 const ROUNDS: usize = 500;
 
@@ -21,7 +18,21 @@ fn main() {
     let compile_start = Instant::now();
     let rules = Rules::from_toml(RULES).expect("shipped rules compile");
     let compile_time = compile_start.elapsed();
-    let items = parse_jsonl(DEV).expect("dev set parses");
+    // Read at run time: a clone without `shared/` beside it still builds every target.
+    let dev_path = std::env::var_os("ENTENTE_SHARED")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+            std::path::PathBuf::from,
+        )
+        .join("corpus/dev.jsonl");
+    let Ok(dev) = std::fs::read_to_string(&dev_path) else {
+        eprintln!(
+            "{} is missing: set ENTENTE_SHARED to the shared folder",
+            dev_path.display()
+        );
+        std::process::exit(2);
+    };
+    let items = parse_jsonl(&dev).expect("dev set parses");
     let texts: Vec<(String, String)> = items
         .iter()
         .map(|i| (i.title.clone(), entente::text::html_to_text(&i.summary)))

@@ -1,4 +1,4 @@
-//! The real-world corpus: every document under `/work/shared/fixtures/feeds/` (listed
+//! The real-world corpus: every document under `shared/fixtures/feeds/` (listed
 //! in its MANIFEST.tsv) served over loopback, with the HTTP headers its `Header:`
 //! comment asks for, and taken through fetch → parse → normalize → classify → store in
 //! one `entente fetch` pass. Nothing may crash; each document is either ingested or
@@ -6,11 +6,9 @@
 //! `--nocapture`) and compared with what feed-rs alone managed.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::common::{text, FeedServer, Route, TestConfig};
-
-const CORPUS: &str = "/work/shared/fixtures/feeds";
 
 /// One document of the corpus and how to serve it.
 struct Fixture {
@@ -38,8 +36,8 @@ fn content_type_for(path: &str) -> &'static str {
     }
 }
 
-fn fixture(path: &str) -> Fixture {
-    let bytes = std::fs::read(Path::new(CORPUS).join(path)).unwrap();
+fn fixture(corpus: &Path, path: &str) -> Fixture {
+    let bytes = std::fs::read(corpus.join(path)).unwrap();
     let mut route = Route::ok(content_type_for(path), bytes.clone());
     if bytes.starts_with(&[0x1f, 0x8b]) {
         // The gzip captures are meant to be served as compressed responses.
@@ -63,8 +61,8 @@ fn fixture(path: &str) -> Fixture {
     }
 }
 
-fn manifest() -> Vec<String> {
-    let text = std::fs::read_to_string(Path::new(CORPUS).join("MANIFEST.tsv")).unwrap();
+fn manifest(corpus: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
     text.lines()
         .skip(1)
         .filter_map(|l| l.split('\t').next())
@@ -73,9 +71,9 @@ fn manifest() -> Vec<String> {
 }
 
 /// What feed-rs 3.0.0 alone did with each file: `ok`, `error` or `PANIC`.
-fn baseline() -> HashMap<String, String> {
+fn baseline(corpus: &Path) -> HashMap<String, String> {
     // Lossy: the titles it quotes keep some of the documents' broken bytes.
-    let bytes = std::fs::read(Path::new(CORPUS).join("feed-rs-3.0.0-baseline.tsv")).unwrap();
+    let bytes = std::fs::read(corpus.join("feed-rs-3.0.0-baseline.tsv")).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     text.lines()
         .skip(1)
@@ -88,12 +86,15 @@ fn baseline() -> HashMap<String, String> {
 
 #[test]
 fn every_fixture_is_ingested_or_rejected_with_a_clear_error() {
-    if !PathBuf::from(CORPUS).join("MANIFEST.tsv").exists() {
-        eprintln!("{CORPUS} is missing: corpus walk skipped");
+    let Some(corpus) = crate::shared::shared_file("fixtures/feeds/MANIFEST.tsv") else {
         return;
-    }
+    };
+    let corpus = corpus.parent().unwrap();
     let server = FeedServer::start();
-    let fixtures: Vec<Fixture> = manifest().iter().map(|p| fixture(p)).collect();
+    let fixtures: Vec<Fixture> = manifest(corpus)
+        .iter()
+        .map(|p| fixture(corpus, p))
+        .collect();
     assert_eq!(
         fixtures.len(),
         376,
@@ -126,7 +127,7 @@ fn every_fixture_is_ingested_or_rejected_with_a_clear_error() {
     );
     let stdout = text(&output.stdout);
     let listed = config.json(&["sources", "--json"]);
-    let baseline = baseline();
+    let baseline = baseline(corpus);
 
     let mut ingested = 0;
     let mut items = 0;

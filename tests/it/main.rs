@@ -1,6 +1,9 @@
 //! Integration tests: the `entente` binary and library against a real HTTP server on
 //! loopback and a real SQLite file.
 
+#[path = "../support/shared.rs"]
+mod shared;
+
 mod common;
 mod daemon;
 mod failures;

@@ -1,30 +1,12 @@
-//! The HTTP server over the published files, and the catalog that renders them.
-//!
-//! The [`Catalog`] renders a path's bytes from the store through [`crate::publish`] and
-//! keeps them, compressed too, until the content may have changed, so that a poll costs
-//! a lookup, not a query. What "may have changed" means per file:
-//! - a topic's feeds: an ingest in this process changed that topic ([`Changes`]);
-//! - the `all` feeds and the front page: any ingest in this process changed anything;
-//! - everything: another process committed to the database (SQLite's `data_version`),
-//!   e.g. `entente retag` or `entente fetch` beside the daemon.
-//!
-//! [`Catalog::get`] is the one way to a file's bytes: `export` writes what the server
-//! sends.
+//! The catalog: every published file rendered from the store, cached until its
+//! content may have changed (see the module docs of [`crate::serve`]).
 
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use tokio::net::TcpListener;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::item::short_hash;
 use crate::publish::{self, AlsoReported, Entry, Format, Section, Site};
@@ -63,7 +45,7 @@ impl Rendered {
     }
 
     /// The bytes and ETag of the file in a content coding.
-    fn variant(&self, coding: Coding) -> (&Arc<Vec<u8>>, String) {
+    pub(super) fn variant(&self, coding: Coding) -> (&Arc<Vec<u8>>, String) {
         let tagged = |suffix: &str| format!("{}-{suffix}\"", self.etag.trim_end_matches('"'));
         match coding {
             Coding::Identity => (&self.body, self.etag.clone()),
@@ -149,7 +131,7 @@ struct Cached {
 /// by" link, or when `retag` removes an item, and a client asking `If-Modified-Since`
 /// must not be told 304 then.
 pub struct Catalog {
-    store: Store,
+    pub(super) store: Store,
     site: Site,
     feed_items: usize,
     changes: Arc<Changes>,
@@ -341,227 +323,20 @@ pub fn entry_of(story: Story) -> Entry {
     }
 }
 
-/// What the handlers share.
-#[derive(Clone)]
-pub struct ServerState {
-    pub catalog: Arc<Catalog>,
-    /// `Cache-Control: max-age`, from the shortest schedule.
-    pub max_age: Duration,
-}
-
-/// The router: the published files, `/healthz` and `/metrics`.
-pub fn router(state: ServerState) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/index.html", get(index))
-        .route("/feeds.opml", get(opml))
-        .route("/feeds/{file}", get(feed))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .with_state(state)
-}
-
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
-pub async fn serve(
-    listener: TcpListener,
-    state: ServerState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-async fn index(State(state): State<ServerState>, headers: HeaderMap) -> Response<Body> {
-    respond(&state, "index.html", &headers).await
-}
-
-async fn opml(State(state): State<ServerState>, headers: HeaderMap) -> Response<Body> {
-    respond(&state, "feeds.opml", &headers).await
-}
-
-async fn feed(
-    State(state): State<ServerState>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-) -> Response<Body> {
-    respond(&state, &format!("feeds/{file}"), &headers).await
-}
-
-async fn healthz(State(state): State<ServerState>) -> Response<Body> {
-    match state.catalog.store.call(|c| q::data_version(c)).await {
-        Ok(_) => plain(StatusCode::OK, "ok\n".to_string()),
-        Err(err) => plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("database unavailable: {err}\n"),
-        ),
-    }
-}
-
-async fn metrics(State(state): State<ServerState>) -> Response<Body> {
-    match state.catalog.store.call(|c| q::list_sources(c)).await {
-        Ok(sources) => plain(StatusCode::OK, render_metrics(&sources)),
-        Err(err) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("database error: {err}\n"),
-        ),
-    }
-}
-
-fn render_metrics(sources: &[q::SourceStatus]) -> String {
-    let mut out = String::new();
-    let mut family = |name: &str, help: &str, value: &dyn Fn(&q::SourceStatus) -> u64| {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
-        for s in sources {
-            out.push_str(&format!("{name}{{source=\"{}\"}} {}\n", s.id, value(s)));
-        }
-    };
-    family("entente_source_items", "Items stored per source.", &|s| {
-        s.items
-    });
-    family(
-        "entente_source_relevant_items",
-        "Relevant items stored per source.",
-        &|s| s.relevant,
-    );
-    family(
-        "entente_source_consecutive_failures",
-        "Consecutive failed fetches per source.",
-        &|s| u64::from(s.consecutive_failures),
-    );
-    family(
-        "entente_source_up",
-        "1 when the last fetch of the source succeeded.",
-        &|s| u64::from(s.status != "error"),
-    );
-    out
-}
-
-fn plain(status: StatusCode, body: String) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Body::from(body))
-        .expect("static headers are valid")
-}
-
-async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Response<Body> {
-    let rendered = match state.catalog.get(path).await {
-        Ok(Some(rendered)) => rendered,
-        Ok(None) => return plain(StatusCode::NOT_FOUND, format!("no such file: /{path}\n")),
-        Err(err) => {
-            tracing::error!(error = %err, path, "Rendering failed.");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error\n".to_string(),
-            );
-        }
-    };
-    let coding = negotiate(headers);
-    let (bytes, etag) = rendered.variant(coding);
-    let builder = Response::builder()
-        .header(header::ETAG, &etag)
-        .header(header::LAST_MODIFIED, http_date(rendered.last_modified))
-        .header(
-            header::CACHE_CONTROL,
-            format!("public, max-age={}", state.max_age.as_secs()),
-        )
-        .header(header::VARY, "Accept-Encoding");
-    let response = if is_not_modified(headers, &rendered) {
-        builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
-    } else {
-        let builder = match coding.token() {
-            Some(token) => builder.header(header::CONTENT_ENCODING, token),
-            None => builder,
-        };
-        builder
-            .status(StatusCode::OK)
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(rendered.content_type),
-            )
-            .body(Body::from(bytes.as_ref().clone()))
-    };
-    response.expect("rendered headers are valid")
-}
-
 /// A content coding the server sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
+pub(super) enum Coding {
     Identity,
     Gzip,
     Brotli,
 }
 
 impl Coding {
-    fn token(self) -> Option<&'static str> {
+    pub(super) fn token(self) -> Option<&'static str> {
         match self {
             Coding::Identity => None,
             Coding::Gzip => Some("gzip"),
             Coding::Brotli => Some("br"),
         }
     }
-}
-
-/// The smallest coding the client accepts: brotli, else gzip, else none. A coding is
-/// accepted when listed (or `*`) with a non-zero q-value.
-fn negotiate(headers: &HeaderMap) -> Coding {
-    let accepted: Vec<(String, bool)> = headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|part| {
-            let mut fields = part.split(';').map(str::trim);
-            let name = fields.next().unwrap_or_default().to_ascii_lowercase();
-            let refused = fields
-                .filter_map(|f| f.strip_prefix("q=").or_else(|| f.strip_prefix("Q=")))
-                .any(|q| q.trim().parse::<f64>().is_ok_and(|q| q <= 0.0));
-            (name, !refused)
-        })
-        .collect();
-    let accepts = |token: &str| {
-        let verdict = |name: &str| accepted.iter().find(|(n, _)| n == name).map(|(_, ok)| *ok);
-        verdict(token).or_else(|| verdict("*")).unwrap_or(false)
-    };
-    if accepts("br") {
-        Coding::Brotli
-    } else if accepts("gzip") || accepts("x-gzip") {
-        Coding::Gzip
-    } else {
-        Coding::Identity
-    }
-}
-
-/// RFC 9110: If-None-Match decides when present (weak comparison, any coding's
-/// variant of these bytes matches); else If-Modified-Since.
-fn is_not_modified(headers: &HeaderMap, rendered: &Rendered) -> bool {
-    if let Some(tags) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        let ours = rendered.etag.trim_matches('"');
-        return tags.split(',').map(str::trim).any(|tag| {
-            let opaque = tag.trim_start_matches("W/").trim_matches('"');
-            tag == "*"
-                || opaque == ours
-                || opaque
-                    .strip_prefix(ours)
-                    .is_some_and(|suffix| matches!(suffix, "-gzip" | "-br"))
-        });
-    }
-    headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-        .is_some_and(|since| rendered.last_modified.timestamp() <= since.timestamp())
-}
-
-/// An HTTP date (IMF-fixdate).
-pub fn http_date(time: DateTime<Utc>) -> String {
-    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }

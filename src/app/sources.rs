@@ -1,0 +1,72 @@
+//! `entente sources`: each source's fetch state.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use chrono::Utc;
+use serde_json::json;
+
+use super::open_store;
+use crate::config::Config;
+use crate::store::queries as q;
+
+pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
+    let failing_after = config.daemon.limits.failing_after;
+    let store = open_store(&config).await?;
+    let statuses = store.call(|c| q::list_sources(c)).await?;
+    let configured: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+    let statuses: Vec<_> = statuses
+        .into_iter()
+        .filter(|s| configured.contains(&s.id.as_str()))
+        .collect();
+    if as_json {
+        let rows: Vec<_> = statuses
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": s.id, "url": s.url, "name": s.name, "status": s.status,
+                    "error": s.error, "error_kind": s.error_kind,
+                    "last_attempt": s.last_attempt, "last_success": s.last_success,
+                    "next_attempt": s.next_attempt,
+                    "consecutive_failures": s.consecutive_failures,
+                    "failing": s.consecutive_failures >= failing_after,
+                    "last_new_items": s.last_new_items,
+                    "items": s.items, "relevant": s.relevant, "suggested_url": s.suggested_url,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let when = |t: Option<chrono::DateTime<Utc>>| t.map_or("never".to_string(), |t| t.to_rfc3339());
+    for s in &statuses {
+        let state = if s.consecutive_failures >= failing_after {
+            "FAILING"
+        } else {
+            s.status.as_str()
+        };
+        println!("{} [{}] {}", s.id, state, s.url);
+        if let Some(error) = &s.error {
+            let kind = s.error_kind.as_deref().unwrap_or("error");
+            println!(
+                "  error ({kind}): {error} ({} consecutive failures)",
+                s.consecutive_failures
+            );
+        }
+        println!(
+            "  last attempt: {}; last success: {}; next attempt: {}",
+            when(s.last_attempt),
+            when(s.last_success),
+            s.next_attempt
+                .map_or("at start".to_string(), |t| t.to_rfc3339())
+        );
+        println!(
+            "  items: {} ({} relevant); new in last fetch: {}",
+            s.items, s.relevant, s.last_new_items
+        );
+        if let Some(url) = &s.suggested_url {
+            println!("  moved permanently: put url = \"{url}\" in the config");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
