@@ -10,7 +10,7 @@ use crate::store::queries as q;
 
 pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
     let store = open_store(&config).await?;
-    let stored = store.call(move |c| q::find_item(c, &query)).await?;
+    let stored = store.read(move |c| q::find_item(c, &query)).await?;
     let decision = decide(&config.rules, &stored.item);
     println!(
         "Item {} ({}) from {}",
@@ -22,7 +22,7 @@ pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
     }
     println!();
     println!("{}", decision.explain());
-    if decision != stored.decision {
+    if !q::same_verdict(&decision, &stored.decision) {
         println!();
         println!("The stored decision differs (rules changed since): run `entente retag`.");
     }

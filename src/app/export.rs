@@ -3,17 +3,15 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
 use super::{catalog, open_store};
 use crate::config::Config;
-use crate::serve::Changes;
 
 pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
     let store = open_store(&config).await?;
-    let catalog = catalog(&config, store, Arc::new(Changes::default()));
+    let catalog = catalog(&config, store);
     for path in catalog.paths() {
         let rendered = catalog
             .get(&path)

@@ -30,7 +30,7 @@ pub(super) async fn items(
         include_irrelevant: all,
         limit,
     };
-    let items = store.call(move |c| q::list_items(c, &filter)).await?;
+    let items = store.read(move |c| q::list_items(c, &filter)).await?;
     if as_json {
         let rows: Vec<_> = items
             .iter()

@@ -25,7 +25,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigError};
 use crate::fetch::Fetcher;
 use crate::publish::Site;
-use crate::serve::{Catalog, Changes};
+use crate::serve::Catalog;
 use crate::store::queries as q;
 use crate::store::Store;
 
@@ -89,12 +89,7 @@ async fn open_store(config: &Config) -> Result<Store> {
 fn pipeline(config: Config, store: Store) -> Result<Pipeline> {
     let fetcher = Fetcher::new(&config.daemon.user_agent, config.daemon.limits.clone())
         .context("cannot build the HTTP client")?;
-    Ok(Pipeline {
-        config: Arc::new(config),
-        store,
-        fetcher: Arc::new(fetcher),
-        changes: Arc::new(Changes::default()),
-    })
+    Ok(Pipeline::new(Arc::new(config), store, Arc::new(fetcher)))
 }
 
 /// What a site says about itself in every published file.
@@ -116,6 +111,6 @@ pub fn site(config: &Config) -> Site {
     }
 }
 
-fn catalog(config: &Config, store: Store, changes: Arc<Changes>) -> Catalog {
-    Catalog::new(store, site(config), config.daemon.feed_items, changes)
+fn catalog(config: &Config, store: Store) -> Catalog {
+    Catalog::new(store, site(config), config.daemon.feed_items)
 }

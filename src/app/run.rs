@@ -27,7 +27,7 @@ pub(super) async fn run_daemon(
         .with_context(|| format!("cannot listen on {addr}"))?;
     let pipeline = pipeline(config, store.clone())?;
     let config = pipeline.config.clone();
-    let catalog = Arc::new(catalog(&config, store.clone(), pipeline.changes.clone()));
+    let catalog = Arc::new(catalog(&config, store.clone()));
     let max_age = Duration::from_secs(u64::from(catalog.site().ttl_minutes) * 60);
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
@@ -82,7 +82,7 @@ async fn first_runs(
     let mut runs = Vec::new();
     for source in sources {
         let id = source.id.clone();
-        let state = store.call(move |c| q::source_state(c, &id)).await?;
+        let state = store.read(move |c| q::source_state(c, &id)).await?;
         let now = Utc::now();
         let first = Some(state.next_attempt.map_or(now, |at| at.max(now)));
         runs.push((source.clone(), first));

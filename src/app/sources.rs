@@ -13,7 +13,7 @@ use crate::store::queries as q;
 pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
     let failing_after = config.daemon.limits.failing_after;
     let store = open_store(&config).await?;
-    let statuses = store.call(|c| q::list_sources(c)).await?;
+    let statuses = store.read(q::list_sources).await?;
     let configured: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
     let statuses: Vec<_> = statuses
         .into_iter()

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -11,7 +10,6 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use crate::item::short_hash;
 use crate::publish::{self, AlsoReported, Entry, Format, Section, Site};
 use crate::store::clusters::{self, Story};
-use crate::store::queries as q;
 use crate::store::{Store, StoreError};
 
 /// One rendered file, with what HTTP caching needs.
@@ -74,39 +72,6 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Which published files changed through this process's ingests, so that only those
-/// are rendered again. Shared by the pipeline (which records) and the catalog.
-#[derive(Debug, Default)]
-pub struct Changes {
-    /// Bumped by every change: the `all` feeds and the front page show every topic.
-    any: AtomicU64,
-    /// Bumped per topic whose feeds changed.
-    topics: Mutex<HashMap<String, u64>>,
-}
-
-impl Changes {
-    /// Records that these topics' feeds (and so `all` and the front page) changed.
-    pub fn record<'a>(&self, topics: impl IntoIterator<Item = &'a String>) {
-        let mut versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-        for topic in topics {
-            *versions.entry(topic.clone()).or_default() += 1;
-        }
-        self.any.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// The version of what a file shows: it changes when the file may have.
-    fn version(&self, scope: &Scope) -> u64 {
-        match scope {
-            Scope::Fixed => 0,
-            Scope::Everything => self.any.load(Ordering::SeqCst),
-            Scope::Topic(id) => {
-                let versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-                versions.get(id).copied().unwrap_or_default()
-            }
-        }
-    }
-}
-
 /// What a published file's bytes depend on.
 enum Scope {
     /// Only the configuration: the OPML list.
@@ -116,9 +81,8 @@ enum Scope {
     Topic(String),
 }
 
-/// A rendered file and the versions it was rendered at.
+/// A rendered file and the version of its scope it was rendered at.
 struct Cached {
-    data_version: i64,
     changes: u64,
     rendered: Rendered,
 }
@@ -134,7 +98,6 @@ pub struct Catalog {
     pub(super) store: Store,
     site: Site,
     feed_items: usize,
-    changes: Arc<Changes>,
     cache: Mutex<HashMap<String, Cached>>,
     /// Per path: the ETag last rendered and when those bytes were first rendered.
     history: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
@@ -144,12 +107,11 @@ pub struct Catalog {
 const FRONT_PAGE_ITEMS: usize = 5;
 
 impl Catalog {
-    pub fn new(store: Store, site: Site, feed_items: usize, changes: Arc<Changes>) -> Catalog {
+    pub fn new(store: Store, site: Site, feed_items: usize) -> Catalog {
         Catalog {
             store,
             site,
             feed_items,
-            changes,
             cache: Mutex::new(HashMap::new()),
             history: Mutex::new(HashMap::new()),
         }
@@ -176,9 +138,10 @@ impl Catalog {
         let Some(scope) = self.scope(path) else {
             return Ok(None);
         };
-        let changes = self.changes.version(&scope);
-        let data_version = self.store.call(|c| q::data_version(c)).await?;
-        if let Some(hit) = self.cached(path, data_version, changes) {
+        // What the store's commits changed: no query, and no lock the writer holds.
+        self.store.notice_other_commits()?;
+        let changes = self.version(&scope);
+        if let Some(hit) = self.cached(path, changes) {
             return Ok(Some(hit));
         }
         let Some(mut rendered) = self.render(path).await? else {
@@ -187,7 +150,6 @@ impl Catalog {
         rendered.last_modified = self.first_rendered(path, &rendered.etag);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let entry = Cached {
-            data_version,
             changes,
             rendered: rendered.clone(),
         };
@@ -211,11 +173,21 @@ impl Catalog {
         Some(Scope::Topic(topic.id.clone()))
     }
 
-    fn cached(&self, path: &str, data_version: i64, changes: u64) -> Option<Rendered> {
+    /// The version of what a file shows: it changes when the file may have.
+    fn version(&self, scope: &Scope) -> u64 {
+        let changes = self.store.changes();
+        match scope {
+            Scope::Fixed => 0,
+            Scope::Everything => changes.of_all(),
+            Scope::Topic(id) => changes.of_topic(id),
+        }
+    }
+
+    fn cached(&self, path: &str, changes: u64) -> Option<Rendered> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .get(path)
-            .filter(|c| c.data_version == data_version && c.changes == changes)
+            .filter(|c| c.changes == changes)
             .map(|c| c.rendered.clone())
     }
 
@@ -288,7 +260,7 @@ impl Catalog {
     async fn entries(&self, topic: Option<String>, limit: usize) -> Result<Vec<Entry>, StoreError> {
         let stories = self
             .store
-            .call(move |c| clusters::list_stories(c, topic.as_deref(), limit))
+            .read(move |c| clusters::list_stories(c, topic.as_deref(), limit))
             .await?;
         Ok(stories.into_iter().map(entry_of).collect())
     }

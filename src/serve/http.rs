@@ -68,7 +68,7 @@ async fn feed(
 }
 
 async fn healthz(State(state): State<ServerState>) -> Response<Body> {
-    match state.catalog.store.call(|c| q::data_version(c)).await {
+    match state.catalog.store.read(q::data_version).await {
         Ok(_) => plain(StatusCode::OK, "ok\n".to_string()),
         Err(err) => plain(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -78,7 +78,7 @@ async fn healthz(State(state): State<ServerState>) -> Response<Body> {
 }
 
 async fn metrics(State(state): State<ServerState>) -> Response<Body> {
-    match state.catalog.store.call(|c| q::list_sources(c)).await {
+    match state.catalog.store.read(q::list_sources).await {
         Ok(sources) => plain(StatusCode::OK, render_metrics(&sources)),
         Err(err) => plain(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,0 +1,127 @@
+//! How values are written to and read from rows: timestamps, the stored item, and the
+//! classifier's decision in its compact stored form. Every table module uses these;
+//! they use none.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::ValueRef;
+use rusqlite::Row;
+
+use crate::classify::Decision;
+use crate::item::Item;
+
+/// Timestamps are stored as fixed-width RFC 3339 in UTC, so text order is time order.
+pub fn timestamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// What is kept of a decision: the verdict, the score against its threshold, and the
+/// topics. The evidence is not stored: the classifier is a pure function of the
+/// stored text and the rules, so `explain` recomputes it (and says when the rules
+/// have changed since the stored verdict), and it was four fifths of a row.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredDecision {
+    #[serde(default)]
+    threshold: f64,
+    #[serde(default)]
+    topics: Vec<String>,
+}
+
+/// The `decision` column's text for a decision.
+pub(super) fn decision_json(decision: &Decision) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&StoredDecision {
+        threshold: decision.threshold,
+        topics: decision.topics.clone(),
+    })
+}
+
+/// Whether two decisions agree on everything that is stored: the verdict, the score,
+/// the threshold and the topics (the evidence follows from the text and the rules).
+pub fn same_verdict(a: &Decision, b: &Decision) -> bool {
+    a.relevant == b.relevant
+        && a.score == b.score
+        && a.threshold == b.threshold
+        && a.topics == b.topics
+}
+
+/// An item as stored, with its source's name and the classifier's decision (without
+/// its evidence: see [`same_verdict`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem {
+    pub id: i64,
+    pub item: Item,
+    pub source_name: String,
+    pub source_url: String,
+    pub first_seen: DateTime<Utc>,
+    /// Published, else first seen.
+    pub date: DateTime<Utc>,
+    pub decision: Decision,
+}
+
+/// The columns [`stored_item`] reads, in order, from `items i LEFT JOIN sources s`.
+pub const ITEM_COLUMNS: &str = "i.id, i.key, i.source_id, i.guid, i.link, i.title, i.summary,
+    i.content_html, i.published, i.updated, i.first_seen, i.sort_date, i.authors,
+    i.categories, i.lang, i.decision, COALESCE(s.name, i.source_id), COALESCE(s.url, ''),
+    i.relevant, i.score";
+
+/// How many columns [`ITEM_COLUMNS`] names: a query may select more after them.
+pub const ITEM_COLUMN_COUNT: usize = 20;
+
+pub fn stored_item(row: &Row<'_>) -> rusqlite::Result<StoredItem> {
+    let json = |i: usize| -> rusqlite::Result<Vec<String>> {
+        let text: String = row.get(i)?;
+        Ok(serde_json::from_str(&text).unwrap_or_default())
+    };
+    let first_seen = parse_time(row.get(10)?).unwrap_or_default();
+    Ok(StoredItem {
+        id: row.get(0)?,
+        item: Item {
+            key: row.get(1)?,
+            source_id: row.get(2)?,
+            guid: row.get(3)?,
+            link: row.get(4)?,
+            title: row.get(5)?,
+            summary: row.get(6)?,
+            content_html: row.get(7)?,
+            published: parse_time(row.get(8)?),
+            updated: parse_time(row.get(9)?),
+            authors: json(12)?,
+            categories: json(13)?,
+            lang: row.get(14)?,
+        },
+        source_name: row.get(16)?,
+        source_url: row.get(17)?,
+        first_seen,
+        date: parse_time(row.get(11)?).unwrap_or(first_seen),
+        decision: decision_of(row, 15, 18, 19)?,
+    })
+}
+
+/// The decision from its columns. Rows written before migration 0003 hold the whole
+/// decision as JSON; its evidence is dropped on reading, as it is no longer stored.
+fn decision_of(
+    row: &Row<'_>,
+    json: usize,
+    relevant: usize,
+    score: usize,
+) -> rusqlite::Result<Decision> {
+    let text = match row.get_ref(json)? {
+        ValueRef::Text(text) => text,
+        _ => b"{}",
+    };
+    let stored: StoredDecision = serde_json::from_slice(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(json, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(Decision {
+        relevant: row.get(relevant)?,
+        score: row.get(score)?,
+        threshold: stored.threshold,
+        topics: stored.topics,
+        evidence: Vec::new(),
+        parts: Default::default(),
+    })
+}
