@@ -39,8 +39,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         command => {
             let config = load_config(&config_path)?;
-            let runtime =
-                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            // Few blocking threads: the pipeline bounds its parsing and the store its
+            // connections anyway, and each extra thread may hold a malloc arena of its
+            // own, which is memory that is never given back.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .max_blocking_threads(8)
+                .build()
+                .context("cannot start the async runtime")?;
             runtime.block_on(run_with_config(config, command))
         }
     }

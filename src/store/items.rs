@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rows::{decision_json, same_verdict, stored_item, timestamp, StoredItem, ITEM_COLUMNS};
+use super::rows::{
+    decision_json, pack_text, same_verdict, stored_item, timestamp, StoredItem, ITEM_COLUMNS,
+};
 use super::sources::write_fetch_record;
 use super::{clusters, FetchRecord, StoreError};
 use crate::classify::Decision;
@@ -141,8 +143,8 @@ fn insert_item(
             item.guid,
             item.link,
             item.title,
-            item.summary,
-            item.content_html,
+            pack_text(&item.summary),
+            item.content_html.as_deref().map(pack_text),
             item.published.map(timestamp),
             item.updated.map(timestamp),
             now,
@@ -186,8 +188,8 @@ fn update_item(
         item.guid,
         item.link,
         item.title,
-        item.summary,
-        item.content_html,
+        pack_text(&item.summary),
+        item.content_html.as_deref().map(pack_text),
         item.published.map(timestamp),
         item.updated.map(timestamp),
         now,

@@ -4,6 +4,7 @@
 #[path = "../support/shared.rs"]
 mod shared;
 
+mod bench_smoke;
 mod common;
 mod daemon;
 mod failures;

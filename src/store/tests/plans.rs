@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use chrono::{Duration, TimeZone, Utc};
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::Connection;
 
 use crate::classify::Decision;
@@ -19,15 +20,19 @@ use crate::store::Store;
 
 static TRACED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-fn traced(sql: &str) {
-    TRACED.lock().unwrap().push(sql.to_string());
+/// Each statement as it starts, with its parameters' values.
+fn traced(event: TraceEvent<'_>) {
+    if let TraceEvent::Stmt(statement, sql) = event {
+        let sql = statement.expanded_sql().unwrap_or_else(|| sql.to_string());
+        TRACED.lock().unwrap().push(sql);
+    }
 }
 
 fn item(source: usize, n: usize, relevant: bool) -> (Item, Decision) {
     let source_id = format!("s{source}");
     let guid = format!("g{source}-{n}");
     // Every tenth relevant item is a wire story that other sources carry too.
-    let (title, link) = if relevant && n % 10 == 0 {
+    let (title, link) = if relevant && n.is_multiple_of(10) {
         (
             format!(
                 "France and Kazakhstan sign uranium agreement number {}",
@@ -124,13 +129,15 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
     sync_sources(&mut conn, &sources).unwrap();
     let policy = Policy::default();
     for source in 0..20 {
-        let feed: Vec<_> = (0..100).map(|n| item(source, n, n % 5 == 0)).collect();
+        let feed: Vec<_> = (0..100)
+            .map(|n| item(source, n, n.is_multiple_of(5)))
+            .collect();
         ingest_with(&mut conn, &format!("s{source}"), &feed, &record(), &policy).unwrap();
     }
 
-    conn.trace(Some(traced));
+    conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(traced));
     // Ingest: new items (relevant ones placed in clusters), an edited one, unchanged ones.
-    let mut feed: Vec<_> = (0..120).map(|n| item(3, n, n % 5 == 0)).collect();
+    let mut feed: Vec<_> = (0..120).map(|n| item(3, n, n.is_multiple_of(5))).collect();
     feed[1].0.title.push_str(", updated");
     feed[2].1 = item(3, 2, true).1;
     ingest_with(&mut conn, "s3", &feed, &record(), &policy).unwrap();
@@ -165,16 +172,9 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
     find_item(&conn, &stored.item.key).unwrap();
     find_item(&conn, stored.item.link.as_deref().unwrap()).unwrap();
     // Retag and retention.
-    retag(
-        &mut conn,
-        500,
-        &policy,
-        |item| item_decision(item),
-        |_, _| {},
-    )
-    .unwrap();
+    retag(&mut conn, 500, &policy, item_decision, |_, _| {}).unwrap();
     delete_older_than(&conn, Utc.with_ymd_and_hms(2026, 3, 1, 6, 0, 0).unwrap()).unwrap();
-    conn.trace(None);
+    conn.trace_v2(TraceEventCodes::empty(), None);
 
     // The check itself sees a full scan.
     assert!(!full_scans(
@@ -205,5 +205,5 @@ fn item_decision(item: &Item) -> Decision {
         .parse()
         .unwrap();
     let source: usize = item.source_id[1..].parse().unwrap();
-    self::item(source, n, n % 5 == 0 || n == 1).1
+    self::item(source, n, n.is_multiple_of(5) || n == 1).1
 }
