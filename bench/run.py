@@ -38,12 +38,17 @@ def free_port():
 
 def measured(cmd, **kw):
     """Runs cmd to the end; returns (returncode, stdout, figures)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
-    out = proc.stdout.read().decode(errors="replace")
-    err = proc.stderr.read().decode(errors="replace")
+    # Output to files, not pipes: a pipe that nobody reads while we wait would block
+    # a command that prints more than its buffer (`sources --json` does).
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file, **kw)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        out_file.seek(0)
+        err_file.seek(0)
+        out = out_file.read().decode(errors="replace")
+        err = err_file.read().decode(errors="replace")
     proc.returncode = os.waitstatus_to_exitcode(status)
     figures = {"wall": wall, "user": usage.ru_utime, "sys": usage.ru_stime,
                "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}

@@ -153,6 +153,17 @@ impl TitleSignature {
         TitleSignature { hashes }
     }
 
+    /// The sketch's hashes, sorted: the store indexes them to find candidates.
+    pub fn hashes(&self) -> &[u32] {
+        &self.hashes
+    }
+
+    /// Whether the sketch may have dropped hashes (the title had more words and pairs
+    /// than it keeps), so that [`TitleSignature::similarity`] is an estimate.
+    pub fn is_truncated(&self) -> bool {
+        self.hashes.len() >= SKETCH_SIZE
+    }
+
     /// Whether the title had no words to compare (empty, or only punctuation and
     /// function words). An empty signature is similar to nothing, itself included.
     pub fn is_empty(&self) -> bool {

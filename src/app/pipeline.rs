@@ -3,7 +3,7 @@
 //! recorded and logged, and it never stops the others.
 //!
 //! Bounded at every stage, so that memory does not grow with the number of sources: at
-//! most `2 × limits.concurrency` sources are between their fetch and their commit
+//! most `limits.concurrency` + one per core sources are between their fetch and their commit
 //! (each holds one body), the fetcher's slots bound the requests among them, parsing
 //! and classifying run on at most one blocking thread per core, and the store's one
 //! writer batches the feeds that wait for it into one transaction.
@@ -115,8 +115,9 @@ fn served_as(fetched: &Fetched) -> String {
 
 impl Pipeline {
     pub fn new(config: Arc<Config>, store: Store, fetcher: Arc<Fetcher>) -> Pipeline {
-        let in_flight = 2 * config.daemon.limits.concurrency.max(1);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Enough for every fetch slot, plus one parsing per core.
+        let in_flight = config.daemon.limits.concurrency.max(1) + cores;
         Pipeline {
             config,
             store,

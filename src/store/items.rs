@@ -200,6 +200,11 @@ fn update_item(
         canonical_url,
         title_signature,
     ])?;
+    if decision.relevant {
+        // The title may have changed: later items find this one by its new tokens.
+        let signature = crate::dedup::TitleSignature::of(&item.title);
+        clusters::index_title(tx, id, Some(&signature))?;
+    }
     write_decision(tx, id, decision)
 }
 
@@ -211,6 +216,10 @@ fn write_decision(tx: &Connection, id: i64, decision: &Decision) -> Result<(), S
             decision.score,
             decision_json(decision)?
         ])?;
+    if !decision.relevant {
+        // No longer compared (an item that turns relevant is indexed when placed).
+        clusters::index_title(tx, id, None)?;
+    }
     write_topics(tx, id, decision)
 }
 
@@ -325,12 +334,15 @@ pub fn retag(
     let mut after_id = 0_i64;
     loop {
         let tx = conn.transaction()?;
+        // The classifier reads the title and the summary: the HTML, half of what would
+        // be decompressed, is left unread (`decide` sees `content_html: None`).
+        let columns = ITEM_COLUMNS.replace("i.content_html", "NULL");
         let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
+            "SELECT {columns} FROM items i LEFT JOIN sources s ON s.id = i.source_id
              WHERE i.id > ?1 ORDER BY i.id LIMIT ?2"
         );
         let rows: Vec<StoredItem> = {
-            let mut stmt = tx.prepare(&sql)?;
+            let mut stmt = tx.prepare_cached(&sql)?;
             let rows = stmt.query_map(params![after_id, batch as i64], stored_item)?;
             rows.collect::<Result<_, _>>()?
         };

@@ -77,10 +77,10 @@ pub enum StoreError {
 }
 
 /// At most this many fetched feeds share one transaction.
-const MAX_BATCH: usize = 64;
+const MAX_BATCH: usize = 32;
 /// SQLite's page cache per connection, in KiB: the writer's holds the indexes that
 /// every ingest walks; a reader's, a feed's worth of rows.
-const WRITER_CACHE_KIB: i64 = 8 * 1024;
+const WRITER_CACHE_KIB: i64 = 4 * 1024;
 const READER_CACHE_KIB: i64 = 2 * 1024;
 /// Idle read connections kept open.
 const IDLE_READERS: usize = 4;

@@ -21,6 +21,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
 /// How many migrations ran once the de-duplication keys' columns exist.
 const DEDUP_KEYS_MIGRATION: usize = 2;
 
+/// How many migrations ran once the title tokens' table exists.
+const TITLE_TOKENS_MIGRATION: usize = 3;
+
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -40,6 +43,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         // SQL cannot compute the keys (URL parsing, Unicode folding): items stored
         // before 0002 get theirs here, in the same transaction, so none lacks them.
         super::clusters::backfill_keys(&tx)?;
+    }
+    if applied < TITLE_TOKENS_MIGRATION {
+        super::clusters::backfill_title_tokens(&tx)?;
     }
     tx.commit()?;
     Ok(())
