@@ -7,7 +7,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = entente::cli::Cli::parse();
-    init_tracing();
+    init_tracing(&cli.command);
     match entente::app::run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -17,10 +17,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by RUST_LOG (default: entente at info, others at warn).
-fn init_tracing() {
+/// Logs go to stderr, filtered by RUST_LOG. By default the daemon logs entente's info
+/// lines (its log is its output); a one-shot command prints its results on stdout, so
+/// its log carries only warnings, and a result is not printed twice.
+fn init_tracing(command: &entente::cli::Command) {
+    let default = match command {
+        entente::cli::Command::Run { .. } => "warn,entente=info",
+        _ => "warn",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,entente=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

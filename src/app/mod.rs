@@ -1,16 +1,22 @@
 //! Each command of the command line, wiring the stages together. The only module that
 //! knows them all: one file per command; `pipeline` takes one source through the stages.
 
+mod add;
 mod check;
+mod edit;
 mod eval;
 mod explain;
 mod export;
 mod fetch;
 mod items;
+mod locate;
+mod mark;
+mod opml;
 mod pipeline;
 mod retag;
 mod run;
 mod sources;
+mod try_source;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -34,9 +40,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let config_path = cli.config;
     match cli.command {
         Command::Check => check::check(&config_path),
-        Command::Eval { file, json, errors } => {
-            eval::eval_command(&config_path, &file, json, errors)
+        Command::Eval {
+            file, json, errors, ..
+        } => eval::eval_command(&config_path, file.as_deref(), json, errors),
+        Command::Remove { id } => {
+            load_config(&config_path)?;
+            edit::edit(&config_path, &id, edit::Edit::Remove)
         }
+        Command::Disable { id } => {
+            load_config(&config_path)?;
+            edit::edit(&config_path, &id, edit::Edit::Disable)
+        }
+        Command::Enable { id } => {
+            load_config(&config_path)?;
+            edit::edit(&config_path, &id, edit::Edit::Enable)
+        }
+        Command::ImportOpml { file } => {
+            load_config(&config_path)?;
+            opml::import(&config_path, &file)
+        }
+        Command::ExportOpml => opml::export(&load_config(&config_path)?),
         command => {
             let config = load_config(&config_path)?;
             let runtime =
@@ -53,14 +76,57 @@ async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
         Command::Sources { json } => sources::sources(config, json).await,
         Command::Items {
             topic,
+            source,
+            since,
+            search,
             limit,
             all,
             json,
-        } => items::items(config, topic, limit, all, json).await,
+        } => {
+            let request = items::ItemsRequest {
+                topic,
+                source,
+                since,
+                search,
+                limit,
+                all,
+                json,
+            };
+            items::items(config, request).await
+        }
         Command::Explain { item } => explain::explain(config, item).await,
-        Command::Retag => retag::retag(config).await,
+        Command::Retag { dry_run } => retag::retag(config, dry_run).await,
         Command::Export { out } => export::export(config, &out).await,
-        Command::Check | Command::Eval { .. } => unreachable!("handled without a runtime"),
+        Command::Add {
+            url,
+            id,
+            schedule,
+            lang,
+            pick,
+        } => {
+            let request = add::AddRequest {
+                url,
+                id,
+                schedule,
+                lang,
+                pick,
+            };
+            add::add(config, request).await
+        }
+        Command::Try { target, json } => try_source::try_source(config, &target, json).await,
+        Command::Mark {
+            item,
+            verdict,
+            topics,
+            ..
+        } => mark::mark(config, item, verdict, topics).await,
+        Command::Check
+        | Command::Eval { .. }
+        | Command::Remove { .. }
+        | Command::Disable { .. }
+        | Command::Enable { .. }
+        | Command::ImportOpml { .. }
+        | Command::ExportOpml => unreachable!("handled without a runtime"),
     }
 }
 

@@ -6,6 +6,8 @@
 //! happens while the lock is held. WAL lets the CLI read while the daemon writes.
 
 pub mod clusters;
+pub mod corrections;
+pub mod lookup;
 pub mod queries;
 mod schema;
 
