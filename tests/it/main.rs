@@ -6,6 +6,7 @@ mod shared;
 
 mod common;
 mod daemon;
+mod decisions;
 mod failures;
 mod fetch_faults;
 mod fixtures;
@@ -13,3 +14,4 @@ mod operator;
 mod pipeline;
 mod politeness;
 mod publishing;
+mod source_list;
