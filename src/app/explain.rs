@@ -68,7 +68,7 @@ pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
         }
         None => classifier.clone(),
     };
-    println!("{}", classifier.explain());
+    print!("{}", classifier.explain());
     print!("{}", arithmetic(&classifier, &config.rules.scoring));
     if in_force != stored.decision {
         println!();
