@@ -162,6 +162,10 @@ fn put_in_force(
     decision: &Decision,
     policy: &Policy,
 ) -> Result<(), StoreError> {
+    let was_relevant: bool =
+        tx.query_row("SELECT relevant FROM items WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })?;
     tx.execute(
         "UPDATE items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1",
         params![
@@ -179,7 +183,10 @@ fn put_in_force(
                 params![id, topic],
             )?;
         }
-        clusters::place(tx, id, policy)?;
+        // As at ingest: an item joins a story when it becomes relevant, not again.
+        if !was_relevant {
+            clusters::place(tx, id, policy)?;
+        }
     }
     Ok(())
 }

@@ -444,3 +444,48 @@ fn sources_show_names_schedules_and_failures_and_check_warns_without_failing() {
     );
     assert!(out.contains("HTTP 429"), "{out}");
 }
+
+#[test]
+fn marking_a_story_irrelevant_publishes_its_copy_and_marking_it_back_restores_it() {
+    let (_server, config) = two_outlets();
+    let copy_of = |config: &TestConfig| {
+        let relevant = config.json(&["items", "--json"]);
+        relevant
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["source"].as_str().unwrap().to_string(),
+                    i["duplicate_of_number"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(config
+        .entente(&["mark", "1", "irrelevant"])
+        .status
+        .success());
+    assert_eq!(
+        copy_of(&config),
+        [("b".to_string(), serde_json::Value::Null)]
+    );
+    let feed = exported_all_feed(&config);
+    assert!(feed.contains("wire.example.com/u-copy"), "{feed}");
+
+    assert!(config.entente(&["mark", "1", "relevant"]).status.success());
+    let mut restored = copy_of(&config);
+    restored.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        restored,
+        [
+            ("a".to_string(), serde_json::Value::Null),
+            ("b".to_string(), serde_json::json!(1))
+        ]
+    );
+    let out = text(&config.entente(&["explain", "1"]).stdout);
+    assert!(
+        out.contains("set by the operator") && out.contains("Also reported by #3"),
+        "{out}"
+    );
+}
