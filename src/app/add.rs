@@ -65,11 +65,10 @@ pub(super) async fn add(config: Config, request: AddRequest) -> Result<ExitCode>
         None => file.free_id(&derive_id(name.as_deref(), &found.url)),
     };
     let source = NewSource {
-        id: id.clone(),
-        url: found.url.clone(),
         name: name.clone(),
         schedule: request.schedule,
         lang: request.lang,
+        ..NewSource::new(&id, &found.url)
     };
     file.append(&source)?;
     save_checked(&file)?;

@@ -33,11 +33,16 @@ pub(super) fn import(config_path: &Path, opml_path: &Path) -> Result<ExitCode> {
             continue;
         }
         let id = file.free_id(&derive_id(subscription.title.as_deref(), url));
+        // A language code as feeds.toml takes it, else none (the config would refuse it).
+        let lang = subscription
+            .lang
+            .clone()
+            .filter(|l| l.len() <= 8 && l.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
         file.append(&NewSource {
-            id: id.clone(),
-            url: url.to_string(),
             name: subscription.title.clone(),
-            ..NewSource::default()
+            lang,
+            enabled: subscription.enabled,
+            ..NewSource::new(&id, url)
         })?;
         let folder = if subscription.folders.is_empty() {
             String::new()

@@ -51,13 +51,29 @@ pub struct Listed {
 }
 
 /// A source to append.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSource {
     pub id: String,
     pub url: String,
     pub name: Option<String>,
     pub schedule: Option<String>,
     pub lang: Option<String>,
+    /// Written as `enabled = false` when false.
+    pub enabled: bool,
+}
+
+impl NewSource {
+    /// An enabled source with only an id and a URL.
+    pub fn new(id: &str, url: &str) -> NewSource {
+        NewSource {
+            id: id.to_string(),
+            url: url.to_string(),
+            name: None,
+            schedule: None,
+            lang: None,
+            enabled: true,
+        }
+    }
 }
 
 /// feeds.toml in memory: its text and the document parsed from it, always in step.
@@ -244,6 +260,9 @@ fn render_table(source: &NewSource) -> String {
     if let Some(lang) = &source.lang {
         out.push_str(&format!("lang = {}\n", quoted(lang)));
     }
+    if !source.enabled {
+        out.push_str("enabled = false\n");
+    }
     out
 }
 
@@ -302,10 +321,8 @@ mod tests {
     fn append_keeps_every_byte_before_it() {
         let mut f = file();
         f.append(&NewSource {
-            id: "c".into(),
-            url: "https://c.example/\"x\"".into(),
             name: Some("C \\ news".into()),
-            ..NewSource::default()
+            ..NewSource::new("c", "https://c.example/\"x\"")
         })
         .unwrap();
         assert!(f.text().starts_with(COMMENTED), "{}", f.text());

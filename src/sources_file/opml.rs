@@ -22,6 +22,10 @@ pub struct Subscription {
     pub site: Option<String>,
     /// The folders it sits in, outermost first.
     pub folders: Vec<String>,
+    /// The outline's `language`, as entente writes it (readers rarely do).
+    pub lang: Option<String>,
+    /// False when entente exported it disabled (`ententeEnabled="false"`).
+    pub enabled: bool,
 }
 
 /// Why an OPML file could not be read.
@@ -83,6 +87,8 @@ struct Outline {
     html_url: Option<String>,
     title: Option<String>,
     text: Option<String>,
+    language: Option<String>,
+    disabled: bool,
 }
 
 impl Outline {
@@ -102,6 +108,8 @@ impl Outline {
                 "htmlurl" => outline.html_url = Some(value),
                 "title" => outline.title = Some(value),
                 "text" => outline.text = Some(value),
+                "language" => outline.language = Some(value.to_ascii_lowercase()),
+                "ententeenabled" => outline.disabled = value == "false",
                 _ => {}
             }
         }
@@ -118,6 +126,8 @@ impl Outline {
             title: self.name(),
             site: self.html_url.clone(),
             folders: folders.iter().flatten().cloned().collect(),
+            lang: self.language.clone(),
+            enabled: !self.disabled,
         })
     }
 }
@@ -180,6 +190,7 @@ mod tests {
         assert_eq!(subs[0].folders, ["News", "Kazakhstan"]);
         assert_eq!(subs[1].url, "https://b.example/rss");
         assert!(subs[1].folders.is_empty());
+        assert!(subs[1].enabled && subs[1].lang.is_none());
     }
 
     #[test]
@@ -203,6 +214,8 @@ mod tests {
         }];
         let subs = read(&write("mine", &sources)).unwrap();
         assert_eq!(subs[0].url, sources[0].url);
+        assert_eq!(subs[0].lang.as_deref(), Some("fr"));
+        assert!(!subs[0].enabled);
         assert_eq!(subs[0].title.as_deref(), Some("A \"quoted\" <name>"));
     }
 }

@@ -135,6 +135,24 @@ fn add_lists_several_feeds_and_takes_the_picked_one_or_the_first() {
         server.url("/politics.rss")
     )));
 
+    // A bad schedule: the edited file would not pass `check`, so it is not written.
+    let before = read(&config);
+    let bad = config.entente(&[
+        "add",
+        &server.url("/site/all.atom"),
+        "--id",
+        "p2",
+        "--schedule",
+        "often",
+    ]);
+    let err = text(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("left unchanged") && err.contains("feeds.toml:"),
+        "{err}"
+    );
+    assert_eq!(read(&config), before);
+
     let out_of_range = config.entente(&["add", &server.url("/site/"), "--pick", "3"]);
     assert_eq!(out_of_range.status.code(), Some(1));
     assert!(
@@ -372,6 +390,7 @@ fn opml_from_common_readers_imports_with_folders_and_round_trips() {
     assert!(config.entente(&["check"]).status.success());
     assert!(read(&config).starts_with("# Our sources. Keep this list short!\n"));
 
+    assert!(config.entente(&["disable", "eurasianet"]).status.success());
     let exported = config.entente(&["export-opml"]);
     assert!(exported.status.success());
     let opml = text(&exported.stdout);
@@ -398,6 +417,11 @@ fn opml_from_common_readers_imports_with_folders_and_round_trips() {
     assert!(text(&imported.stdout).contains("imported 7 sources"));
     let again = other.entente(&["export-opml"]);
     assert_eq!(exported_urls(&text(&again.stdout)), expected);
+    assert!(
+        read(&other).contains("url = \"https://eurasianet.org/rss.xml\"\nenabled = false\n"),
+        "a disabled source stays disabled: {}",
+        read(&other)
+    );
     // And once more: every one is a duplicate now.
     let twice = other.entente(&["import-opml", file.to_str().unwrap()]);
     let out = text(&twice.stdout);
