@@ -43,22 +43,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval {
             file, json, errors, ..
         } => eval::eval_command(&config_path, file.as_deref(), json, errors),
-        Command::Remove { id } => {
-            load_config(&config_path)?;
-            edit::edit(&config_path, &id, edit::Edit::Remove)
-        }
-        Command::Disable { id } => {
-            load_config(&config_path)?;
-            edit::edit(&config_path, &id, edit::Edit::Disable)
-        }
-        Command::Enable { id } => {
-            load_config(&config_path)?;
-            edit::edit(&config_path, &id, edit::Edit::Enable)
-        }
-        Command::ImportOpml { file } => {
-            load_config(&config_path)?;
-            opml::import(&config_path, &file)
-        }
+        // Edits need no valid config to start from (removing the broken source is a
+        // fix); what they write must be valid (`edit::save_checked`).
+        Command::Remove { id } => edit::edit(&config_path, &id, edit::Edit::Remove),
+        Command::Disable { id } => edit::edit(&config_path, &id, edit::Edit::Disable),
+        Command::Enable { id } => edit::edit(&config_path, &id, edit::Edit::Enable),
+        Command::ImportOpml { file } => opml::import(&config_path, &file),
         Command::ExportOpml => opml::export(&load_config(&config_path)?),
         command => {
             let config = load_config(&config_path)?;

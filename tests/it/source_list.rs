@@ -231,6 +231,25 @@ fn remove_disable_and_enable_change_only_their_lines() {
     assert!(read(&config).starts_with("# Our sources. Keep this list short!\n"));
     assert!(read(&config).ends_with("url = \"https://b.example/rss\"\n\n# the end\n"));
 
+    // A broken source can be removed: the edit is what makes the file valid again.
+    let broken = commented_config(
+        "[[source]]\nid = \"ok\"\nurl = \"https://ok.example/feed\"\n\n\
+         [[source]]\nid = \"bad\"\nurl = \"htp:/nowhere\"\n",
+    );
+    assert_eq!(broken.entente(&["check"]).status.code(), Some(1));
+    let fixed = broken.entente(&["remove", "bad"]);
+    assert!(fixed.status.success(), "{}", text(&fixed.stderr));
+    assert!(broken.entente(&["check"]).status.success());
+    // An edit that leaves the file broken is refused.
+    let still = commented_config("[[source]]\nid = \"bad\"\nurl = \"htp:/nowhere\"\n");
+    let refused = still.entente(&["disable", "bad"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("left unchanged"),
+        "{}",
+        text(&refused.stderr)
+    );
+
     let unknown = config.entente(&["remove", "zzz"]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown.stderr).contains("no source with id `zzz`"));
