@@ -90,7 +90,14 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
         let next = if !source.enabled {
             "none (disabled)".to_string()
         } else {
-            s.next_attempt.map_or("at start".to_string(), local)
+            s.next_attempt.map_or("at start".to_string(), |at| {
+                let wait = at.signed_duration_since(now);
+                if wait > chrono::Duration::zero() {
+                    format!("{} (in {})", local(at), ago(wait))
+                } else {
+                    format!("{} (overdue: at the next start or pass)", local(at))
+                }
+            })
         };
         println!("  next attempt: {next}");
         println!(
@@ -111,7 +118,7 @@ pub(super) fn local(time: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// `3 days`, `5 hours`, `12 minutes`, `less than a minute`.
+/// `3 days`, `5 hours`, `12 minutes`, `less than a minute`: how long, roughly.
 pub(super) fn ago(duration: chrono::Duration) -> String {
     let plural = |n: i64, unit: &str| {
         if n == 1 {

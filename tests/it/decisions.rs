@@ -385,6 +385,10 @@ fn sources_show_names_schedules_and_failures_and_check_warns_without_failing() {
         .find(|l| l.contains("next attempt: 2"))
         .unwrap();
     assert!(!next.contains('.'), "{next}");
+    assert!(
+        listing.contains("next attempt: 2") && listing.contains(" (in "),
+        "{listing}"
+    );
 
     let json = config.json(&["sources", "--json"]);
     let busy = json
