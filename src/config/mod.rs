@@ -20,12 +20,13 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 use url::Url;
+use chrono_tz::Tz;
 
 use crate::classify::{RawRules, Rules};
 use crate::dedup::Policy as DedupPolicy;
 pub use raw::{RawDaemon, RawLimits, RawSource};
 use raw::{DAEMON_KEYS, LIMITS_KEYS, SOURCE_KEYS};
-pub use schedule::Schedule;
+pub use schedule::{Schedule, ScheduleError};
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
@@ -47,7 +48,10 @@ pub struct Daemon {
     pub public_url: Url,
     pub title: String,
     pub description: String,
+    /// In `timezone`.
     pub default_schedule: Schedule,
+    /// The zone schedules are read in, unless a source names its own.
+    pub timezone: Tz,
     /// How many items each published feed carries.
     pub feed_items: usize,
     pub user_agent: String,
@@ -115,6 +119,7 @@ pub struct Source {
     pub url: String,
     pub location: Location,
     pub name: String,
+    /// In the source's time zone (its own, else the daemon's).
     pub schedule: Schedule,
     pub lang: Option<String>,
     pub enabled: bool,
@@ -438,9 +443,12 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
         Some(url) => parse_public_url(url.get_ref()).map_err(|m| report.at(Some(url.span()), m)),
         None => Url::parse(&format!("http://{listen_text}/")).map_err(|_| ()),
     };
+    let timezone = parse_timezone(&raw.timezone, report).unwrap_or(Tz::UTC);
     let default_schedule = match &raw.schedule {
-        Some(expr) => Schedule::parse(expr.get_ref()).map_err(|m| report.at(Some(expr.span()), m)),
-        None => Ok(Schedule::parse(DEFAULT_SCHEDULE).expect("the default schedule is valid")),
+        Some(expr) => Schedule::parse(expr.get_ref(), timezone)
+            .map_err(|e| report.at(Some(expr.span()), e.to_string())),
+        None => Ok(Schedule::parse(DEFAULT_SCHEDULE, timezone)
+            .expect("the default schedule is valid")),
     };
     let feed_items = positive(&raw.feed_items, "feed_items", report).unwrap_or(50) as usize;
     let retention = positive(&raw.retention_days, "retention_days", report)
@@ -461,6 +469,7 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
             "News about relations between France and Kazakhstan, curated by topic.".to_string()
         }),
         default_schedule: default_schedule.ok()?,
+        timezone,
         feed_items,
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
         retention,
@@ -542,11 +551,18 @@ fn validate_sources(
                 report.at(Some(source.url.span()), message);
             }
         }
-        let schedule = match &source.schedule {
-            Some(expr) => Schedule::parse(expr.get_ref())
-                .map_err(|m| report.at(Some(expr.span()), m))
+        let timezone = match &source.timezone {
+            Some(_) => parse_timezone(&source.timezone, report),
+            None => daemon.as_ref().map(|d| d.timezone),
+        };
+        let schedule = match (&source.schedule, timezone) {
+            (Some(expr), Some(timezone)) => Schedule::parse(expr.get_ref(), timezone)
+                .map_err(|e| report.at(Some(expr.span()), e.to_string()))
                 .ok(),
-            None => daemon.as_ref().map(|d| d.default_schedule.clone()),
+            (None, Some(timezone)) => daemon
+                .as_ref()
+                .map(|d| d.default_schedule.in_timezone(timezone)),
+            (_, None) => None,
         };
         let lang = source.lang.as_ref().map(|lang| {
             let code = lang.get_ref().trim().to_ascii_lowercase();
@@ -572,6 +588,22 @@ fn validate_sources(
         }
     }
     sources
+}
+
+/// An IANA time zone name such as `Asia/Almaty`; `None` (reported) when unknown.
+fn parse_timezone(value: &Option<Spanned<String>>, report: &mut Reporter<'_>) -> Option<Tz> {
+    let value = value.as_ref()?;
+    let name = value.get_ref().trim();
+    match name.parse::<Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            let message = format!(
+                "unknown time zone `{name}`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris"
+            );
+            report.at(Some(value.span()), message);
+            None
+        }
+    }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -56,7 +56,7 @@ fn every_problem_is_reported_with_its_position() {
         ),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nfoo = 1",
-            &["feeds.toml:4:1: unknown key `foo` in source, expected one of `id`, `url`, `name`, `schedule`, `lang`, `enabled`"],
+            &["feeds.toml:4:1: unknown key `foo` in source, expected one of `id`, `url`, `name`, `schedule`, `timezone`, `lang`, `enabled`"],
         ),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"",
@@ -67,7 +67,18 @@ fn every_problem_is_reported_with_its_position() {
         ),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"61 * * * *\"",
-            &["feeds.toml:4:12: invalid cron expression `61 * * * *`: Minutes must be less than 59. ('61' specified.)"],
+            &["feeds.toml:4:12: invalid cron expression `61 * * * *`: minute must be 0–59, not 61"],
+        ),
+        (
+            "[daemon]\ntimezone = \"Mars/Olympus\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\ntimezone = \"CEST\"",
+            &[
+                "feeds.toml:2:12: unknown time zone `Mars/Olympus`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris",
+                "feeds.toml:6:12: unknown time zone `CEST`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris",
+            ],
+        ),
+        (
+            "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"0 8 * * 8\"",
+            &["feeds.toml:4:12: invalid cron expression `0 8 * * 8`: day of week must be 0–7 (0 and 7 are Sunday) or SUN–SAT, not 8"],
         ),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"* *\"",
@@ -116,6 +127,40 @@ fn every_problem_is_reported_with_its_position() {
     for (text, expected) in cases {
         assert_eq!(problems(text), *expected, "for:\n{text}");
     }
+}
+
+#[test]
+fn schedules_are_read_in_the_daemon_zone_or_the_source_own() {
+    let config = Config::parse(
+        "[daemon]\ntimezone = \"Asia/Almaty\"\nschedule = \"0 8 * * *\"\n\
+         [[source]]\nid = \"a\"\nurl = \"https://ex.org/a\"\n\
+         [[source]]\nid = \"b\"\nurl = \"https://ex.org/b\"\ntimezone = \"Europe/Paris\"\n\
+         [[source]]\nid = \"c\"\nurl = \"https://ex.org/c\"\nschedule = \"0 9 * * MON\"\n",
+        Path::new("feeds.toml"),
+        |_| Ok(RULES.to_string()),
+    )
+    .unwrap();
+    let zones: Vec<_> = config
+        .sources
+        .iter()
+        .map(|s| (s.schedule.expression(), s.schedule.timezone().name()))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            ("0 8 * * *", "Asia/Almaty"),
+            ("0 8 * * *", "Europe/Paris"),
+            ("0 9 * * MON", "Asia/Almaty"),
+        ]
+    );
+    assert_eq!(config.daemon.timezone, chrono_tz::Asia::Almaty);
+    let default = Config::parse(
+        "[[source]]\nid = \"a\"\nurl = \"https://ex.org/a\"\n",
+        Path::new("feeds.toml"),
+        |_| Ok(RULES.to_string()),
+    )
+    .unwrap();
+    assert_eq!(default.sources[0].schedule.timezone(), chrono_tz::UTC);
 }
 
 #[test]
