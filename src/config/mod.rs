@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 use url::Url;
-use chrono_tz::Tz;
 
 use crate::classify::{RawRules, Rules};
 use crate::dedup::Policy as DedupPolicy;
@@ -123,6 +123,28 @@ pub struct Source {
     pub schedule: Schedule,
     pub lang: Option<String>,
     pub enabled: bool,
+    /// Where the `url` was written, for problems found after validation.
+    pub url_position: Position,
+}
+
+/// A place in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Position {
+    /// A problem found at this place.
+    pub fn problem(&self, message: impl Into<String>) -> Problem {
+        Problem {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            message: message.into(),
+        }
+    }
 }
 
 /// One problem in a config or rules file, at a position.
@@ -147,12 +169,10 @@ impl fmt::Display for Problem {
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The reason is part of the message and deliberately not a `source()`, so that
+    /// printing the error with its causes does not repeat it.
+    #[error("{path}: cannot read: {cause}")]
+    Read { path: String, cause: std::io::Error },
     #[error("{}", render_problems(.0))]
     Invalid(Vec<Problem>),
 }
@@ -272,9 +292,9 @@ impl Config {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
         path: path.display().to_string(),
-        source,
+        cause,
     })
 }
 
@@ -447,8 +467,9 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
     let default_schedule = match &raw.schedule {
         Some(expr) => Schedule::parse(expr.get_ref(), timezone)
             .map_err(|e| report.at(Some(expr.span()), e.to_string())),
-        None => Ok(Schedule::parse(DEFAULT_SCHEDULE, timezone)
-            .expect("the default schedule is valid")),
+        None => {
+            Ok(Schedule::parse(DEFAULT_SCHEDULE, timezone).expect("the default schedule is valid"))
+        }
     };
     let feed_items = positive(&raw.feed_items, "feed_items", report).unwrap_or(50) as usize;
     let retention = positive(&raw.retention_days, "retention_days", report)
@@ -576,7 +597,14 @@ fn validate_sources(
             code
         });
         if let (Ok(location), Some(schedule)) = (location, schedule) {
+            let (line, column) = line_col(report.text, source.url.span().start);
+            let url_position = Position {
+                file: report.file.clone(),
+                line,
+                column,
+            };
             sources.push(Source {
+                url_position,
                 id: id.clone(),
                 url: source.url.get_ref().clone(),
                 location,
@@ -657,6 +685,16 @@ fn compile_rules(text: &str, path: &Path, problems: &mut Vec<Problem>) -> Option
         }
     };
     let rules = raw.and_then(|raw| match Rules::compile(&raw) {
+        // Without a topic every item is irrelevant and every feed empty.
+        Ok(rules) if rules.topics().is_empty() => {
+            let message = if text.trim().is_empty() {
+                "the rules file is empty: it needs the two sides' names and at least one [[topic]] (see docs/classifier.md)"
+            } else {
+                "the rules declare no topic: add at least one [[topic]] (see docs/classifier.md)"
+            };
+            report.at(None, message);
+            None
+        }
         Ok(rules) => Some(rules),
         Err(errors) => {
             for error in errors {

@@ -377,9 +377,8 @@ impl Fields {
         let offset = offset_at(now).min(offset_at(now + Duration::hours(3)));
         let mut cursor = now.naive_utc() + Duration::seconds(offset);
         let mut second_pass: Option<DateTime<Utc>> = None;
-        let earliest = |t: DateTime<Utc>, second: Option<DateTime<Utc>>| {
-            Some(second.map_or(t, |s| s.min(t)))
-        };
+        let earliest =
+            |t: DateTime<Utc>, second: Option<DateTime<Utc>>| Some(second.map_or(t, |s| s.min(t)));
         loop {
             let Some(local) = self.next_local(cursor) else {
                 return second_pass;

@@ -189,12 +189,55 @@ fn a_missing_rules_file_is_reported_at_its_name() {
     let err = Config::parse("rules = \"missing.toml\"\n", Path::new("feeds.toml"), |p| {
         Err(ConfigError::Read {
             path: p.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
+            cause: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
         })
     })
     .unwrap_err();
     assert_eq!(
         err.to_string(),
         "feeds.toml:1:9: missing.toml: cannot read: No such file"
+    );
+}
+
+fn rules_problems(rules: &str) -> Vec<String> {
+    let text = "rules = \"rules.toml\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\n";
+    match Config::parse(text, Path::new("feeds.toml"), |_| Ok(rules.to_string())) {
+        Ok(_) => Vec::new(),
+        Err(err) => err.to_string().lines().map(str::to_string).collect(),
+    }
+}
+
+#[test]
+fn rules_without_a_topic_are_refused() {
+    assert_eq!(
+        rules_problems(""),
+        ["rules.toml:1:1: the rules file is empty: it needs the two sides' names and at least one [[topic]] (see docs/classifier.md)"]
+    );
+    assert_eq!(
+        rules_problems("# nothing yet\n"),
+        ["rules.toml:1:1: the rules declare no topic: add at least one [[topic]] (see docs/classifier.md)"]
+    );
+}
+
+#[test]
+fn a_default_topic_naming_no_topic_is_refused() {
+    let rules = format!("{RULES}\n[scoring]\ndefault_topic = \"trade\"\n");
+    assert_eq!(
+        rules_problems(&rules),
+        ["rules.toml:7:17: default_topic \"trade\" is not a declared topic"]
+    );
+}
+
+#[test]
+fn a_source_remembers_where_its_url_was_written() {
+    let config = Config::parse(
+        "[[source]]\nid = \"a\"\n  url = \"file:a.xml\"\n",
+        Path::new("feeds.toml"),
+        |_| Ok(RULES.to_string()),
+    )
+    .unwrap();
+    assert_eq!(
+        config.sources[0].url_position.problem("gone").to_string(),
+        "feeds.toml:3:9: gone"
     );
 }

@@ -412,7 +412,10 @@ fn errors_name_the_field_and_its_range() {
             "day of week: `FUN` is neither a number nor a name such as MON",
         ),
         ("5-1 * * * *", "minute: the range `5-1` runs backwards"),
-        ("*/0 * * * *", "minute: the step in `*/0` must be a number from 1 up"),
+        (
+            "*/0 * * * *",
+            "minute: the step in `*/0` must be a number from 1 up",
+        ),
         ("0 0 1,,2 * *", "day of month is empty"),
         ("0 0 30 2 *", "it never fires"),
         (
