@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use rusqlite::backup::StepResult;
 use rusqlite::{Connection, OpenFlags};
 
 use super::StoreError;
@@ -43,9 +44,17 @@ pub fn backup(database: &Path, dest: &Path) -> Result<u64, StoreError> {
             let backup = rusqlite::backup::Backup::new(&source, &mut copy).map_err(failed)?;
             // All pages in one step: one snapshot, never restarted by the daemon's
             // writes as a stepwise copy would be.
-            backup
-                .run_to_completion(-1, std::time::Duration::ZERO, None)
-                .map_err(failed)?;
+            loop {
+                match backup.step(-1).map_err(failed)? {
+                    StepResult::Done => break,
+                    StepResult::More => {}
+                    // The database is locked by a writer for the moment: try again.
+                    StepResult::Busy | StepResult::Locked => {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    _ => {}
+                }
+            }
         }
         copy.pragma_update(None, "journal_mode", "DELETE")
             .map_err(failed)?;

@@ -11,6 +11,7 @@ mod daemon;
 mod failures;
 mod fetch_faults;
 mod fixtures;
+mod operations;
 mod operator;
 mod pipeline;
 mod politeness;
