@@ -41,7 +41,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("the database has schema version {found}, newer than this entente knows ({known})")]
+    #[error(
+        "the database has schema version {found}, newer than this entente knows ({known}): run the newer entente, or restore a backup taken with this one"
+    )]
     NewerSchema { found: usize, known: usize },
     #[error("cannot back up to {dest}: {problem}")]
     Backup { dest: String, problem: String },

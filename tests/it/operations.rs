@@ -344,3 +344,47 @@ fn a_database_from_a_newer_entente_is_refused() {
         .unwrap();
     assert_eq!(version, known + 1);
 }
+
+#[test]
+fn the_service_unit_passes_systemd_analyze_verify() {
+    let installed = std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        assert!(
+            !std::env::var("ENTENTE_REQUIRE_SYSTEMD").is_ok_and(|v| v == "1"),
+            "ENTENTE_REQUIRE_SYSTEMD=1 but `systemd-analyze` is not installed"
+        );
+        println!("SKIPPED: `systemd-analyze` is not installed (apt-get install systemd)");
+        return;
+    }
+    let unit = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/entente.service"),
+    )
+    .unwrap();
+    assert!(unit.contains("ExecStart=/usr/local/bin/entente --config"));
+    // verify checks that ExecStart names an executable: point it at the one just built.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("entente.service");
+    std::fs::write(
+        &copy,
+        unit.replace("/usr/local/bin/entente", env!("CARGO_BIN_EXE_entente")),
+    )
+    .unwrap();
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    // It reports unknown keys and bad values on stderr, still exiting 0.
+    let complaints: Vec<_> = text(&verify.stderr)
+        .lines()
+        .filter(|line| line.contains("entente.service"))
+        .map(str::to_string)
+        .collect();
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(complaints.is_empty(), "{complaints:#?}");
+}
