@@ -1,9 +1,9 @@
 //! Each command of the command line, wiring the stages together. The only module that
 //! knows them all: one file per command; `pipeline` takes one source through the stages.
 //!
-//! Commands print with [`out!`] and [`outln!`], never `println!`: a reader that goes
+//! Commands print with `out!` and `outln!`, never `println!`: a reader that goes
 //! away (`entente items --json | head -1`) then ends the command quietly with exit 0
-//! instead of a panic (see [`run`]).
+//! instead of a panic (see [`run()`]).
 
 /// `println!` that returns an error instead of panicking: use as `outln!(...)?`.
 macro_rules! outln {
