@@ -1,6 +1,6 @@
 //! feeds.toml: the sources, the daemon's settings and the classifier's rules.
 //!
-//! Two stages, as the operator's file meets the program: [`raw`] mirrors the file with
+//! Two stages, as the operator's file meets the program: `raw` mirrors the file with
 //! positions kept, then [`Config::parse`] validates everything once (URLs parsed, cron
 //! expressions compiled, rules compiled) and reports *every* problem as
 //! `FILE:LINE:COL: message`. Nothing downstream re-validates.
