@@ -458,3 +458,144 @@ fn a_schedule_moved_to_another_zone_keeps_its_expression() {
         Some(utc("2026-01-01T03:00:00Z"))
     );
 }
+
+/// The crontab(5) rule for one field, read straight from the text: does `value` match?
+/// Written without the matcher's bit sets, as an independent reference.
+fn reference_field(text: &str, value: u32, first: u32, last: u32, names: &[&str]) -> bool {
+    let number = |s: &str| -> u32 {
+        names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(s))
+            .map_or_else(|| s.parse().unwrap(), |i| i as u32 + first.min(1))
+    };
+    text.split(',').any(|item| {
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => (range, step.parse::<u32>().unwrap()),
+            None => (item, 1),
+        };
+        let (low, high) = match range.split_once('-') {
+            _ if range == "*" => (first, last),
+            Some((a, b)) => (number(a), number(b)),
+            None if item.contains('/') => (number(range), last),
+            None => (number(range), number(range)),
+        };
+        value >= low && value <= high && (value - low).is_multiple_of(step)
+    })
+}
+
+/// Whether crontab(5) fires on this date at all, straight from the definition.
+fn reference_day(f: &[&str], date: NaiveDate) -> bool {
+    let months = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let weekday = date.weekday().num_days_from_sunday();
+    let day = reference_field(f[2], date.day(), 1, 31, &[]);
+    // Sunday is 0 or 7.
+    let dow = reference_field(f[4], weekday, 0, 7, &days)
+        || (weekday == 0 && reference_field(f[4], 7, 0, 7, &days));
+    let day_ok = if !f[2].starts_with('*') && !f[4].starts_with('*') {
+        day || dow
+    } else {
+        day && dow
+    };
+    reference_field(f[3], date.month(), 1, 12, &months) && day_ok
+}
+
+/// The first minute after `from` (within `window` minutes) at which crontab(5) fires,
+/// minute by minute over the days that fire at all.
+fn reference_next(expression: &str, from: DateTime<Utc>, window: i64) -> Option<DateTime<Utc>> {
+    let f: Vec<&str> = expression.split_whitespace().collect();
+    let mut t = from.naive_utc().with_second(0)?.with_nanosecond(0)? + Duration::minutes(1);
+    let end = t + Duration::minutes(window);
+    while t < end {
+        if !reference_day(&f, t.date()) {
+            t = t.date().succ_opt()?.and_hms_opt(0, 0, 0)?;
+            continue;
+        }
+        if reference_field(f[0], t.minute(), 0, 59, &[])
+            && reference_field(f[1], t.hour(), 0, 23, &[])
+        {
+            return Some(t.and_utc());
+        }
+        t += Duration::minutes(1);
+    }
+    None
+}
+
+/// One field: `*`, `*/s`, `a` (sometimes as a name), `a-b`, `a-b/s`, `a/s`, or a list
+/// of two of them.
+fn random_field(rng: &mut rand::rngs::StdRng, first: u32, last: u32, names: &[&str]) -> String {
+    use rand::Rng;
+    let one = |rng: &mut rand::rngs::StdRng| {
+        let a = rng.random_range(first..=last);
+        let b = rng.random_range(a..=last);
+        let s = rng.random_range(1..=(last - first).clamp(1, 12));
+        let as_name = rng.random_bool(0.3);
+        let name = match names.get((a - first.min(1)) as usize) {
+            Some(n) if as_name => n.to_uppercase(),
+            _ => a.to_string(),
+        };
+        match rng.random_range(0..6) {
+            0 => "*".to_string(),
+            1 => format!("*/{s}"),
+            2 => name,
+            3 => format!("{a}-{b}"),
+            4 => format!("{a}-{b}/{s}"),
+            _ => format!("{a}/{s}"),
+        }
+    };
+    if rng.random_bool(0.2) {
+        format!("{},{}", one(rng), one(rng))
+    } else {
+        one(rng)
+    }
+}
+
+#[test]
+fn the_matcher_agrees_with_the_definition_on_random_expressions() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    let months = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let window_minutes = 400 * 24 * 60;
+    let mut compared = 0;
+    for _ in 0..300 {
+        let expression = format!(
+            "{} {} {} {} {}",
+            random_field(&mut rng, 0, 59, &[]),
+            random_field(&mut rng, 0, 23, &[]),
+            random_field(&mut rng, 1, 31, &[]),
+            if rng.random_bool(0.7) {
+                "*".to_string()
+            } else {
+                random_field(&mut rng, 1, 12, &months)
+            },
+            random_field(&mut rng, 0, 7, &days),
+        );
+        let Ok(schedule) = Schedule::parse(&expression, UTC) else {
+            continue; // e.g. `0 0 31 2 *`, which never fires
+        };
+        let from = utc("2026-01-01T00:00:00Z")
+            + Duration::minutes(rng.random_range(0..365 * 24 * 60))
+            + Duration::seconds(rng.random_range(0..60));
+        // Three firings in a row, each from the one before.
+        let mut from = from;
+        for _ in 0..3 {
+            let reference = reference_next(&expression, from, window_minutes);
+            let ours = schedule.next_after(from).unwrap();
+            match reference {
+                Some(expected) => assert_eq!(ours, expected, "`{expression}` after {from}"),
+                None => assert!(
+                    ours > from + Duration::minutes(window_minutes),
+                    "`{expression}` after {from}: {ours}, the definition finds nothing before"
+                ),
+            }
+            from = ours;
+        }
+        compared += 1;
+    }
+    assert!(compared > 200, "only {compared} expressions compared");
+}
