@@ -176,7 +176,9 @@ impl Schedule {
                 5 => Rule::Fields(Fields::parse(trimmed).map_err(invalid)?),
                 6 | 7 => {
                     let cron = cron::Schedule::from_str(trimmed).map_err(|e| {
-                        invalid(Problem::SecondsForm(last_line(&e.to_string()).to_string()))
+                        invalid(Problem::SecondsForm(seconds_form_message(last_line(
+                            &e.to_string(),
+                        ))))
                     })?;
                     Rule::SecondsFirst(Box::new(cron))
                 }
@@ -250,6 +252,41 @@ fn last_line(message: &str) -> &str {
         .map(str::trim)
         .rfind(|l| !l.is_empty())
         .unwrap_or(message)
+}
+
+/// The cron crate says "Minutes must be less than 59" of a field that accepts 59: its
+/// out-of-range messages are reworded to name the field's real range.
+fn seconds_form_message(message: &str) -> String {
+    let ranges = [
+        ("Seconds", "seconds", "0–59"),
+        ("Minutes", "minute", "0–59"),
+        ("Hours", "hour", "0–23"),
+        ("Days of Month", "day of month", "1–31"),
+        ("Months", "month", "1–12 or JAN–DEC"),
+        (
+            "Days of Week",
+            "day of week",
+            "1–7 (1 is Sunday in this form) or SUN–SAT",
+        ),
+        ("Years", "year", "1970–2100"),
+    ];
+    let out_of_range = [" must be less than ", " must be greater than or equal to "]
+        .iter()
+        .find_map(|phrase| message.split_once(phrase));
+    let value = message
+        .split_once("('")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(value, _)| value);
+    match (out_of_range, value) {
+        (Some((name, _)), Some(value)) => ranges
+            .iter()
+            .find(|(crate_name, _, _)| *crate_name == name)
+            .map_or_else(
+                || message.to_string(),
+                |(_, field, range)| format!("{field} must be {range}, not {value}"),
+            ),
+        _ => message.to_string(),
+    }
 }
 
 impl fmt::Debug for Schedule {

@@ -422,6 +422,13 @@ fn errors_name_the_field_and_its_range() {
             "* * *",
             "expected 5 fields (minute hour day month weekday), or 6-7 with seconds first, found 3",
         ),
+        // The 6-7 field form's errors are the cron crate's, with the range reworded.
+        ("61 * * * * *", "seconds must be 0–59, not 61"),
+        ("0 0 24 * * *", "hour must be 0–23, not 24"),
+        (
+            "0 0 8 * * 0",
+            "day of week must be 1–7 (1 is Sunday in this form) or SUN–SAT, not 0",
+        ),
         (
             "@reboot",
             "unknown `@reboot`: use @yearly, @monthly, @weekly, @daily or @hourly",
