@@ -577,13 +577,14 @@ fn validate_sources(
             None => daemon.as_ref().map(|d| d.timezone),
         };
         let schedule = match (&source.schedule, timezone) {
-            (Some(expr), Some(timezone)) => Schedule::parse(expr.get_ref(), timezone)
+            // With an unknown zone (already reported) the expression is still checked.
+            (Some(expr), _) => Schedule::parse(expr.get_ref(), timezone.unwrap_or(Tz::UTC))
                 .map_err(|e| report.at(Some(expr.span()), e.to_string()))
                 .ok(),
             (None, Some(timezone)) => daemon
                 .as_ref()
                 .map(|d| d.default_schedule.in_timezone(timezone)),
-            (_, None) => None,
+            (None, None) => None,
         };
         let lang = source.lang.as_ref().map(|lang| {
             let code = lang.get_ref().trim().to_ascii_lowercase();

@@ -70,10 +70,11 @@ fn every_problem_is_reported_with_its_position() {
             &["feeds.toml:4:12: invalid cron expression `61 * * * *`: minute must be 0–59, not 61"],
         ),
         (
-            "[daemon]\ntimezone = \"Mars/Olympus\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\ntimezone = \"CEST\"",
+            "[daemon]\ntimezone = \"Mars/Olympus\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\ntimezone = \"CEST\"\nschedule = \"0 0 * * 9\"",
             &[
                 "feeds.toml:2:12: unknown time zone `Mars/Olympus`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris",
                 "feeds.toml:6:12: unknown time zone `CEST`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris",
+                "feeds.toml:7:12: invalid cron expression `0 0 * * 9`: day of week must be 0–7 (0 and 7 are Sunday) or SUN–SAT, not 9",
             ],
         ),
         (
