@@ -6,7 +6,8 @@
 #       -v "$PWD/feeds.toml:/etc/entente/feeds.toml:ro" entente
 #
 # A mounted feeds.toml must set  database = "/var/lib/entente/entente.db"  and its
-# `rules` file must be mounted beside it (or use the copies baked in below).
+# `rules` file must be mounted beside it (or use the copies baked in below); set its
+# `public_url` to the address subscribers use, since every published link starts there.
 # Reload: docker kill --signal HUP entente. Back up: docker exec entente entente
 # --config /etc/entente/feeds.toml backup /var/lib/entente/backup.db
 
