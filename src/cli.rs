@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// entente: follows news about France–Kazakhstan relations and republishes the
 /// relevant items as curated per-topic feeds.
@@ -14,8 +14,22 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "feeds.toml")]
     pub config: PathBuf,
 
+    /// How log lines (on stderr) are written: `text` for people, `json` (one object a
+    /// line) for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event, fields before the message.
+    Text,
+    /// One JSON object per event, for log shippers.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +52,7 @@ pub enum Command {
     Check,
     /// Each source's state: last fetch, outcome, items, errors, next attempt.
     Sources {
+        /// Print a JSON array, one object per source.
         #[arg(long)]
         json: bool,
     },
@@ -63,6 +78,7 @@ pub enum Command {
         /// Irrelevant items too.
         #[arg(long)]
         all: bool,
+        /// Print a JSON array, one object per item.
         #[arg(long)]
         json: bool,
     },
@@ -81,11 +97,13 @@ pub enum Command {
     /// Classifier metrics on a labelled JSONL file (see shared/corpus/README.md), or
     /// on the operators' corrections in the database.
     Eval {
+        /// One labelled item per line, as shared/corpus/README.md describes.
         #[arg(required_unless_present = "corrections")]
         file: Option<PathBuf>,
         /// Compare the classifier with the operators' corrections (`entente mark`).
         #[arg(long, conflicts_with = "file")]
         corrections: bool,
+        /// Print one JSON object with every figure.
         #[arg(long)]
         json: bool,
         /// Also list the misclassified items with the classifier's reasons.
@@ -94,12 +112,20 @@ pub enum Command {
     },
     /// Write every published file, as served, under DIR.
     Export {
+        /// The folder to write into (created if missing).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Copy the database to FILE with SQLite's online backup, safe while the daemon
+    /// runs; restore by putting the copy in the database's place while it is stopped.
+    Backup {
+        /// Where to write the copy; an existing file is replaced.
+        file: PathBuf,
     },
     /// Add a source: URL is a feed, or a web page whose feeds are discovered. The feed
     /// is fetched and parsed first, and what it would contribute is shown.
     Add {
+        /// The feed's address, or a page of the site (its feeds are discovered).
         url: String,
         /// The source id (default: derived from the feed's title or the site's host).
         #[arg(long)]
@@ -117,18 +143,32 @@ pub enum Command {
     /// Fetch and classify a feed (a URL or a configured source id), storing nothing:
     /// each item's verdict, topics and evidence, then a summary.
     Try {
+        /// A feed's or a page's address, or the id of a configured source.
         target: String,
+        /// Print one JSON object: each item with its decision, then the summary.
         #[arg(long)]
         json: bool,
     },
     /// Remove a source from the config file (its stored items stay).
-    Remove { id: String },
+    Remove {
+        /// The source's id.
+        id: String,
+    },
     /// Keep a source listed but stop fetching it (`enabled = false`).
-    Disable { id: String },
+    Disable {
+        /// The source's id.
+        id: String,
+    },
     /// Fetch a disabled source again.
-    Enable { id: String },
+    Enable {
+        /// The source's id.
+        id: String,
+    },
     /// Add every feed of an OPML file (as feed readers export them) as a source.
-    ImportOpml { file: PathBuf },
+    ImportOpml {
+        /// The OPML file.
+        file: PathBuf,
+    },
     /// Print the source list as OPML, for any feed reader.
     ExportOpml,
     /// Record an operator's decision on an item, which wins over the classifier's
@@ -136,6 +176,7 @@ pub enum Command {
     Mark {
         /// An item number (from `items`), key or link.
         item: String,
+        /// The operator's verdict.
         #[arg(required_unless_present = "clear")]
         verdict: Option<Verdict>,
         /// The item's topics (repeat for several); default: the classifier's.
@@ -150,6 +191,8 @@ pub enum Command {
 /// An operator's verdict on an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Verdict {
+    /// About France–Kazakhstan relations: published.
     Relevant,
+    /// Not about them: not published.
     Irrelevant,
 }

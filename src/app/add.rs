@@ -42,13 +42,13 @@ pub(super) async fn add(config: Config, request: AddRequest) -> Result<ExitCode>
     )
     .await?;
     if found.candidates.len() > 1 {
-        println!(
+        outln!(
             "{} links {} feeds:\n{}",
             request.url,
             found.candidates.len(),
             locate::list(&found.candidates)
-        );
-        println!("taking {} (choose another with --pick N)", found.url);
+        )?;
+        outln!("taking {} (choose another with --pick N)", found.url)?;
     }
     if canonical_url(&found.url) != canonical_url(&request.url) {
         refuse_duplicate(&file, &found.url)?;
@@ -72,17 +72,17 @@ pub(super) async fn add(config: Config, request: AddRequest) -> Result<ExitCode>
     };
     file.append(&source)?;
     save_checked(&file)?;
-    println!(
+    outln!(
         "added `{id}`{} to {}: {}",
         name.map(|n| format!(" ({n})")).unwrap_or_default(),
         config.path.display(),
         found.url
-    );
+    )?;
     let decided = classify_items(&config.rules, found.feed.items);
     let tally = Tally::of(&decided);
-    println!("It would have contributed, from the items it serves now:");
-    print_summary(&tally);
-    println!("A running daemon fetches it after its next reload (SIGHUP).");
+    outln!("It would have contributed, from the items it serves now:")?;
+    print_summary(&tally)?;
+    outln!("A running daemon fetches it after its next reload (SIGHUP).")?;
     Ok(ExitCode::SUCCESS)
 }
 

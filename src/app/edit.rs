@@ -23,23 +23,23 @@ pub(super) fn edit(config_path: &Path, id: &str, edit: Edit) -> Result<ExitCode>
         Edit::Remove => {
             let removed = file.remove(id)?;
             save_checked(&file)?;
-            println!(
+            outln!(
                 "removed `{id}` ({}) from {}; its stored items stay in the database",
                 removed.url,
                 config_path.display()
-            );
+            )?;
         }
         Edit::Disable | Edit::Enable => {
             let enabled = edit == Edit::Enable;
             let word = if enabled { "enabled" } else { "disabled" };
             if file.set_enabled(id, enabled)? {
                 save_checked(&file)?;
-                println!("{word} `{id}` in {}", config_path.display());
+                outln!("{word} `{id}` in {}", config_path.display())?;
             } else {
-                println!(
+                outln!(
                     "`{id}` is already {word}; {} unchanged",
                     config_path.display()
-                );
+                )?;
             }
         }
     }
@@ -50,9 +50,9 @@ pub(super) fn edit(config_path: &Path, id: &str, edit: Edit) -> Result<ExitCode>
 /// valid with it: an edit never leaves a file that the daemon's reload would refuse.
 pub(super) fn save_checked(file: &SourcesFile) -> Result<Config> {
     let read_rules = |path: &Path| {
-        std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.display().to_string(),
-            source,
+            cause,
         })
     };
     let config = Config::parse(file.text(), file.path(), read_rules).map_err(|err| {

@@ -57,18 +57,18 @@ pub(super) fn eval_command(
     let report = eval::evaluate(&rules, &labelled);
     let misclassified = eval::misclassified(&rules, &labelled);
     if as_json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?)?;
     } else {
         if let Some(what) = &what {
-            println!(
+            outln!(
                 "The classifier disagrees with {} of {what} (relevance or topics).",
                 misclassified.len()
-            );
+            )?;
         }
-        print!("{}", report.render_text());
+        out!("{}", report.render_text())?;
     }
     if errors {
-        print!("{}", eval::render_errors(&misclassified));
+        out!("{}", eval::render_errors(&misclassified))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -24,27 +24,33 @@ pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
         })
         .await?;
     let classifier = decide(&config.rules, &stored.item);
-    println!(
+    outln!(
         "Item {} ({}) from {}",
-        stored.id, stored.item.key, stored.source_name
-    );
-    println!("Title: {}", stored.item.title);
+        stored.id,
+        stored.item.key,
+        stored.source_name
+    )?;
+    outln!("Title: {}", stored.item.title)?;
     if let Some(link) = &stored.item.link {
-        println!("Link: {link}");
+        outln!("Link: {link}")?;
     }
     if let Some(shown) = &cluster.duplicate_of {
-        println!(
+        outln!(
             "Duplicate of #{} from {}: {} (published there, with this one as \"Also reported by\")",
-            shown.number, shown.source_name, shown.title
-        );
+            shown.number,
+            shown.source_name,
+            shown.title
+        )?;
     }
     for other in &cluster.also_reported_by {
-        println!(
+        outln!(
             "Also reported by #{} from {}: {}",
-            other.number, other.source_name, other.title
-        );
+            other.number,
+            other.source_name,
+            other.title
+        )?;
     }
-    println!();
+    outln!()?;
     let in_force = match &correction {
         Some(correction) => {
             let verdict = if correction.relevant {
@@ -58,21 +64,21 @@ pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
             } else {
                 format!(", topics {}", decision.topics.join(", "))
             };
-            println!(
+            outln!(
                 "{verdict}{topics}: set by the operator on {} (entente mark … --clear to undo)",
                 correction.marked_at.format("%Y-%m-%d %H:%M UTC")
-            );
-            println!();
-            println!("The classifier's own decision:");
+            )?;
+            outln!()?;
+            outln!("The classifier's own decision:")?;
             decision
         }
         None => classifier.clone(),
     };
-    print!("{}", classifier.explain());
-    print!("{}", arithmetic(&classifier, &config.rules.scoring));
+    out!("{}", classifier.explain())?;
+    out!("{}", arithmetic(&classifier, &config.rules.scoring))?;
     if in_force != stored.decision {
-        println!();
-        println!("The stored decision differs (rules changed since): run `entente retag`.");
+        outln!()?;
+        outln!("The stored decision differs (rules changed since): run `entente retag`.")?;
     }
     Ok(ExitCode::SUCCESS)
 }

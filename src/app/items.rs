@@ -74,12 +74,12 @@ pub(super) async fn items(config: Config, request: ItemsRequest) -> Result<ExitC
         .await?;
     if request.json {
         let rows: Vec<_> = rows.iter().map(Row::json).collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{LEGEND}");
+    outln!("{LEGEND}")?;
     for row in &rows {
-        println!("{}", row.line());
+        outln!("{}", row.line())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -43,15 +43,15 @@ pub(super) async fn mark(
             .call(move |c| corrections::clear(c, id, &key, &classifier, &policy))
             .await?;
         if cleared {
-            println!(
+            outln!(
                 "item {id} ({}): the operator's decision is cleared; the classifier's is in force",
                 stored.item.title
-            );
+            )?;
         } else {
-            println!(
+            outln!(
                 "item {id} ({}) had no operator's decision",
                 stored.item.title
-            );
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     };
@@ -74,7 +74,7 @@ pub(super) async fn mark(
     } else {
         String::new()
     };
-    println!(
+    outln!(
         "item {id} ({}) marked {verdict}{topics} by the operator{}",
         stored.item.title,
         if agrees {
@@ -82,6 +82,6 @@ pub(super) async fn mark(
         } else {
             "; the classifier disagrees"
         }
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

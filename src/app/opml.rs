@@ -54,19 +54,19 @@ pub(super) fn import(config_path: &Path, opml_path: &Path) -> Result<ExitCode> {
     if !added.is_empty() {
         save_checked(&file)?;
     }
-    println!(
+    outln!(
         "imported {} sources from {} into {}",
         added.len(),
         opml_path.display(),
         config_path.display()
-    );
+    )?;
     for line in &added {
-        println!("  + {line}");
+        outln!("  + {line}")?;
     }
     if !skipped.is_empty() {
-        println!("skipped {}:", skipped.len());
+        outln!("skipped {}:", skipped.len())?;
         for line in &skipped {
-            println!("  - {line}");
+            outln!("  - {line}")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -85,6 +85,6 @@ pub(super) fn export(config: &Config) -> Result<ExitCode> {
         })
         .collect();
     let title = format!("{}: sources", config.daemon.title);
-    print!("{}", opml::write(&title, &sources));
+    out!("{}", opml::write(&title, &sources))?;
     Ok(ExitCode::SUCCESS)
 }

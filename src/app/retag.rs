@@ -85,11 +85,13 @@ pub(super) async fn retag(config: Config, dry_run: bool) -> Result<ExitCode> {
         })
         .await?;
     if dry_run {
-        println!(
+        outln!(
             "retag would change {} of {total} items (nothing stored: --dry-run)",
             changes.len()
-        );
-        changes.iter().for_each(|c| println!("{c}"));
+        )?;
+        for change in &changes {
+            outln!("{change}")?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let rules = config.rules.clone();
@@ -124,10 +126,14 @@ pub(super) async fn retag(config: Config, dry_run: bool) -> Result<ExitCode> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    println!(
+    outln!(
         "retagged {} items: {} changed relevance, {} changed topics only",
-        summary.items, summary.relevance_changed, summary.topics_changed
-    );
-    changes.iter().for_each(|c| println!("{c}"));
+        summary.items,
+        summary.relevance_changed,
+        summary.topics_changed
+    )?;
+    for change in &changes {
+        outln!("{change}")?;
+    }
     Ok(ExitCode::SUCCESS)
 }

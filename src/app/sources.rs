@@ -34,18 +34,19 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
                     "id": s.id, "url": s.url, "name": s.name, "status": s.status,
                     "error": s.error, "error_kind": s.error_kind,
                     "last_attempt": s.last_attempt, "last_success": s.last_success,
-                    "next_attempt": s.next_attempt,
+                    "next_attempt": s.next_attempt.filter(|_| source.enabled),
                     "consecutive_failures": s.consecutive_failures,
                     "failing": s.consecutive_failures >= failing_after,
                     "failing_since": since,
                     "last_new_items": s.last_new_items,
                     "items": s.items, "relevant": s.relevant, "suggested_url": s.suggested_url,
                     "schedule": source.schedule.expression(), "enabled": source.enabled,
+                    "timezone": source.schedule.timezone().name(),
                     "lang": source.lang,
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     for (source, s, since) in &listed {
@@ -56,37 +57,38 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
         } else {
             s.status.as_str()
         };
-        println!("{} [{}] {}", s.id, state, s.url);
-        println!(
-            "  name: {}; schedule: {}{}",
+        outln!("{} [{}] {}", s.id, state, s.url)?;
+        outln!(
+            "  name: {}; schedule: {} ({}){}",
             s.name,
             source.schedule.expression(),
+            source.schedule.timezone().name(),
             source
                 .lang
                 .as_ref()
                 .map(|l| format!("; lang: {l}"))
                 .unwrap_or_default()
-        );
+        )?;
         if let Some(error) = &s.error {
             let kind = s.error_kind.as_deref().unwrap_or("error");
             let failures = match s.consecutive_failures {
                 1 => "1 consecutive failure".to_string(),
                 n => format!("{n} consecutive failures"),
             };
-            println!("  error ({kind}): {error} ({failures})");
+            outln!("  error ({kind}): {error} ({failures})")?;
             if let Some(since) = since {
-                println!(
+                outln!(
                     "  failing since {} ({})",
                     local(*since),
                     ago(now.signed_duration_since(*since))
-                );
+                )?;
             }
         }
-        println!(
+        outln!(
             "  last attempt: {}; last success: {}",
             s.last_attempt.map_or("never".to_string(), local),
             s.last_success.map_or("never".to_string(), local),
-        );
+        )?;
         let next = if !source.enabled {
             "none (disabled)".to_string()
         } else {
@@ -99,13 +101,15 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
                 }
             })
         };
-        println!("  next attempt: {next}");
-        println!(
+        outln!("  next attempt: {next}")?;
+        outln!(
             "  items: {} ({} relevant); new in last fetch: {}",
-            s.items, s.relevant, s.last_new_items
-        );
+            s.items,
+            s.relevant,
+            s.last_new_items
+        )?;
         if let Some(url) = &s.suggested_url {
-            println!("  moved permanently: put url = \"{url}\" in the config");
+            outln!("  moved permanently: put url = \"{url}\" in the config")?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -47,21 +47,22 @@ impl Tally {
     }
 }
 
-pub(super) fn print_summary(tally: &Tally) {
-    println!(
+pub(super) fn print_summary(tally: &Tally) -> Result<()> {
+    outln!(
         "  {} items, {} relevant ({:.0} %)",
         tally.items,
         tally.relevant,
         tally.share() * 100.0
-    );
+    )?;
     if !tally.topics.is_empty() {
         let topics: Vec<String> = tally
             .topics
             .iter()
             .map(|(topic, n)| format!("{topic} {n}"))
             .collect();
-        println!("  topics: {}", topics.join(", "));
+        outln!("  topics: {}", topics.join(", "))?;
     }
+    Ok(())
 }
 
 pub(super) async fn try_source(config: Config, target: &str, as_json: bool) -> Result<ExitCode> {
@@ -81,11 +82,11 @@ pub(super) async fn try_source(config: Config, target: &str, as_json: bool) -> R
         None => {
             let found = locate(&fetcher, target, None, None).await?;
             if found.candidates.len() > 1 && !as_json {
-                println!(
+                outln!(
                     "{target} links {} feeds; trying the first:\n{}",
                     found.candidates.len(),
                     locate::list(&found.candidates)
-                );
+                )?;
             }
             (found.url, found.feed)
         }
@@ -111,38 +112,40 @@ pub(super) async fn try_source(config: Config, target: &str, as_json: bool) -> R
                 "topics": tally.topics,
             },
         });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{url}{} (nothing stored)",
         title.map(|t| format!(": {t}")).unwrap_or_default()
-    );
+    )?;
     for (item, d) in &decided {
         let verdict = if d.relevant {
             "+ RELEVANT"
         } else {
             "- not relevant"
         };
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "{verdict} (score {:.2}, threshold {:.2}) {}",
-            d.score, d.threshold, item.title
-        );
+            d.score,
+            d.threshold,
+            item.title
+        )?;
         if let Some(link) = &item.link {
-            println!("    {link}");
+            outln!("    {link}")?;
         }
         if d.relevant {
-            println!("    topics: {}", d.topics.join(", "));
+            outln!("    topics: {}", d.topics.join(", "))?;
         }
         let evidence = evidence(&d.evidence);
         if !evidence.is_empty() {
-            println!("    evidence: {evidence}");
+            outln!("    evidence: {evidence}")?;
         }
     }
-    println!();
-    println!("Summary:");
-    print_summary(&tally);
+    outln!()?;
+    outln!("Summary:")?;
+    print_summary(&tally)?;
     Ok(ExitCode::SUCCESS)
 }
 
