@@ -17,8 +17,8 @@ CREATE INDEX items_by_source ON items (source_id, relevant);
 -- `explain LINK`.
 CREATE INDEX items_by_link ON items (link);
 
--- Only relevant items are compared for de-duplication, so only they need their keys
--- indexed (the columns stay as 0002 left them for items stored before this).
+-- Items without a link have no canonical link: left out of its index. (Only relevant
+-- items get a title signature from now on: only they are compared.)
 DROP INDEX IF EXISTS items_by_canonical_url;
 CREATE INDEX items_by_canonical_url ON items (canonical_url) WHERE canonical_url IS NOT NULL;
 

@@ -315,7 +315,9 @@ impl Pipeline {
         if failures >= limits.failing_after {
             warn!(url = %source.url, failures, error = %failure.message, "Source is failing.");
         } else {
-            warn!(url = %source.url, error = %failure.message, "Fetch failed.");
+            // One failure is routine (the next attempt is scheduled): the daemon's log
+            // shows it at info, and `entente fetch` already printed it on stdout.
+            info!(url = %source.url, error = %failure.message, "Fetch failed.");
         }
         let record = FetchRecord {
             status: "error",

@@ -38,15 +38,13 @@ pub fn keys(item: &Item) -> (Option<String>, String) {
     (url, TitleSignature::of(&item.title).to_string())
 }
 
-/// The keys of an item that is compared (a relevant one), else none: irrelevant items
-/// are never matched, and their keys were a tenth of the database.
+/// The keys stored with an item: its canonical link always (`explain` finds items by
+/// it), its title signature only when it is compared (a relevant item): irrelevant
+/// items are never matched, and their signatures were a tenth of the database.
 pub fn keys_if(relevant: bool, item: &Item) -> (Option<String>, Option<String>) {
-    if relevant {
-        let (url, signature) = keys(item);
-        (url, Some(signature))
-    } else {
-        (None, None)
-    }
+    let url = item.link.as_deref().map(canonical_url);
+    let signature = relevant.then(|| TitleSignature::of(&item.title).to_string());
+    (url, signature)
 }
 
 /// Fills in the keys of items stored before migration 0002.

@@ -16,9 +16,12 @@
 //! The store records in [`Changes`] what each of its commits changed (see there); the
 //! server's catalog reads it, so a cached feed can never outlive the items it shows.
 
+pub mod backup;
 pub mod changes;
 pub mod clusters;
+pub mod corrections;
 pub mod items;
+pub mod lookup;
 pub mod queries;
 pub mod rows;
 mod schema;
@@ -62,8 +65,12 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("the database has schema version {found}, newer than this entente knows ({known})")]
+    #[error(
+        "the database has schema version {found}, newer than this entente knows ({known}): run the newer entente, or restore a backup taken with this one"
+    )]
     NewerSchema { found: usize, known: usize },
+    #[error("cannot back up to {dest}: {problem}")]
+    Backup { dest: String, problem: String },
     #[error("no item matches `{0}` (give an item id, key or link)")]
     NotFound(String),
     #[error(transparent)]
@@ -382,13 +389,19 @@ type Answer = (
 
 /// Stores a batch of feeds in one transaction, each in a savepoint of its own, and
 /// records what changed; returns each feed's answer.
-fn ingest_batch(conn: &mut Connection, batch: Vec<IngestJob>, changes: &Changes) -> Vec<Answer> {
+fn ingest_batch(
+    conn: &mut Connection,
+    mut batch: Vec<IngestJob>,
+    changes: &Changes,
+) -> Vec<Answer> {
     let mut results: Vec<Result<IngestSummary, StoreError>> = Vec::with_capacity(batch.len());
     let committed = (|| -> Result<(), rusqlite::Error> {
         let mut tx = conn.transaction()?;
-        for job in &batch {
+        for job in &mut batch {
             let result = (|| -> Result<IngestSummary, StoreError> {
                 let savepoint = tx.savepoint()?;
+                // An operator's correction outlives edits of the item it corrects.
+                corrections::apply_to(&savepoint, &mut job.items)?;
                 let summary = items::ingest_in(
                     &savepoint,
                     &job.source_id,

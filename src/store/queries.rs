@@ -3,5 +3,5 @@
 //! helpers of [`super::rows`]. One name for callers that want them all.
 
 pub use super::items::*;
-pub use super::rows::{same_verdict, timestamp, StoredItem};
+pub use super::rows::{same_verdict, stored_item, timestamp, StoredItem, ITEM_COLUMNS};
 pub use super::sources::*;

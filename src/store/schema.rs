@@ -16,6 +16,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_scale",
         include_str!("../../migrations/0003_scale.sql"),
     ),
+    // 0004 belongs to a branch not merged yet; this list is in numbered order.
+    (
+        "0005_corrections",
+        include_str!("../../migrations/0005_corrections.sql"),
+    ),
 ];
 
 /// How many migrations ran once the de-duplication keys' columns exist.

@@ -14,9 +14,9 @@ use rusqlite::Connection;
 use crate::classify::Decision;
 use crate::dedup::Policy;
 use crate::item::Item;
-use crate::store::clusters;
 use crate::store::queries::*;
 use crate::store::Store;
+use crate::store::{clusters, lookup};
 
 static TRACED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -171,6 +171,31 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
     find_item(&conn, &stored.id.to_string()).unwrap();
     find_item(&conn, &stored.item.key).unwrap();
     find_item(&conn, stored.item.link.as_deref().unwrap()).unwrap();
+    // The operator's lookups (`explain`, `items`): a link with tracking parameters, the
+    // filtered listings, a cluster.
+    let loose = lookup::find(&conn, "https://www.s7.example/5?utm_source=x").unwrap();
+    lookup::cluster(&conn, &loose).unwrap();
+    let wire = lookup::find(&conn, "https://wire.example/3").unwrap();
+    lookup::cluster(&conn, &wire).unwrap();
+    for listing in [
+        lookup::Listing {
+            limit: Some(20),
+            ..Default::default()
+        },
+        lookup::Listing {
+            topic: Some("energy".into()),
+            limit: Some(20),
+            ..Default::default()
+        },
+        lookup::Listing {
+            source: Some("s4".into()),
+            include_irrelevant: true,
+            limit: Some(20),
+            ..Default::default()
+        },
+    ] {
+        lookup::list(&conn, &listing).unwrap();
+    }
     // Retag and retention.
     retag(&mut conn, 500, &policy, item_decision, |_, _| {}).unwrap();
     delete_older_than(&conn, Utc.with_ymd_and_hms(2026, 3, 1, 6, 0, 0).unwrap()).unwrap();
