@@ -2,7 +2,7 @@
 //! classifier's decision in its compact stored form. Every table module uses these;
 //! they use none.
 
-use std::io::{Read as _, Write as _};
+use std::cell::RefCell;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
@@ -32,18 +32,56 @@ pub(super) fn pack_text(text: &str) -> ToSqlOutput<'_> {
     if text.len() < PACK_FROM_BYTES {
         return ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes()));
     }
-    let mut encoder = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(text.len() / 2),
-        flate2::Compression::fast(),
-    );
-    encoder
-        .write_all(text.as_bytes())
-        .expect("compressing into memory cannot fail");
-    ToSqlOutput::Owned(Value::Blob(
-        encoder
-            .finish()
-            .expect("compressing into memory cannot fail"),
-    ))
+    ToSqlOutput::Owned(Value::Blob(deflate(text.as_bytes())))
+}
+
+thread_local! {
+    // One compressor and one decompressor per thread, reset for each text: a new
+    // one allocates and zeroes its hash tables, which cost more than compressing.
+    static DEFLATE: RefCell<flate2::Compress> =
+        RefCell::new(flate2::Compress::new(flate2::Compression::fast(), false));
+    static INFLATE: RefCell<flate2::Decompress> = RefCell::new(flate2::Decompress::new(false));
+}
+
+fn deflate(input: &[u8]) -> Vec<u8> {
+    DEFLATE.with(|compressor| {
+        let mut compressor = compressor.borrow_mut();
+        compressor.reset();
+        let mut out = Vec::with_capacity(input.len() / 2 + 64);
+        loop {
+            let consumed = usize::try_from(compressor.total_in()).unwrap_or(usize::MAX);
+            let status = compressor
+                .compress_vec(&input[consumed..], &mut out, flate2::FlushCompress::Finish)
+                .expect("compressing into memory cannot fail");
+            if status == flate2::Status::StreamEnd {
+                return out;
+            }
+            out.reserve(out.capacity().max(64));
+        }
+    })
+}
+
+fn inflate(input: &[u8]) -> Result<Vec<u8>, String> {
+    INFLATE.with(|decompressor| {
+        let mut decompressor = decompressor.borrow_mut();
+        decompressor.reset(false);
+        let mut out = Vec::with_capacity(input.len() * 3 + 64);
+        loop {
+            let consumed = usize::try_from(decompressor.total_in()).unwrap_or(usize::MAX);
+            let produced = out.len();
+            let status = decompressor
+                .decompress_vec(&input[consumed..], &mut out, flate2::FlushDecompress::None)
+                .map_err(|e| e.to_string())?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(out);
+            }
+            if out.len() == out.capacity() {
+                out.reserve(out.capacity());
+            } else if out.len() == produced && decompressor.total_in() as usize == consumed {
+                return Err("the packed text ends before its stream does".into());
+            }
+        }
+    })
 }
 
 /// A text column written by [`pack_text`] (or before it: plain text).
@@ -54,11 +92,10 @@ fn unpack_text(row: &Row<'_>, column: usize) -> rusqlite::Result<Option<String>>
     match row.get_ref(column)? {
         ValueRef::Null => Ok(None),
         ValueRef::Blob(packed) => {
-            let mut text = String::with_capacity(packed.len() * 3);
-            flate2::read::DeflateDecoder::new(packed)
-                .read_to_string(&mut text)
-                .map_err(|e| invalid(Box::new(e)))?;
-            Ok(Some(text))
+            let bytes = inflate(packed).map_err(|e| invalid(e.into()))?;
+            String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|e| invalid(Box::new(e)))
         }
         ValueRef::Text(text) => std::str::from_utf8(text)
             .map(|t| Some(t.to_string()))
