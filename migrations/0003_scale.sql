@@ -22,6 +22,10 @@ CREATE INDEX items_by_link ON items (link);
 DROP INDEX IF EXISTS items_by_canonical_url;
 CREATE INDEX items_by_canonical_url ON items (canonical_url) WHERE canonical_url IS NOT NULL;
 
+-- A long summary and HTML are stored together, compressed, in `body` (the program
+-- packs them; see store/rows.rs), leaving `summary` empty and `content_html` NULL.
+ALTER TABLE items ADD COLUMN body BLOB;
+
 -- The decision keeps its verdict, threshold and topics; the evidence, recomputed by
 -- the pure classifier when `explain` asks, was most of each row.
 UPDATE items

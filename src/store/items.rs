@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{
-    decision_json, pack_text, same_verdict, stored_item, timestamp, StoredItem, ITEM_COLUMNS,
+    decision_json, pack, same_verdict, stored_item, timestamp, StoredItem, ITEM_COLUMNS,
 };
 use super::sources::write_fetch_record;
 use super::{clusters, FetchRecord, StoreError};
@@ -130,12 +130,13 @@ fn insert_item(
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
+    let packed = pack(&item.summary, item.content_html.as_deref());
     tx.prepare_cached(
         "INSERT INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
-            relevant, score, decision, canonical_url, title_signature)
+            relevant, score, decision, canonical_url, title_signature, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20)",
+            ?19, ?20, ?21)",
     )?
     .execute(params![
             item.key,
@@ -143,8 +144,8 @@ fn insert_item(
             item.guid,
             item.link,
             item.title,
-            pack_text(&item.summary),
-            item.content_html.as_deref().map(pack_text),
+            packed.summary,
+            packed.content_html,
             item.published.map(timestamp),
             item.updated.map(timestamp),
             now,
@@ -158,6 +159,7 @@ fn insert_item(
             decision_json(decision)?,
             canonical_url,
             title_signature,
+            packed.body,
         ])?;
     let id = tx.last_insert_rowid();
     write_topics(tx, id, decision)?;
@@ -176,11 +178,13 @@ fn update_item(
     // cluster this item is in: membership is decided once. Only relevant items are
     // compared, so only they keep keys.
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
+    let packed = pack(&item.summary, item.content_html.as_deref());
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
             sort_date = COALESCE(?7, ?8, sort_date), authors = ?10, categories = ?11,
-            lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15
+            lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15,
+            body = ?16
          WHERE id = ?1",
     )?
     .execute(params![
@@ -188,8 +192,8 @@ fn update_item(
         item.guid,
         item.link,
         item.title,
-        pack_text(&item.summary),
-        item.content_html.as_deref().map(pack_text),
+        packed.summary,
+        packed.content_html,
         item.published.map(timestamp),
         item.updated.map(timestamp),
         now,
@@ -199,6 +203,7 @@ fn update_item(
         hash,
         canonical_url,
         title_signature,
+        packed.body,
     ])?;
     if decision.relevant {
         // The title may have changed: later items find this one by its new tokens.
@@ -334,11 +339,8 @@ pub fn retag(
     let mut after_id = 0_i64;
     loop {
         let tx = conn.transaction()?;
-        // The classifier reads the title and the summary: the HTML, half of what would
-        // be decompressed, is left unread (`decide` sees `content_html: None`).
-        let columns = ITEM_COLUMNS.replace("i.content_html", "NULL");
         let sql = format!(
-            "SELECT {columns} FROM items i LEFT JOIN sources s ON s.id = i.source_id
+            "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
              WHERE i.id > ?1 ORDER BY i.id LIMIT ?2"
         );
         let rows: Vec<StoredItem> = {
