@@ -211,12 +211,14 @@ pub fn labelled(conn: &Connection) -> Result<Vec<Labelled>, StoreError> {
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], |row| {
         let stored = super::queries::stored_item(row)?;
-        let topics: String = row.get(19)?;
-        let marked_at: String = row.get(20)?;
+        // The correction's columns follow the item's.
+        let after = super::rows::ITEM_COLUMN_COUNT;
+        let topics: String = row.get(after + 1)?;
+        let marked_at: String = row.get(after + 2)?;
         Ok(Labelled {
             item: stored.item,
             correction: Correction {
-                relevant: row.get(18)?,
+                relevant: row.get(after)?,
                 topics: serde_json::from_str(&topics).unwrap_or_default(),
                 marked_at: parse_time(&marked_at),
             },
