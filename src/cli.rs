@@ -76,4 +76,12 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Ask the daemon running on this config's database to re-read feeds.toml and the
+    /// rules (the same as `kill -HUP $(cat DATABASE.pid)`).
+    Reload,
+    /// Delete every stored item of a source that is no longer in feeds.toml.
+    Purge {
+        /// The removed source's id.
+        source: String,
+    },
 }

@@ -11,7 +11,9 @@
 //! - [`dedup`]: canonical URLs and near-duplicate titles, so each story is published once.
 //! - [`publish`]: RSS, Atom, JSON Feed, OPML and the HTML page, as bytes.
 //! - [`serve`]: the HTTP server over the published files.
-//! - [`daemon`]: the cron scheduler, fetch passes, backoff and shutdown.
+//! - [`daemon`]: the long-running process: scheduler, server, retention, live reload,
+//!   the lock on its database, shutdown.
+//! - [`metrics`]: the daemon's Prometheus counters, updated where events happen.
 //! - [`cli`]: the command line; [`app`]: each command, wiring the stages.
 #![forbid(unsafe_code)]
 
@@ -23,6 +25,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod fetch;
 pub mod item;
+pub mod metrics;
 pub mod parse;
 pub mod publish;
 pub mod serve;

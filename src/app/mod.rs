@@ -8,6 +8,8 @@ mod export;
 mod fetch;
 mod items;
 mod pipeline;
+mod purge;
+mod reload;
 mod retag;
 mod run;
 mod sources;
@@ -37,18 +39,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval { file, json, errors } => {
             eval::eval_command(&config_path, &file, json, errors)
         }
+        Command::Reload => reload::reload(&load_config(&config_path)?),
         command => {
-            let config = load_config(&config_path)?;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(run_with_config(config, command))
+            let result = runtime.block_on(async {
+                if let Command::Run { listen } = command {
+                    return run::run_daemon(&config_path, listen).await;
+                }
+                run_with_config(load_config(&config_path)?, command).await
+            });
+            // Work abandoned after the grace period (a fetch, a database call on a
+            // blocking thread) must not hold the exit: every write is a transaction.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            result
         }
     }
 }
 
 async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
     match command {
-        Command::Run { listen } => run::run_daemon(config, listen).await,
         Command::Fetch { sources } => fetch::fetch(config, &sources).await,
         Command::Sources { json } => sources::sources(config, json).await,
         Command::Items {
@@ -60,11 +70,14 @@ async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
         Command::Explain { item } => explain::explain(config, item).await,
         Command::Retag => retag::retag(config).await,
         Command::Export { out } => export::export(config, &out).await,
-        Command::Check | Command::Eval { .. } => unreachable!("handled without a runtime"),
+        Command::Purge { source } => purge::purge(config, source).await,
+        Command::Check | Command::Eval { .. } | Command::Reload | Command::Run { .. } => {
+            unreachable!("handled before")
+        }
     }
 }
 
-fn load_config(path: &Path) -> Result<Config> {
+pub(crate) fn load_config(path: &Path) -> Result<Config> {
     Config::load(path).map_err(|err| match err {
         ConfigError::Invalid(_) => anyhow::anyhow!("invalid configuration:\n{err}"),
         ConfigError::Read { .. } => anyhow::Error::new(err),
@@ -94,6 +107,7 @@ fn pipeline(config: Config, store: Store) -> Result<Pipeline> {
         store,
         fetcher: Arc::new(fetcher),
         changes: Arc::new(Changes::default()),
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     })
 }
 

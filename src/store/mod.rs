@@ -7,6 +7,7 @@
 
 pub mod clusters;
 pub mod queries;
+pub mod retention;
 mod schema;
 
 use std::path::Path;
