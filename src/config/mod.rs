@@ -55,6 +55,8 @@ pub struct Daemon {
     pub user_agent: String,
     /// How long items are kept: see [`Retention`].
     pub retention: Retention,
+    /// Reload on edits of feeds.toml and the rules file, not only on SIGHUP.
+    pub watch_config: bool,
     /// When two items are the same story, so that it is published once.
     pub dedup: DedupPolicy,
     pub limits: Limits,
@@ -491,6 +493,7 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
         feed_items,
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
         retention,
+        watch_config: raw.watch_config.unwrap_or(true),
         dedup: validate_dedup(raw, report),
         limits,
     })

@@ -19,6 +19,7 @@ pub const DAEMON_KEYS: &[&str] = &[
     "irrelevant_retention_days",
     "max_items_per_topic",
     "retention_interval_minutes",
+    "watch_config",
     "dedup_threshold",
     "dedup_window_hours",
     "limits",
@@ -52,6 +53,8 @@ pub struct RawDaemon {
     pub irrelevant_retention_days: Option<Spanned<i64>>,
     pub max_items_per_topic: Option<Spanned<i64>>,
     pub retention_interval_minutes: Option<Spanned<i64>>,
+    /// Reload when feeds.toml or the rules file changes (else on SIGHUP only).
+    pub watch_config: Option<bool>,
     /// Title similarity (0 to 1) at or above which two items are the same story.
     pub dedup_threshold: Option<Spanned<f64>>,
     /// How far apart (by date) two copies of a story may be.

@@ -290,6 +290,7 @@ pub async fn run(
     }
 
     let (edits_tx, mut edits) = mpsc::unbounded_channel();
+    let watch_files = watch_files && config.daemon.watch_config;
     let mut watcher = watch_files.then(|| daemon.watch(&edits_tx)).flatten();
     loop {
         tokio::select! {

@@ -186,7 +186,103 @@ async fn source_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use rand::SeedableRng;
+    use std::sync::Mutex;
+
+    fn source(id: &str, schedule: &str) -> Source {
+        Source {
+            id: id.to_string(),
+            url: format!("https://example.org/{id}.rss"),
+            location: crate::config::Location::Http(
+                url::Url::parse(&format!("https://example.org/{id}.rss")).unwrap(),
+            ),
+            name: id.to_string(),
+            schedule: crate::config::Schedule::parse(schedule).unwrap(),
+            lang: None,
+            enabled: true,
+        }
+    }
+
+    /// A scheduler whose runs record (source, clock time) and succeed.
+    fn recording(clock: &Clock) -> (Scheduler, Arc<Mutex<Vec<(String, DateTime<Utc>)>>>) {
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let seen = runs.clone();
+        let at = clock.clone();
+        let runner: Runner = Arc::new(move |source: Source| {
+            seen.lock().unwrap().push((source.id.clone(), at.now()));
+            Box::pin(async { None })
+        });
+        let scheduler = Scheduler::new(runner, clock.clone(), CancellationToken::new());
+        (scheduler, runs)
+    }
+
+    fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 10, 3, 0).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sources_run_at_their_cron_firings_on_paused_time() {
+        let clock = Clock::starting_at(start());
+        let (mut scheduler, runs) = recording(&clock);
+        scheduler.start(source("a", "*/10 * * * *"), None);
+        tokio::time::sleep(Duration::from_secs(35 * 60)).await;
+        let runs = runs.lock().unwrap().clone();
+        let minutes: Vec<_> = runs
+            .iter()
+            .map(|(_, at)| (*at - start()).num_seconds())
+            .collect();
+        // 10:10, 10:20, 10:30, each within the start jitter of the firing.
+        assert_eq!(runs.len(), 3, "{minutes:?}");
+        for (run, firing) in minutes.iter().zip([7 * 60, 17 * 60, 27 * 60]) {
+            assert!((firing..firing + 5).contains(run), "{minutes:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stopped_source_stops_and_a_new_one_runs_at_once() {
+        let clock = Clock::starting_at(start());
+        let (mut scheduler, runs) = recording(&clock);
+        scheduler.start(source("a", "*/10 * * * *"), None);
+        tokio::time::sleep(Duration::from_secs(8 * 60)).await;
+        scheduler.stop("a");
+        scheduler.start(source("b", "0 0 1 1 *"), Some(clock.now()));
+        tokio::time::sleep(Duration::from_secs(60 * 60)).await;
+        let ids: Vec<String> = runs
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert!(scheduler.fetch_now("b"));
+        assert!(!scheduler.fetch_now("a"));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(runs.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_run_retries_at_the_time_it_asks_for() {
+        let clock = Clock::starting_at(start());
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let seen = runs.clone();
+        let at = clock.clone();
+        let runner: Runner = Arc::new(move |_source: Source| {
+            let now = at.now();
+            seen.lock().unwrap().push(now);
+            Box::pin(async move { Some(now + chrono::Duration::seconds(90)) })
+        });
+        let mut scheduler = Scheduler::new(runner, clock.clone(), CancellationToken::new());
+        scheduler.start(source("a", "0 0 1 1 *"), Some(clock.now()));
+        tokio::time::sleep(Duration::from_secs(200)).await;
+        let gaps: Vec<i64> = runs
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|t| (*t - start()).num_seconds())
+            .collect();
+        assert_eq!(gaps, [0, 90, 180]);
+    }
 
     #[test]
     fn backoff_doubles_from_a_minute_and_stops_at_the_cap() {
