@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -16,7 +16,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 /// How a fetch ended, as counted.
-#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
 pub enum FetchOutcome {
     Stored,
     NotModified,
@@ -24,7 +24,7 @@ pub enum FetchOutcome {
 }
 
 /// How a request for a published file was answered.
-#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
 pub enum Response {
     /// 200 with the bytes.
     Served,
@@ -33,11 +33,29 @@ pub enum Response {
 }
 
 /// How a configuration reload ended.
-#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
 pub enum ReloadOutcome {
     Applied,
     /// The files did not validate: the running configuration stays.
     Rejected,
+}
+
+/// Label values as Prometheus users write them: snake case.
+macro_rules! label_values {
+    ($($type:ty { $($variant:ident => $name:literal),+ })+) => {$(
+        impl EncodeLabelValue for $type {
+            fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
+                use std::fmt::Write as _;
+                encoder.write_str(match self { $(Self::$variant => $name),+ })
+            }
+        }
+    )+};
+}
+
+label_values! {
+    FetchOutcome { Stored => "stored", NotModified => "not_modified", Failed => "failed" }
+    Response { Served => "served", NotModified => "not_modified" }
+    ReloadOutcome { Applied => "applied", Rejected => "rejected" }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]

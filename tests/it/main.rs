@@ -9,6 +9,8 @@ mod daemon;
 mod failures;
 mod fetch_faults;
 mod fixtures;
+mod inprocess;
+mod live;
 mod operator;
 mod pipeline;
 mod politeness;
