@@ -204,8 +204,11 @@ mod tests {
         }
     }
 
+    /// Each run: the source and the clock's time.
+    type Runs = Arc<Mutex<Vec<(String, DateTime<Utc>)>>>;
+
     /// A scheduler whose runs record (source, clock time) and succeed.
-    fn recording(clock: &Clock) -> (Scheduler, Arc<Mutex<Vec<(String, DateTime<Utc>)>>>) {
+    fn recording(clock: &Clock) -> (Scheduler, Runs) {
         let runs = Arc::new(Mutex::new(Vec::new()));
         let seen = runs.clone();
         let at = clock.clone();
