@@ -17,6 +17,15 @@ pub(super) async fn run_daemon(
     // Loaded here for the address only (and to fail early with the usual message);
     // the daemon loads and owns its configuration.
     let config = load_config(config_path)?;
+    // A second daemon is told about the first before it fails to bind the same port
+    // (the lock itself is taken by the daemon, which tests also start in-process).
+    if let Some(pid) = daemon::lock::running(&config.daemon.database)? {
+        return Err(daemon::LockError::Held {
+            pid: pid.to_string(),
+            database: config.daemon.database.display().to_string(),
+        }
+        .into());
+    }
     let addr = listen.unwrap_or(config.daemon.listen);
     let listener = TcpListener::bind(addr)
         .await

@@ -377,6 +377,15 @@ fn published(config: &Config, store: &Store, changes: &Arc<Changes>) -> (Arc<Cat
     (Arc::new(catalog), max_age)
 }
 
+/// Whether two configurations publish the same site (every published file's frame).
+fn same_site(a: &crate::publish::Site, b: &crate::publish::Site) -> bool {
+    a.base_url == b.base_url
+        && a.title == b.title
+        && a.description == b.description
+        && a.topics == b.topics
+        && a.ttl_minutes == b.ttl_minutes
+}
+
 /// The running daemon's state, owned by the one task that changes it.
 struct Daemon {
     config_source: ConfigSource,
@@ -533,8 +542,14 @@ impl Daemon {
             pipeline.config = config.clone();
         }
         let (added, removed, changed) = self.reschedule(&config).await?;
-        let (catalog, max_age) = published(&config, &self.store, &self.changes);
-        self.server_state.replace_catalog(catalog, max_age);
+        if !same_site(&site(&old), &site(&config))
+            || config.daemon.feed_items != old.daemon.feed_items
+        {
+            // A new catalog renders everything afresh; otherwise the cache (and each
+            // file's Last-Modified history) stays.
+            let (catalog, max_age) = published(&config, &self.store, &self.changes);
+            self.server_state.replace_catalog(catalog, max_age);
+        }
         let rules_changed = loaded.rules_hash != self.current.rules_hash;
         self.current = loaded;
         let _ = self.config_tx.send(config.clone());

@@ -337,16 +337,19 @@ fn a_second_daemon_on_the_same_database_is_refused_and_reads_still_work() {
     let config = TestConfig::new(&[("a", server.url("/a.rss"))], &daemon_table(""));
     let mut first = Running::start(&config);
 
-    let second = config.entente(&["run", "--listen", &free_addr()]);
-    assert_eq!(second.status.code(), Some(1));
-    let message = text(&second.stderr);
-    assert!(
-        message.contains(&format!(
-            "another entente daemon (pid {}) is running",
-            first.child.id()
-        )),
-        "{message}"
-    );
+    // On another port, and on the same one (where binding would fail first).
+    for addr in [free_addr(), first.addr.clone()] {
+        let second = config.entente(&["run", "--listen", &addr]);
+        assert_eq!(second.status.code(), Some(1));
+        let message = text(&second.stderr);
+        assert!(
+            message.contains(&format!(
+                "another entente daemon (pid {}) is running",
+                first.child.id()
+            )),
+            "{message}"
+        );
+    }
     let sources = config.json(&["sources", "--json"]);
     assert_eq!(sources[0]["id"], "a");
     assert!(first.is_alive());
@@ -398,6 +401,38 @@ fn sigterm_during_a_long_fetch_exits_0_within_the_grace_period_with_the_database
     let reload = config.entente(&["reload"]);
     assert_eq!(reload.status.code(), Some(1));
     assert!(text(&reload.stderr).contains("no entente daemon is running"));
+}
+
+#[test]
+fn a_second_signal_ends_the_daemon_at_once() {
+    let server = three_feeds();
+    let slow = rss(&[("s-1", "A slow story", "Slow.", DATE)]);
+    server.route(
+        "/slow.rss",
+        Route::rss(slow).delayed(Duration::from_secs(60)),
+    );
+    let config = TestConfig::new(
+        &[("slow", server.url("/slow.rss"))],
+        &format!("schedule = \"{NEVER}\"\n[daemon.limits]\ngrace_secs = 60"),
+    );
+    let mut daemon = Running::start(&config);
+    let in_flight = wait_for(Duration::from_secs(10), || {
+        (!server.requests_to("/slow.rss").is_empty()).then_some(())
+    });
+    assert!(in_flight.is_some(), "the slow fetch started");
+    daemon.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(daemon.is_alive(), "the first signal waits for the fetch");
+    let signalled = Instant::now();
+    daemon.signal("INT");
+    let exit = wait_for(Duration::from_secs(5), || daemon.child.try_wait().unwrap());
+    assert!(exit.is_some(), "the second signal ended the daemon");
+    assert!(signalled.elapsed() < Duration::from_secs(2));
+    let db = rusqlite::Connection::open(config.database()).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
 }
 
 /// RFC 822 date `days` before now.
