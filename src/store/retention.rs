@@ -187,3 +187,202 @@ fn delete_doomed(tx: &Transaction<'_>) -> Result<usize, StoreError> {
     )?;
     Ok(deleted)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::classify::Decision;
+    use crate::dedup::Policy as DedupPolicy;
+    use crate::item::Item;
+    use crate::store::clusters::list_stories;
+    use crate::store::queries::{ingest_with, FetchRecord};
+    use crate::store::schema::migrate;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()
+    }
+
+    /// Ingests (key, title, link, relevant, topics, days before `now`) items of source
+    /// `s`, all last seen 90 days ago.
+    fn database(items: &[(&str, &str, &str, bool, &[&str], i64)]) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        for (key, title, link, relevant, topics, days) in items {
+            let item = Item {
+                key: Item::key_for("s", Some(key), None, title, None),
+                source_id: "s".into(),
+                guid: Some((*key).into()),
+                link: Some((*link).into()),
+                title: (*title).into(),
+                summary: String::new(),
+                content_html: None,
+                published: Some(now() - chrono::Duration::days(*days)),
+                updated: None,
+                authors: Vec::new(),
+                categories: Vec::new(),
+                lang: Some("en".into()),
+            };
+            let decision = Decision {
+                relevant: *relevant,
+                score: 1.0,
+                threshold: 0.5,
+                topics: topics.iter().map(ToString::to_string).collect(),
+                evidence: Vec::new(),
+                parts: Default::default(),
+            };
+            let record = FetchRecord {
+                status: "ok",
+                error_kind: None,
+                error: None,
+                attempted_at: now(),
+                validators: None,
+                consecutive_failures: 0,
+                next_attempt: None,
+                suggested_url: None,
+            };
+            let policy = DedupPolicy::default();
+            ingest_with(&mut conn, "s", &[(item, decision)], &record, &policy).unwrap();
+        }
+        let seen = timestamp(now() - chrono::Duration::days(90));
+        conn.execute("UPDATE items SET last_seen = ?1", [seen])
+            .unwrap();
+        conn
+    }
+
+    fn titles(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn.prepare("SELECT title FROM items ORDER BY id").unwrap();
+        let rows = stmt.query_map([], |row| row.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            relevant: None,
+            irrelevant: Duration::from_secs(30 * 86_400),
+            max_per_topic: None,
+            feed_items: 1,
+        }
+    }
+
+    fn topics() -> Vec<String> {
+        vec!["diplomacy".into(), "energy".into()]
+    }
+
+    #[test]
+    fn each_topic_keeps_its_newest_and_an_item_of_two_topics_stays_for_either() {
+        let mut conn = database(&[
+            ("1", "talks one", "https://x/1", true, &["diplomacy"], 1),
+            ("2", "talks two", "https://x/2", true, &["diplomacy"], 2),
+            (
+                "3",
+                "uranium and talks",
+                "https://x/3",
+                true,
+                &["diplomacy", "energy"],
+                3,
+            ),
+            ("4", "talks four", "https://x/4", true, &["diplomacy"], 4),
+            ("5", "oil", "https://x/5", true, &["energy"], 5),
+        ]);
+        let policy = Policy {
+            max_per_topic: Some(2),
+            ..policy()
+        };
+        let summary = prune(&mut conn, &policy, &topics(), now()).unwrap();
+        // diplomacy keeps 1 and 2; energy keeps 3 and 5.
+        assert_eq!(summary.deleted, 1);
+        assert_eq!(
+            titles(&conn),
+            ["talks one", "talks two", "uranium and talks", "oil"]
+        );
+    }
+
+    #[test]
+    fn what_a_feed_shows_is_kept_whatever_its_age() {
+        let mut conn = database(&[
+            ("1", "talks one", "https://x/1", true, &["diplomacy"], 100),
+            ("2", "talks two", "https://x/2", true, &["diplomacy"], 200),
+            ("3", "oil", "https://x/3", true, &["energy"], 300),
+            ("4", "weather", "https://x/4", false, &[], 1),
+        ]);
+        let policy = Policy {
+            relevant: Some(Duration::from_secs(30 * 86_400)),
+            ..policy()
+        };
+        prune(&mut conn, &policy, &topics(), now()).unwrap();
+        // The newest of `all` and of each topic; the irrelevant item was unseen too long.
+        assert_eq!(titles(&conn), ["talks one", "oil"]);
+    }
+
+    #[test]
+    fn a_cluster_that_loses_its_root_is_handed_to_its_next_member() {
+        let mut conn = database(&[
+            (
+                "1",
+                "France and Kazakhstan sign uranium deal",
+                "https://x/u",
+                true,
+                &["energy"],
+                200,
+            ),
+            (
+                "2",
+                "Kazakhstan and France sign uranium deal",
+                "https://x/u",
+                true,
+                &["energy"],
+                199,
+            ),
+            ("3", "talks", "https://x/3", true, &["diplomacy"], 1),
+            ("4", "newer oil", "https://x/4", true, &["energy"], 2),
+        ]);
+        let root_of_two: Option<i64> = conn
+            .query_row("SELECT duplicate_of FROM items WHERE id = 2", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(root_of_two, Some(1), "the copy joined the first story");
+        // Only the root is old enough to go.
+        conn.execute(
+            "UPDATE items SET last_seen = ?1 WHERE id = 2",
+            [timestamp(now())],
+        )
+        .unwrap();
+        let policy = Policy {
+            relevant: Some(Duration::from_secs(30 * 86_400)),
+            ..policy()
+        };
+        prune(&mut conn, &policy, &topics(), now()).unwrap();
+        let titles: Vec<String> = list_stories(&conn, None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.shown.item.title)
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "talks",
+                "newer oil",
+                "Kazakhstan and France sign uranium deal"
+            ]
+        );
+    }
+
+    #[test]
+    fn reclaim_turns_an_existing_database_to_incremental_vacuum() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("old.db")).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        let mode = |conn: &Connection| -> i64 {
+            conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(mode(&conn), 0);
+        reclaim(&conn).unwrap();
+        assert_eq!(mode(&conn), 2);
+        reclaim(&conn).unwrap();
+    }
+}
