@@ -204,9 +204,11 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()
     }
 
-    /// Ingests (key, title, link, relevant, topics, days before `now`) items of source
-    /// `s`, all last seen 90 days ago.
-    fn database(items: &[(&str, &str, &str, bool, &[&str], i64)]) -> Connection {
+    /// (key, title, link, relevant, topics, days before `now`).
+    type Stored<'a> = (&'a str, &'a str, &'a str, bool, &'a [&'a str], i64);
+
+    /// Ingests items of source `s`, all last seen 90 days ago.
+    fn database(items: &[Stored<'_>]) -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
         for (key, title, link, relevant, topics, days) in items {
