@@ -227,6 +227,53 @@ fn an_added_source_is_fetched_a_broken_edit_is_refused_with_its_position_and_a_f
 }
 
 #[test]
+fn a_changed_schedule_applies_and_a_removed_source_stops_with_its_items_kept() {
+    let server = three_feeds();
+    let config = TestConfig::new(
+        &[("a", server.url("/a.rss")), ("b", server.url("/b.rss"))],
+        &daemon_table(""),
+    );
+    let daemon = Running::start(&config);
+    assert!(daemon.serves("/feeds/all.rss", "uranium supply", Duration::from_secs(20)));
+    assert_eq!(
+        server.requests_to("/b.rss").len(),
+        1,
+        "fetched once, at start"
+    );
+
+    // Every second (six fields, seconds first); each firing waits up to 5 s of jitter.
+    let feeds = std::fs::read_to_string(&config.path).unwrap();
+    let b = source_table("b", &server.url("/b.rss"));
+    let every_second = feeds.replace(&b, &format!("{b}schedule = \"* * * * * *\"\n"));
+    save_by_rename(&config.path, &every_second);
+    let repeated = wait_for(Duration::from_secs(20), || {
+        (server.requests_to("/b.rss").len() >= 3).then_some(())
+    });
+    assert!(
+        repeated.is_some(),
+        "the new schedule applied: {}",
+        daemon.log()
+    );
+
+    save_by_rename(&config.path, &feeds.replace(&b, ""));
+    let logged = wait_for(Duration::from_secs(10), || {
+        daemon.log().contains("removed=1").then_some(())
+    });
+    assert!(logged.is_some(), "{}", daemon.log());
+    // A run in flight may still end; after that, none starts.
+    std::thread::sleep(Duration::from_secs(2));
+    let after_removal = server.requests_to("/b.rss").len();
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(
+        server.requests_to("/b.rss").len(),
+        after_removal,
+        "b stopped"
+    );
+    assert!(daemon.serves("/feeds/all.rss", "uranium supply", Duration::from_secs(1)));
+    assert_eq!(config.stored_items(), 2, "a removed source's items stay");
+}
+
+#[test]
 fn sighup_and_entente_reload_reload_and_never_end_the_daemon() {
     let server = three_feeds();
     let config = TestConfig::new(
