@@ -282,10 +282,10 @@ pub async fn run(
         clock,
     };
     daemon.publish_status(None);
-    let sources: Vec<Source> = config.sources.clone();
-    for source in sources.iter().filter(|s| s.enabled) {
+    let enabled: Vec<&Source> = config.sources.iter().filter(|s| s.enabled).collect();
+    daemon.metrics_from_store(&enabled).await?;
+    for source in enabled {
         let first = daemon.first_run(source).await?;
-        daemon.metrics_from_store(source).await?;
         daemon.scheduler.start(source.clone(), Some(first));
     }
 
@@ -419,18 +419,16 @@ impl Daemon {
         Ok(state.next_attempt.map_or(now, |at| at.max(now)))
     }
 
-    async fn metrics_from_store(&self, source: &Source) -> Result<(), StoreError> {
-        let id = source.id.clone();
-        let state = self.store.call(move |c| q::source_state(c, &id)).await?;
-        let last_success = self
-            .store
-            .call(|c| q::list_sources(c))
-            .await?
-            .into_iter()
-            .find(|s| s.id == source.id)
-            .and_then(|s| s.last_success);
-        self.metrics
-            .source_known(&source.id, last_success, state.consecutive_failures);
+    /// Seeds the per-source gauges of `sources` from the store (one query for all).
+    async fn metrics_from_store(&self, sources: &[&Source]) -> Result<(), StoreError> {
+        let stored = self.store.call(|c| q::list_sources(c)).await?;
+        for status in stored
+            .iter()
+            .filter(|s| sources.iter().any(|source| source.id == s.id))
+        {
+            self.metrics
+                .source_known(&status.id, status.last_success, status.consecutive_failures);
+        }
         Ok(())
     }
 
@@ -597,7 +595,7 @@ impl Daemon {
                 }
                 None => {
                     added += 1;
-                    self.metrics_from_store(source).await?;
+                    self.metrics_from_store(&[source]).await?;
                     Some(self.first_run(source).await?)
                 }
             };
