@@ -40,7 +40,7 @@ impl Controller {
     }
 }
 
-/// The daemon's end of the [`Controller`], given to [`run`].
+/// The daemon's end of the [`Controller`], given to [`run`](super::run).
 pub struct Control {
     pub(super) commands: mpsc::UnboundedReceiver<Command>,
     pub(super) shutdown: CancellationToken,
