@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// entente: follows news about France–Kazakhstan relations and republishes the
 /// relevant items as curated per-topic feeds.
@@ -14,8 +14,22 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "feeds.toml")]
     pub config: PathBuf,
 
+    /// How log lines (on stderr) are written: `text` for people, `json` (one object a
+    /// line) for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event, fields before the message.
+    Text,
+    /// One JSON object per event, for log shippers.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +52,7 @@ pub enum Command {
     Check,
     /// Each source's state: last fetch, outcome, items, errors, next attempt.
     Sources {
+        /// Print a JSON array, one object per source.
         #[arg(long)]
         json: bool,
     },
@@ -52,6 +67,7 @@ pub enum Command {
         /// Irrelevant items too.
         #[arg(long)]
         all: bool,
+        /// Print a JSON array, one object per item.
         #[arg(long)]
         json: bool,
     },
@@ -64,7 +80,9 @@ pub enum Command {
     Retag,
     /// Classifier metrics on a labelled JSONL file (see shared/corpus/README.md).
     Eval {
+        /// One labelled item per line, as shared/corpus/README.md describes.
         file: PathBuf,
+        /// Print one JSON object with every figure.
         #[arg(long)]
         json: bool,
         /// Also list the misclassified items with the classifier's reasons.
@@ -73,8 +91,15 @@ pub enum Command {
     },
     /// Write every published file, as served, under DIR.
     Export {
+        /// The folder to write into (created if missing).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Copy the database to FILE with SQLite's online backup, safe while the daemon
+    /// runs; restore by putting the copy in the database's place while it is stopped.
+    Backup {
+        /// Where to write the copy; an existing file is replaced.
+        file: PathBuf,
     },
     /// Ask the daemon running on this config's database to re-read feeds.toml and the
     /// rules (the same as `kill -HUP $(cat DATABASE.pid)`).

@@ -4,10 +4,11 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use entente::cli::LogFormat;
 
 fn main() -> ExitCode {
     let cli = entente::cli::Cli::parse();
-    init_tracing();
+    init_tracing(cli.log_format);
     match entente::app::run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -17,13 +18,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by RUST_LOG (default: entente at info, others at warn).
-fn init_tracing() {
+/// Logs go to stderr, filtered by RUST_LOG (default: entente at info, others at warn),
+/// as text lines or, for log shippers, one JSON object a line.
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,entente=info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+    }
 }

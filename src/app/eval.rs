@@ -42,15 +42,15 @@ pub(super) fn eval_command(
         eval::parse_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let report = eval::evaluate(&rules, &labelled);
     if as_json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?)?;
     } else {
-        print!("{}", report.render_text());
+        out!("{}", report.render_text())?;
     }
     if errors {
-        print!(
+        out!(
             "{}",
             eval::render_errors(&eval::misclassified(&rules, &labelled))
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,19 +12,21 @@ pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
     let store = open_store(&config).await?;
     let stored = store.call(move |c| q::find_item(c, &query)).await?;
     let decision = decide(&config.rules, &stored.item);
-    println!(
+    outln!(
         "Item {} ({}) from {}",
-        stored.id, stored.item.key, stored.source_name
-    );
-    println!("Title: {}", stored.item.title);
+        stored.id,
+        stored.item.key,
+        stored.source_name
+    )?;
+    outln!("Title: {}", stored.item.title)?;
     if let Some(link) = &stored.item.link {
-        println!("Link: {link}");
+        outln!("Link: {link}")?;
     }
-    println!();
-    println!("{}", decision.explain());
+    outln!()?;
+    outln!("{}", decision.explain())?;
     if decision != stored.decision {
-        println!();
-        println!("The stored decision differs (rules changed since): run `entente retag`.");
+        outln!()?;
+        outln!("The stored decision differs (rules changed since): run `entente retag`.")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,7 +14,7 @@ pub(super) async fn fetch(config: Config, ids: &[String]) -> Result<ExitCode> {
     let runs = pipeline.run_pass(&selected).await?;
     let mut failed = false;
     for run in &runs {
-        println!("{run}");
+        outln!("{run}")?;
         failed |= matches!(run.outcome, RunOutcome::Failed { .. });
     }
     Ok(if failed {

@@ -43,19 +43,19 @@ pub(super) async fn items(
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     for s in &items {
         let mark = if s.decision.relevant { "+" } else { "-" };
-        println!(
+        outln!(
             "{mark} {} {} [{}] {} ({})",
             s.id,
             s.date.format("%Y-%m-%d"),
             s.item.source_id,
             s.item.title,
             s.decision.topics.join(", ")
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

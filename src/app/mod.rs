@@ -1,6 +1,27 @@
 //! Each command of the command line, wiring the stages together. The only module that
 //! knows them all: one file per command; `pipeline` takes one source through the stages.
+//!
+//! Commands print with `out!` and `outln!`, never `println!`: a reader that goes
+//! away (`entente items --json | head -1`) then ends the command quietly with exit 0
+//! instead of a panic (see [`run()`]).
 
+/// `println!` that returns an error instead of panicking: use as `outln!(...)?`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::app::StdoutError)
+    }};
+}
+
+/// `print!` that returns an error instead of panicking: use as `out!(...)?`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::app::StdoutError)
+    }};
+}
+
+mod backup;
 mod check;
 mod eval;
 mod explain;
@@ -31,14 +52,36 @@ use crate::serve::{Catalog, Changes};
 use crate::store::queries as q;
 use crate::store::Store;
 
-/// Runs one command; the exit code says how it went.
+/// Standard output could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub struct StdoutError(pub std::io::Error);
+
+/// Runs one command; the exit code says how it went. A closed standard output (the
+/// reader of a pipe has all it wanted) is a normal end, not an error.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    match run_command(cli) {
+        Err(err) if is_closed_stdout(&err) => Ok(ExitCode::SUCCESS),
+        result => result,
+    }
+}
+
+fn is_closed_stdout(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<StdoutError>()
+            .is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run_command(cli: Cli) -> Result<ExitCode> {
     let config_path = cli.config;
     match cli.command {
         Command::Check => check::check(&config_path),
         Command::Eval { file, json, errors } => {
             eval::eval_command(&config_path, &file, json, errors)
         }
+        Command::Backup { file } => backup::backup(&load_config(&config_path)?, &file),
         Command::Reload => reload::reload(&load_config(&config_path)?),
         command => {
             let runtime =
@@ -71,9 +114,11 @@ async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
         Command::Retag => retag::retag(config).await,
         Command::Export { out } => export::export(config, &out).await,
         Command::Purge { source } => purge::purge(config, source).await,
-        Command::Check | Command::Eval { .. } | Command::Reload | Command::Run { .. } => {
-            unreachable!("handled before")
-        }
+        Command::Check
+        | Command::Eval { .. }
+        | Command::Backup { .. }
+        | Command::Reload
+        | Command::Run { .. } => unreachable!("handled before"),
     }
 }
 

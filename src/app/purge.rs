@@ -24,6 +24,6 @@ pub(super) async fn purge(config: Config, source: String) -> Result<ExitCode> {
             Ok(deleted)
         })
         .await?;
-    println!("purged {deleted} items of `{source}`");
+    outln!("purged {deleted} items of `{source}`")?;
     Ok(ExitCode::SUCCESS)
 }

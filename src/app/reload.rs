@@ -17,9 +17,9 @@ pub(super) fn reload(config: &Config) -> Result<ExitCode> {
         );
     };
     lock::signal_reload(pid)?;
-    println!(
+    outln!(
         "asked the daemon (pid {pid}) to reload {}",
         config.path.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -43,9 +43,11 @@ pub(super) async fn retag(config: Config) -> Result<ExitCode> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    println!(
+    outln!(
         "retagged {} items: {} changed relevance, {} changed topics only",
-        summary.items, summary.relevance_changed, summary.topics_changed
-    );
+        summary.items,
+        summary.relevance_changed,
+        summary.topics_changed
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::open_store;
-use crate::config::Config;
+use crate::config::{Config, Source};
 use crate::daemon::lock;
 use crate::store::queries as q;
 
@@ -30,7 +30,7 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
         if as_json {
             eprint!("{text}");
         } else {
-            print!("{text}");
+            out!("{text}")?;
         }
     }
     let configured: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
@@ -42,11 +42,16 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
         let rows: Vec<_> = statuses
             .iter()
             .map(|s| {
+                let configured = configured_source(&config, &s.id);
+                let next_attempt = s.next_attempt.filter(|_| configured.enabled);
                 json!({
+                    "enabled": configured.enabled,
+                    "schedule": configured.schedule.expression(),
+                    "timezone": configured.schedule.timezone().name(),
                     "id": s.id, "url": s.url, "name": s.name, "status": s.status,
                     "error": s.error, "error_kind": s.error_kind,
                     "last_attempt": s.last_attempt, "last_success": s.last_success,
-                    "next_attempt": s.next_attempt,
+                    "next_attempt": next_attempt,
                     "consecutive_failures": s.consecutive_failures,
                     "failing": s.consecutive_failures >= failing_after,
                     "last_new_items": s.last_new_items,
@@ -54,38 +59,61 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let when = |t: Option<chrono::DateTime<Utc>>| t.map_or("never".to_string(), |t| t.to_rfc3339());
     for s in &statuses {
-        let state = if s.consecutive_failures >= failing_after {
+        let configured = configured_source(&config, &s.id);
+        let state = if !configured.enabled {
+            "disabled"
+        } else if s.consecutive_failures >= failing_after {
             "FAILING"
         } else {
             s.status.as_str()
         };
-        println!("{} [{}] {}", s.id, state, s.url);
+        outln!("{} [{}] {}", s.id, state, s.url)?;
+        outln!(
+            "  name: {}; schedule: {} ({})",
+            configured.name,
+            configured.schedule.expression(),
+            configured.schedule.timezone().name()
+        )?;
         if let Some(error) = &s.error {
             let kind = s.error_kind.as_deref().unwrap_or("error");
-            println!(
+            outln!(
                 "  error ({kind}): {error} ({} consecutive failures)",
                 s.consecutive_failures
-            );
+            )?;
         }
-        println!(
+        outln!(
             "  last attempt: {}; last success: {}; next attempt: {}",
             when(s.last_attempt),
             when(s.last_success),
-            s.next_attempt
-                .map_or("at start".to_string(), |t| t.to_rfc3339())
-        );
-        println!(
+            match s.next_attempt {
+                _ if !configured.enabled => "none (disabled)".to_string(),
+                Some(t) => t.to_rfc3339(),
+                None => "at start".to_string(),
+            }
+        )?;
+        outln!(
             "  items: {} ({} relevant); new in last fetch: {}",
-            s.items, s.relevant, s.last_new_items
-        );
+            s.items,
+            s.relevant,
+            s.last_new_items
+        )?;
         if let Some(url) = &s.suggested_url {
-            println!("  moved permanently: put url = \"{url}\" in the config");
+            outln!("  moved permanently: put url = \"{url}\" in the config")?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The config's entry for a listed source (the listing holds configured ones only).
+fn configured_source<'a>(config: &'a Config, id: &str) -> &'a Source {
+    config
+        .sources
+        .iter()
+        .find(|source| source.id == id)
+        .expect("only configured sources are listed")
 }

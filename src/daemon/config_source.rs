@@ -28,15 +28,15 @@ impl ConfigSource {
     }
 
     pub(super) fn load(&self) -> Result<Loaded, ConfigError> {
-        let text = std::fs::read_to_string(&self.path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(&self.path).map_err(|cause| ConfigError::Read {
             path: self.path.display().to_string(),
-            source,
+            cause,
         })?;
         let mut rules_text = String::new();
         let config = Config::parse(&text, &self.path, |path| {
-            let read = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            let read = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
                 path: path.display().to_string(),
-                source,
+                cause,
             })?;
             rules_text.clone_from(&read);
             Ok(read)
@@ -54,7 +54,7 @@ impl ConfigSource {
             Ok(loaded) => loaded,
             Err(err) => Err(ConfigError::Read {
                 path: self.path.display().to_string(),
-                source: std::io::Error::other(err.to_string()),
+                cause: std::io::Error::other(err.to_string()),
             }),
         }
     }

@@ -29,6 +29,13 @@ fn same_site(a: &crate::publish::Site, b: &crate::publish::Site) -> bool {
         && a.ttl_minutes == b.ttl_minutes
 }
 
+fn same_source(a: &Source, b: &Source) -> bool {
+    Source {
+        url_position: b.url_position.clone(),
+        ..a.clone()
+    } == *b
+}
+
 /// The running daemon's state, owned by the one task that changes it.
 pub(super) struct Daemon {
     pub(super) config_source: ConfigSource,
@@ -230,7 +237,8 @@ impl Daemon {
         let (mut added, mut changed) = (0, 0);
         for source in wanted {
             let first = match self.scheduler.source(&source.id) {
-                Some(running) if running == source => continue,
+                // Where the source is written in the file is not what it is.
+                Some(running) if same_source(running, source) => continue,
                 Some(running) => {
                     changed += 1;
                     if running.url == source.url {

@@ -198,9 +198,14 @@ mod tests {
                 url::Url::parse(&format!("https://example.org/{id}.rss")).unwrap(),
             ),
             name: id.to_string(),
-            schedule: crate::config::Schedule::parse(schedule).unwrap(),
+            schedule: crate::config::Schedule::parse(schedule, chrono_tz::UTC).unwrap(),
             lang: None,
             enabled: true,
+            url_position: crate::config::Position {
+                file: "feeds.toml".into(),
+                line: 1,
+                column: 1,
+            },
         }
     }
 

@@ -1,5 +1,7 @@
 //! Integration tests: the `entente` binary and library against a real HTTP server on
 //! loopback and a real SQLite file.
+// Reports for people running tests and benches; the closed-stdout rule is for commands.
+#![allow(clippy::disallowed_macros)]
 
 #[path = "../support/shared.rs"]
 mod shared;
@@ -11,6 +13,7 @@ mod fetch_faults;
 mod fixtures;
 mod inprocess;
 mod live;
+mod operations;
 mod operator;
 mod pipeline;
 mod politeness;
