@@ -143,6 +143,7 @@ pub async fn run(
         health,
         lock,
         background: background.clone(),
+        retagging: Arc::default(),
         clock,
     };
     daemon.publish_status(None);

@@ -52,6 +52,8 @@ pub(super) struct Daemon {
     pub(super) lock: PidLock,
     /// Retags and the retention task: abandoned at shutdown (each commits per batch).
     pub(super) background: TaskTracker,
+    /// Held by the retag that runs.
+    pub(super) retagging: Arc<tokio::sync::Mutex<()>>,
     pub(super) clock: Clock,
 }
 
@@ -214,6 +216,7 @@ impl Daemon {
                 config,
                 self.changes.clone(),
                 self.metrics.clone(),
+                self.retagging.clone(),
             ));
         }
         Ok(())
@@ -269,8 +272,25 @@ impl Daemon {
 }
 
 /// Decides every stored item again after a rules change, so that the published feeds
-/// follow the new rules.
-async fn retag(store: Store, config: Arc<Config>, changes: Arc<Changes>, metrics: Arc<Metrics>) {
+/// follow the new rules. On a connection of its own: the shared one would be held for
+/// the whole retag (one call), stalling ingests and every feed request behind it, and
+/// batches committed from another connection move `data_version`, so the served files
+/// follow batch by batch. Retags run one at a time (`retagging`), so that the last
+/// rules win.
+async fn retag(
+    store: Store,
+    config: Arc<Config>,
+    changes: Arc<Changes>,
+    metrics: Arc<Metrics>,
+    retagging: Arc<tokio::sync::Mutex<()>>,
+) {
+    let _one_at_a_time = retagging.lock().await;
+    let database = config.daemon.database.clone();
+    let own = tokio::task::spawn_blocking(move || Store::open(&database)).await;
+    let store = match own {
+        Ok(Ok(own)) => own,
+        _ => store,
+    };
     let rules = config.rules.clone();
     let policy = config.daemon.dedup;
     let result = store
