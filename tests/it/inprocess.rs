@@ -165,3 +165,68 @@ fn metrics_move_with_fetches_and_requests_and_healthz_reports_a_refused_reload()
     let result = runtime.block_on(running).unwrap();
     assert!(result.is_ok(), "{result:?}");
 }
+
+#[test]
+fn a_changed_limit_applies_to_the_next_fetch_without_a_restart() {
+    let server = FeedServer::start();
+    let body = rss(&[(
+        "l-1",
+        "Tokayev and Macron sign a strategic partnership in Astana",
+        "The presidents of Kazakhstan and France met for talks.",
+        "Mon, 02 Mar 2026 10:00:00 +0000",
+    )]);
+    server.route("/a.rss", Route::rss(body));
+    let config = TestConfig::new(
+        &[("a", server.url("/a.rss"))],
+        "schedule = \"0 0 1 1 *\"\n[daemon.limits]\ngrace_secs = 2",
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (controller, control) = daemon::control();
+    let running = runtime.spawn(daemon::run(
+        ConfigSource::file(&config.path),
+        listener,
+        control.without_file_watch(),
+    ));
+    assert!(until(Duration::from_secs(20), || {
+        sample(
+            &scrape(&addr),
+            "entente_fetches_total",
+            Some(("outcome", "stored")),
+        ) == Some(1.0)
+    }));
+
+    let feeds = std::fs::read_to_string(&config.path).unwrap();
+    let tight = feeds.replace("grace_secs = 2", "grace_secs = 2\nmax_body_bytes = 100");
+    assert_ne!(tight, feeds);
+    std::fs::write(&config.path, tight).unwrap();
+    controller.reload();
+    assert!(until(Duration::from_secs(10), || {
+        sample(
+            &scrape(&addr),
+            "entente_reload_runs_total",
+            Some(("outcome", "applied")),
+        ) == Some(1.0)
+    }));
+    controller.fetch_now("a");
+    assert!(
+        until(Duration::from_secs(10), || {
+            let now = scrape(&addr);
+            sample(&now, "entente_fetches_total", Some(("outcome", "failed"))) == Some(1.0)
+                && sample(
+                    &now,
+                    "entente_source_consecutive_failures",
+                    Some(("source", "a")),
+                ) == Some(1.0)
+        }),
+        "the body is over the new cap"
+    );
+    let sources = config.json(&["sources", "--json"]);
+    assert_eq!(sources[0]["status"], "error", "{sources}");
+
+    controller.shutdown();
+    assert!(runtime.block_on(running).unwrap().is_ok());
+}
