@@ -21,19 +21,25 @@ macro_rules! out {
     }};
 }
 
+mod add;
 mod backup;
 mod check;
+mod edit;
 mod eval;
 mod explain;
 mod export;
 mod fetch;
 mod items;
+mod locate;
+mod mark;
+mod opml;
 mod pipeline;
 mod purge;
 mod reload;
 mod retag;
 mod run;
 mod sources;
+mod try_source;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -43,6 +49,7 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 
 pub use pipeline::{classify_items, decide, Pipeline, RunOutcome, SourceRun};
+pub(crate) use retag::decide_with;
 
 use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigError};
@@ -78,9 +85,16 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
     let config_path = cli.config;
     match cli.command {
         Command::Check => check::check(&config_path),
-        Command::Eval { file, json, errors } => {
-            eval::eval_command(&config_path, &file, json, errors)
-        }
+        Command::Eval {
+            file, json, errors, ..
+        } => eval::eval_command(&config_path, file.as_deref(), json, errors),
+        // Edits need no valid config to start from (removing the broken source is a
+        // fix); what they write must be valid (`edit::save_checked`).
+        Command::Remove { id } => edit::edit(&config_path, &id, edit::Edit::Remove),
+        Command::Disable { id } => edit::edit(&config_path, &id, edit::Edit::Disable),
+        Command::Enable { id } => edit::edit(&config_path, &id, edit::Edit::Enable),
+        Command::ImportOpml { file } => opml::import(&config_path, &file),
+        Command::ExportOpml => opml::export(&load_config(&config_path)?),
         Command::Backup { file } => backup::backup(&load_config(&config_path)?, &file),
         Command::Reload => reload::reload(&load_config(&config_path)?),
         command => {
@@ -106,16 +120,58 @@ async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
         Command::Sources { json } => sources::sources(config, json).await,
         Command::Items {
             topic,
+            source,
+            since,
+            search,
             limit,
             all,
             json,
-        } => items::items(config, topic, limit, all, json).await,
+        } => {
+            let request = items::ItemsRequest {
+                topic,
+                source,
+                since,
+                search,
+                limit,
+                all,
+                json,
+            };
+            items::items(config, request).await
+        }
         Command::Explain { item } => explain::explain(config, item).await,
-        Command::Retag => retag::retag(config).await,
+        Command::Retag { dry_run } => retag::retag(config, dry_run).await,
         Command::Export { out } => export::export(config, &out).await,
+        Command::Add {
+            url,
+            id,
+            schedule,
+            lang,
+            pick,
+        } => {
+            let request = add::AddRequest {
+                url,
+                id,
+                schedule,
+                lang,
+                pick,
+            };
+            add::add(config, request).await
+        }
+        Command::Try { target, json } => try_source::try_source(config, &target, json).await,
+        Command::Mark {
+            item,
+            verdict,
+            topics,
+            ..
+        } => mark::mark(config, item, verdict, topics).await,
         Command::Purge { source } => purge::purge(config, source).await,
         Command::Check
         | Command::Eval { .. }
+        | Command::Remove { .. }
+        | Command::Disable { .. }
+        | Command::Enable { .. }
+        | Command::ImportOpml { .. }
+        | Command::ExportOpml
         | Command::Backup { .. }
         | Command::Reload
         | Command::Run { .. } => unreachable!("handled before"),

@@ -13,10 +13,11 @@ use super::config_source::{ConfigSource, Loaded};
 use super::lock::PidLock;
 use super::scheduler::Scheduler;
 use super::{new_fetcher, published, sync_sources, watch, Clock, DaemonError};
-use crate::app::{decide, site, Pipeline};
+use crate::app::{decide_with, site, Pipeline};
 use crate::config::{Config, ConfigError, Source};
 use crate::metrics::{Metrics, ReloadOutcome};
 use crate::serve::{Changes, ConfigStatus, Health, ReloadError, ServerState};
+use crate::store::corrections;
 use crate::store::queries as q;
 use crate::store::{Store, StoreError};
 
@@ -294,7 +295,12 @@ async fn retag(
     let rules = config.rules.clone();
     let policy = config.daemon.dedup;
     let result = store
-        .call(move |c| q::retag(c, 500, &policy, |item| decide(&rules, item), |_, _| {}))
+        .call(move |c| {
+            // An operator's decision wins over the new rules too.
+            let corrected = corrections::all(c)?;
+            let decide = |item: &_| decide_with(&rules, &corrected, item);
+            q::retag(c, 500, &policy, decide, |_, _| {})
+        })
         .await;
     // Some batches may have committed even if a later one failed.
     changes.record_all();

@@ -7,6 +7,8 @@
 
 pub mod backup;
 pub mod clusters;
+pub mod corrections;
+pub mod lookup;
 pub mod queries;
 pub mod retention;
 mod schema;

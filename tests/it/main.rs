@@ -8,6 +8,7 @@ mod shared;
 
 mod common;
 mod daemon;
+mod decisions;
 mod failures;
 mod fetch_faults;
 mod fixtures;
@@ -18,3 +19,4 @@ mod operator;
 mod pipeline;
 mod politeness;
 mod publishing;
+mod source_list;
