@@ -6,6 +6,7 @@
 //! happens while the lock is held. WAL lets the CLI read while the daemon writes.
 
 pub mod clusters;
+pub mod published;
 pub mod queries;
 mod schema;
 
