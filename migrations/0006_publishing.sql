@@ -38,20 +38,24 @@ CREATE TABLE published_files (
     since TEXT NOT NULL
 );
 
--- A date more than an hour after the item was first seen is a feed's clock or a typo
--- (an item dated 2033 would top every feed until then): the listing order,
--- `sort_date`, falls back to the first-seen time. `published` keeps the original.
+-- A date more than an hour in the future, and after the item was first seen, is a
+-- feed's clock or a typo (an item dated 2033 would top every feed until then): the
+-- listing and published date, `sort_date`, falls back to the first-seen time.
+-- `published` keeps the original.
 UPDATE items SET sort_date = first_seen
-    WHERE sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', first_seen, '+1 hour');
+    WHERE sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 hour')
+      AND sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', first_seen, '+1 hour');
 
 CREATE TRIGGER items_future_date_insert AFTER INSERT ON items
-    WHEN NEW.sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', NEW.first_seen, '+1 hour')
+    WHEN NEW.sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 hour')
+     AND NEW.sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', NEW.first_seen, '+1 hour')
 BEGIN
     UPDATE items SET sort_date = NEW.first_seen WHERE id = NEW.id;
 END;
 
 CREATE TRIGGER items_future_date_update AFTER UPDATE OF sort_date ON items
-    WHEN NEW.sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', NEW.first_seen, '+1 hour')
+    WHEN NEW.sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 hour')
+     AND NEW.sort_date > strftime('%Y-%m-%dT%H:%M:%SZ', NEW.first_seen, '+1 hour')
 BEGIN
     UPDATE items SET sort_date = NEW.first_seen WHERE id = NEW.id;
 END;

@@ -28,3 +28,4 @@ pub mod publish;
 pub mod serve;
 pub mod store;
 pub mod text;
+pub mod websub;

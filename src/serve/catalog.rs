@@ -92,6 +92,8 @@ pub struct Changes {
     any: AtomicU64,
     /// Bumped per topic whose feeds changed.
     topics: Mutex<HashMap<String, u64>>,
+    /// Wakes the one waiter of [`Changes::changed`] (the WebSub publisher).
+    notify: tokio::sync::Notify,
 }
 
 impl Changes {
@@ -102,6 +104,13 @@ impl Changes {
             *versions.entry(topic.clone()).or_default() += 1;
         }
         self.any.fetch_add(1, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    /// Resolves after the next [`Changes::record`] (or at once if one happened since
+    /// the last call).
+    pub async fn changed(&self) {
+        self.notify.notified().await;
     }
 
     /// The version of what a file shows: it changes when the file may have.
@@ -171,6 +180,11 @@ impl Catalog {
 
     pub fn site(&self) -> &Site {
         &self.site
+    }
+
+    /// What this process's ingests changed.
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
     }
 
     /// Every file the catalog publishes.
