@@ -481,6 +481,9 @@ fn subscribe(out: &mut String, site: &Site, page: &Page<'_>) {
     let label = shown.map_or(words.every_topic, |t| t.title.as_str());
     feed_buttons(out, site, shown, None, label);
     feed_buttons(out, site, shown, Some(page.lang), words.only_this_language);
+    for lang in Lang::ALL.into_iter().filter(|l| *l != page.lang) {
+        feed_buttons(out, site, shown, Some(lang), lang.native_name());
+    }
     if shown.is_none() {
         for topic in &site.topics {
             feed_buttons(out, site, Some(topic), None, &topic.title);

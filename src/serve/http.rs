@@ -134,6 +134,20 @@ async fn search(
     }
 }
 
+/// Whether the client is a browser navigating: it asks for HTML.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html") || v.contains("application/xhtml+xml"))
+}
+
+/// An RSS or Atom feed, which names the XSLT stylesheet.
+fn is_xml_feed(path: &SitePath) -> bool {
+    matches!(path, SitePath::Feed(feed) if feed.format != crate::publish::Format::Json)
+}
+
 fn method_not_allowed() -> Response<Body> {
     Response::builder()
         .status(StatusCode::METHOD_NOT_ALLOWED)
@@ -159,12 +173,7 @@ fn not_found(state: &ServerState, headers: &HeaderMap, path: &str) -> Response<B
                     .and_then(|v| v.to_str().ok()),
             )
         });
-    let wants_html = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("text/html") || v.contains("application/xhtml+xml"));
-    let (body, content_type) = if wants_html {
+    let (body, content_type) = if wants_html(headers) {
         (
             publish::render_not_found(site, lang),
             "text/html; charset=utf-8",
@@ -232,10 +241,21 @@ async fn respond(
     };
     let coding = negotiate(headers);
     let (bytes, etag) = rendered.variant(coding);
+    let browser_feed = is_xml_feed(path) && wants_html(headers);
     let vary = if negotiated {
         "Accept-Encoding, Accept-Language"
+    } else if is_xml_feed(path) {
+        "Accept-Encoding, Accept"
     } else {
         "Accept-Encoding"
+    };
+    // Browsers show `application/rss+xml` as text or offer a download; as
+    // `application/xml` they apply the feed's stylesheet. Readers never ask for HTML,
+    // and any reader parses either.
+    let content_type = if browser_feed {
+        "application/xml; charset=utf-8"
+    } else {
+        rendered.content_type
     };
     let mut builder = Response::builder()
         .header(header::ETAG, &etag)
@@ -267,10 +287,7 @@ async fn respond(
         };
         builder
             .status(StatusCode::OK)
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(rendered.content_type),
-            )
+            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
             .body(Body::from(bytes.as_ref().clone()))
     };
     response.expect("rendered headers are valid")

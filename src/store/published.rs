@@ -78,10 +78,13 @@ pub fn search(
     };
     // The title weighs more than the summary; each cluster ranks by its best copy.
     let sql = format!(
-        "WITH hits AS (
-             SELECT COALESCE(i.duplicate_of, i.id) AS root, MIN(bm25(item_search, 5.0, 1.0)) AS rank
-             FROM item_search JOIN items i ON i.id = item_search.rowid
-             WHERE item_search MATCH ?1 AND i.relevant
+        "WITH matches AS MATERIALIZED (
+             SELECT rowid AS id, bm25(item_search, 5.0, 1.0) AS rank
+             FROM item_search WHERE item_search MATCH ?1),
+         hits AS (
+             SELECT COALESCE(i.duplicate_of, i.id) AS root, MIN(m.rank) AS rank
+             FROM matches m JOIN items i ON i.id = m.id
+             WHERE i.relevant
              GROUP BY root),
          shown AS (
              SELECT h.root, h.rank, (SELECT MIN(m.id) FROM items m
@@ -158,5 +161,81 @@ mod tests {
         }
         let many = "a ".repeat(100);
         assert_eq!(fts_query(&many).unwrap().matches('a').count(), MAX_TERMS);
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+    use crate::classify::Decision;
+    use crate::dedup::Policy;
+    use crate::item::Item;
+    use crate::store::queries::{ingest_with, FetchRecord};
+
+    fn stored(titles: &[(&str, &str)]) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        let items: Vec<(Item, Decision)> = titles
+            .iter()
+            .enumerate()
+            .map(|(n, (title, summary))| {
+                let guid = format!("g{n}");
+                let item = Item {
+                    key: Item::key_for("s", Some(&guid), None, title, None),
+                    source_id: "s".into(),
+                    guid: Some(guid.clone()),
+                    link: Some(format!("https://s.example/{guid}")),
+                    title: (*title).into(),
+                    summary: (*summary).into(),
+                    content_html: None,
+                    published: None,
+                    updated: None,
+                    authors: Vec::new(),
+                    categories: Vec::new(),
+                    lang: Some("fr".into()),
+                };
+                let decision = Decision {
+                    relevant: true,
+                    score: 1.0,
+                    threshold: 0.5,
+                    topics: vec!["diplomacy".into()],
+                    evidence: Vec::new(),
+                    parts: Default::default(),
+                };
+                (item, decision)
+            })
+            .collect();
+        let record = FetchRecord {
+            status: "ok",
+            error_kind: None,
+            error: None,
+            attempted_at: Utc::now(),
+            validators: None,
+            consecutive_failures: 0,
+            next_attempt: None,
+            suggested_url: None,
+        };
+        ingest_with(&mut conn, "s", &items, &record, &Policy::default()).unwrap();
+        conn
+    }
+
+    #[test]
+    fn search_folds_case_and_diacritics_and_ranks_titles_first() {
+        let conn = stored(&[
+            ("Visite à Astana", "Une ÉTUDE sur le nucléaire."),
+            ("Étude franco-kazakhe", "Rien d'autre."),
+            ("КАЗАХСТАН и Франция", "Соглашение."),
+        ]);
+        let titles = |q: &str| -> Vec<String> {
+            search(&conn, q, 10, 0)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.shown.item.title)
+                .collect()
+        };
+        assert_eq!(titles("etude"), ["Étude franco-kazakhe", "Visite à Astana"]);
+        assert_eq!(titles("казахстан"), ["КАЗАХСТАН и Франция"]);
+        assert!(titles("\"NEAR(* AND").is_empty(), "syntax typed is words");
+        assert_eq!(search(&conn, "etude", 1, 1).unwrap().len(), 1);
     }
 }

@@ -13,3 +13,4 @@ mod operator;
 mod pipeline;
 mod politeness;
 mod publishing;
+mod subscribers;
