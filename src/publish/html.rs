@@ -85,7 +85,9 @@ button,.button{font:inherit;padding:.4rem .9rem;border-radius:.4rem;border:0;bac
 color:var(--button-fg);text-decoration:none;display:inline-block;margin:.15rem .25rem .15rem 0}\
 nav ul{list-style:none;margin:0;padding:.5rem 0;display:flex;flex-wrap:wrap;gap:.25rem .5rem}\
 nav a{display:inline-block;padding:.3rem .7rem;border:1px solid var(--line);border-radius:1rem;\
-text-decoration:none}\
+text-decoration:none;white-space:nowrap}\
+@media (max-width:40rem){nav ul{flex-wrap:nowrap;overflow-x:auto}}\
+summary{cursor:pointer;color:var(--link);margin:.5rem 0}\
 nav a[aria-current]{background:var(--box);font-weight:700}\
 h1{font-size:1.6rem;margin:1rem 0 .25rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}\
 h3{font-size:1.05rem;margin:0}\
@@ -481,6 +483,8 @@ fn subscribe(out: &mut String, site: &Site, page: &Page<'_>) {
     let label = shown.map_or(words.every_topic, |t| t.title.as_str());
     feed_buttons(out, site, shown, None, label);
     feed_buttons(out, site, shown, Some(page.lang), words.only_this_language);
+    // The rest folded, so that the box stays short; no script needed to open it.
+    let _ = writeln!(out, "<details>\n<summary>{}</summary>", words.more_feeds);
     for lang in Lang::ALL.into_iter().filter(|l| *l != page.lang) {
         feed_buttons(out, site, shown, Some(lang), lang.native_name());
     }
@@ -489,6 +493,7 @@ fn subscribe(out: &mut String, site: &Site, page: &Page<'_>) {
             feed_buttons(out, site, Some(topic), None, &topic.title);
         }
     }
+    out.push_str("</details>\n");
     let _ = writeln!(
         out,
         "<p><a href=\"{}\">{}</a> — {}</p>\n</section>",

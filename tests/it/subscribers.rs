@@ -681,6 +681,32 @@ fn export_mirrors_the_site_and_removes_stale_files() {
     assert!(!out.join("topics/gone").exists());
     assert!(out.join("notes.txt").exists(), "files outside our folders are left alone");
     assert!(out.join("feeds/all.rss").is_file());
+
+    // Every feed, per-language ones included, as feedparser reads it: bozo 0, each
+    // declaring its language, the stylesheet beside them.
+    let have_feedparser = Command::new("python3")
+        .args(["-c", "import feedparser"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_feedparser {
+        assert!(
+            !required("ENTENTE_REQUIRE_FEEDPARSER"),
+            "ENTENTE_REQUIRE_FEEDPARSER=1 but python3 cannot import feedparser"
+        );
+        println!("SKIPPED: python3 with feedparser is not installed (pip install feedparser)");
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check_feeds.py");
+    let output = Command::new("python3")
+        .arg(&script)
+        .arg(&out)
+        .args(["--expect", "all", "--expect", "all.fr", "--expect", "all.ru", "--expect", "all.en"])
+        .output()
+        .unwrap();
+    let report = text(&output.stdout);
+    assert!(output.status.success(), "{report}{}", text(&output.stderr));
+    assert!(report.contains("feeds/all.kk.atom: 0 items (feedparser), ok"), "{report}");
 }
 
 /// Whether an outside checker must run (CI) or may be skipped when not installed.
@@ -785,6 +811,19 @@ fn pages_and_a_feed_render_in_headless_chromium_at_phone_and_desktop_widths() {
             assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{path} at {width}");
         }
     }
+    // Dark, as a reader whose system is set so sees it.
+    let file = shots.join("front-390-dark.png");
+    chromium(
+        profile.path(),
+        &[
+            "--force-dark-mode",
+            "--blink-settings=preferredColorScheme=0",
+            "--window-size=390,1600",
+            &format!("--screenshot={}", file.display()),
+            &format!("http://{}/", site.addr),
+        ],
+    );
+    assert!(std::fs::read(&file).is_ok_and(|png| png.starts_with(b"\x89PNG")));
     // The DOM as Chromium built it: the navigation, each story once, summaries, the
     // language switch.
     let dom = |path: &str| {
