@@ -6,8 +6,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use entente::classify::Topic;
 use entente::publish::{
-    render_feed, render_page, render_opml, AlsoReported, Entry, Format, Lang, Page, PageKind,
-    Site,
+    render_feed, render_opml, render_page, AlsoReported, Entry, Format, Lang, Page, PageKind, Site,
 };
 use url::Url;
 

@@ -54,7 +54,9 @@ fn remove_stale(out: &Path, paths: &[String]) -> Result<usize> {
         match std::fs::remove_file(&path) {
             Ok(()) => removed += 1,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(err) => return Err(err).with_context(|| format!("cannot remove {}", path.display())),
+            Err(err) => {
+                return Err(err).with_context(|| format!("cannot remove {}", path.display()))
+            }
         }
         let mut dir = path.parent().map(Path::to_path_buf);
         while let Some(folder) = dir.filter(|d| d != out) {

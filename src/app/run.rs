@@ -33,7 +33,13 @@ pub(super) async fn run_daemon(
     tokio::spawn(cancel_on_signal(shutdown.clone()));
 
     info!(address = %listener.local_addr()?, sources = config.sources.len(), "Listening.");
-    crate::websub::start(catalog.clone(), config.daemon.websub_hub.clone(), &config.daemon.user_agent, shutdown.clone()).await?;
+    crate::websub::start(
+        catalog.clone(),
+        config.daemon.websub_hub.clone(),
+        &config.daemon.user_agent,
+        shutdown.clone(),
+    )
+    .await?;
     let server = tokio::spawn(crate::serve::serve(
         listener,
         ServerState { catalog, max_age },

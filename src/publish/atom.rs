@@ -10,8 +10,8 @@ use atom_syndication::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{last_modified, xml_text, Entry, FeedContext};
 use super::{email_author, is_web_url, GENERATOR_NAME, GENERATOR_VERSION};
+use super::{last_modified, xml_text, Entry, FeedContext};
 
 /// The date the `tag:` URIs are minted under. Fixed forever: changing it would change
 /// every entry id.

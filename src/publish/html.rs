@@ -15,7 +15,7 @@ use html_escape::encode_double_quoted_attribute as attr;
 use html_escape::encode_text as text;
 
 use super::i18n::{Lang, Words};
-use super::{is_web_url, xml_text, Entry, Format, SitePath, Site};
+use super::{is_web_url, xml_text, Entry, Format, Site, SitePath};
 use crate::classify::Topic;
 
 /// What a page shows.
@@ -256,7 +256,11 @@ fn header(out: &mut String, site: &Site, page: &Page<'_>) {
         attr(&site.page_url(&SitePath::Index(page.lang))),
         text(&site.title)
     );
-    let _ = writeln!(out, "<ul class=\"langs\" aria-label=\"{}\">", words.language);
+    let _ = writeln!(
+        out,
+        "<ul class=\"langs\" aria-label=\"{}\">",
+        words.language
+    );
     for lang in Lang::ALL {
         let current = if lang == page.lang {
             " aria-current=\"page\""
@@ -349,7 +353,12 @@ fn stories(out: &mut String, site: &Site, page: &Page<'_>) {
     story_list(out, site, page.lang, others.into_iter());
 }
 
-fn story_list<'e>(out: &mut String, site: &Site, lang: Lang, entries: impl Iterator<Item = &'e Entry>) {
+fn story_list<'e>(
+    out: &mut String,
+    site: &Site,
+    lang: Lang,
+    entries: impl Iterator<Item = &'e Entry>,
+) {
     out.push_str("<ol class=\"stories\">\n");
     for entry in entries {
         story(out, site, lang, entry);
@@ -504,7 +513,13 @@ fn subscribe(out: &mut String, site: &Site, page: &Page<'_>) {
 }
 
 /// One feed's links, one per format.
-fn feed_buttons(out: &mut String, site: &Site, topic: Option<&Topic>, lang: Option<Lang>, label: &str) {
+fn feed_buttons(
+    out: &mut String,
+    site: &Site,
+    topic: Option<&Topic>,
+    lang: Option<Lang>,
+    label: &str,
+) {
     let links: Vec<String> = Format::ALL
         .into_iter()
         .map(|format| {

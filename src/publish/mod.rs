@@ -182,10 +182,7 @@ pub fn not_found_text(site: &Site, lang: Lang) -> String {
     let words = lang.words();
     format!(
         "{}: {}\n{}: {}\n",
-        words.not_found,
-        words.not_found_text,
-        words.home,
-        site.base_url
+        words.not_found, words.not_found_text, words.home, site.base_url
     )
 }
 

@@ -43,7 +43,10 @@ pub enum SitePath {
     /// The front page with its interface in a language.
     Index(Lang),
     /// One topic's page.
-    Topic { topic: String, lang: Lang },
+    Topic {
+        topic: String,
+        lang: Lang,
+    },
     Feed(FeedId),
     Opml,
     Stylesheet,
@@ -168,17 +171,41 @@ mod tests {
             ("/index.html", Some(SitePath::Index(Lang::En)), "index.html"),
             ("/fr/", Some(SitePath::Index(Lang::Fr)), "fr/index.html"),
             ("/kk", Some(SitePath::Index(Lang::Kk)), "kk/index.html"),
-            ("ru/index.html", Some(SitePath::Index(Lang::Ru)), "ru/index.html"),
-            ("/topics/energy", Some(topic("energy", Lang::En)), "topics/energy/index.html"),
-            ("/topics/energy/", Some(topic("energy", Lang::En)), "topics/energy/index.html"),
-            ("/fr/topics/energy", Some(topic("energy", Lang::Fr)), "fr/topics/energy/index.html"),
-            ("/feeds/all.rss", Some(feed(None, None, Format::Rss)), "feeds/all.rss"),
+            (
+                "ru/index.html",
+                Some(SitePath::Index(Lang::Ru)),
+                "ru/index.html",
+            ),
+            (
+                "/topics/energy",
+                Some(topic("energy", Lang::En)),
+                "topics/energy/index.html",
+            ),
+            (
+                "/topics/energy/",
+                Some(topic("energy", Lang::En)),
+                "topics/energy/index.html",
+            ),
+            (
+                "/fr/topics/energy",
+                Some(topic("energy", Lang::Fr)),
+                "fr/topics/energy/index.html",
+            ),
+            (
+                "/feeds/all.rss",
+                Some(feed(None, None, Format::Rss)),
+                "feeds/all.rss",
+            ),
             (
                 "/feeds/energy.fr.atom",
                 Some(feed(Some("energy"), Some(Lang::Fr), Format::Atom)),
                 "feeds/energy.fr.atom",
             ),
-            ("/feeds/feed.xsl", Some(SitePath::Stylesheet), "feeds/feed.xsl"),
+            (
+                "/feeds/feed.xsl",
+                Some(SitePath::Stylesheet),
+                "feeds/feed.xsl",
+            ),
             ("/feeds.opml", Some(SitePath::Opml), "feeds.opml"),
             ("/favicon.ico", Some(SitePath::Favicon), "favicon.ico"),
             ("/feeds/energy.de.rss", None, ""),
@@ -194,7 +221,11 @@ mod tests {
             assert_eq!(parsed, expected, "{path}");
             if let Some(parsed) = parsed {
                 assert_eq!(parsed.file(), file, "{path}");
-                assert_eq!(SitePath::parse(&parsed.file()), Some(parsed.clone()), "{file}");
+                assert_eq!(
+                    SitePath::parse(&parsed.file()),
+                    Some(parsed.clone()),
+                    "{file}"
+                );
                 assert_eq!(SitePath::parse(&parsed.url_path()), Some(parsed), "{file}");
             }
         }

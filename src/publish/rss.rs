@@ -11,8 +11,8 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item, Source};
 
-use super::{last_modified, xml_text, Entry, FeedContext};
 use super::{email_author, is_web_url, GENERATOR_NAME, GENERATOR_VERSION};
+use super::{last_modified, xml_text, Entry, FeedContext};
 
 /// The RSS specification the `docs` element points to.
 const RSS_DOCS: &str = "https://www.rssboard.org/rss-specification";
@@ -84,10 +84,12 @@ fn item(feed: &FeedContext<'_>, entry: &Entry) -> Item {
         pub_date: Some(entry.published.to_rfc2822()),
         source: source(entry),
         // RSS has no per-item language; Dublin Core's says each item's own.
-        dublin_core_ext: (!creators.is_empty() || entry.lang.is_some()).then(|| DublinCoreExtension {
-            creators,
-            languages: entry.lang.iter().cloned().collect(),
-            ..DublinCoreExtension::default()
+        dublin_core_ext: (!creators.is_empty() || entry.lang.is_some()).then(|| {
+            DublinCoreExtension {
+                creators,
+                languages: entry.lang.iter().cloned().collect(),
+                ..DublinCoreExtension::default()
+            }
         }),
         ..Item::default()
     }

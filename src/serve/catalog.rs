@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 
 use crate::item::hex;
 use crate::publish::{
-    self, AlsoReported, Entry, FeedId, Format, Health, Lang, Outlet, Page, PageKind,
-    SearchResults, Site, SitePath,
+    self, AlsoReported, Entry, FeedId, Format, Health, Lang, Outlet, Page, PageKind, SearchResults,
+    Site, SitePath,
 };
 use crate::store::clusters::{self, Story};
 use crate::store::published;
@@ -305,10 +305,9 @@ impl Catalog {
                 publish::render_opml(&self.site),
                 "text/x-opml; charset=utf-8",
             ),
-            SitePath::Stylesheet => Rendered::new(
-                publish::STYLESHEET.to_string(),
-                "text/xsl; charset=utf-8",
-            ),
+            SitePath::Stylesheet => {
+                Rendered::new(publish::STYLESHEET.to_string(), "text/xsl; charset=utf-8")
+            }
             SitePath::Favicon => Rendered::from_bytes(publish::favicon(), "image/x-icon"),
         })
     }
@@ -380,7 +379,11 @@ impl Catalog {
                     _ if s.consecutive_failures > 0 => Health::Failing,
                     _ => Health::Ok,
                 },
-                name: if s.name.trim().is_empty() { s.id } else { s.name },
+                name: if s.name.trim().is_empty() {
+                    s.id
+                } else {
+                    s.name
+                },
             })
             .collect();
         let updated = stories.iter().map(|e| e.published).max();

@@ -97,7 +97,10 @@ async fn search(
     headers: HeaderMap,
 ) -> Response<Body> {
     let Ok(Query(query)) = query else {
-        return plain(StatusCode::BAD_REQUEST, "malformed query string\n".to_string());
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "malformed query string\n".to_string(),
+        );
     };
     let lang = query
         .lang

@@ -152,7 +152,10 @@ mod tests {
             ("", None),
             ("  \" * ( ) ", None),
             ("uranium", Some("\"uranium\"")),
-            ("Astana AND NEAR(x)", Some("\"Astana\" \"AND\" \"NEAR\" \"x\"")),
+            (
+                "Astana AND NEAR(x)",
+                Some("\"Astana\" \"AND\" \"NEAR\" \"x\""),
+            ),
             ("title:Macron\"", Some("\"title\" \"Macron\"")),
             ("Қазақстан–Франция", Some("\"Қазақстан\" \"Франция\"")),
         ];

@@ -120,7 +120,14 @@ fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, day, hour, 0, 0).unwrap()
 }
 
-fn item(source: &str, n: &str, title: &str, summary: &str, lang: &str, date: DateTime<Utc>) -> Item {
+fn item(
+    source: &str,
+    n: &str,
+    title: &str,
+    summary: &str,
+    lang: &str,
+    date: DateTime<Utc>,
+) -> Item {
     Item {
         key: Item::key_for(source, Some(n), None, title, None),
         source_id: source.into(),
@@ -193,7 +200,10 @@ fn stories(site: &Site) -> Vec<Item> {
 /// The text inside the first element that starts with `open` and ends with `close`.
 fn between<'a>(page: &'a str, open: &str, close: &str) -> &'a str {
     let start = page.find(open).unwrap_or_else(|| panic!("no {open}"));
-    let end = page[start..].find(close).unwrap_or_else(|| panic!("no {close}")) + start;
+    let end = page[start..]
+        .find(close)
+        .unwrap_or_else(|| panic!("no {close}"))
+        + start;
     &page[start..end]
 }
 
@@ -215,9 +225,18 @@ fn pages_show_each_story_once_with_navigation_summaries_and_languages_first() {
     let main = between(&front, "<main", "</main>");
     for story in [&items[0], &items[2], &items[3]] {
         let title = html_escape::encode_text(&story.title).into_owned();
-        assert_eq!(main.matches(&format!(">{title}</a></h3>")).count(), 1, "{} once", story.title);
+        assert_eq!(
+            main.matches(&format!(">{title}</a></h3>")).count(),
+            1,
+            "{} once",
+            story.title
+        );
     }
-    assert_eq!(main.matches("class=\"story\"").count(), 3, "the copy is not a story");
+    assert_eq!(
+        main.matches("class=\"story\"").count(),
+        3,
+        "the copy is not a story"
+    );
     assert!(main.contains(
         "<p class=\"summary\" lang=\"en\">Orano and Kazatomprom agreed on supplies. The deal runs ten years.</p>"
     ));
@@ -237,10 +256,7 @@ fn pages_show_each_story_once_with_navigation_summaries_and_languages_first() {
     assert!(french.contains("S’abonner"));
     let main = between(&french, "<main", "</main>");
     let first = main.find("class=\"story\"").unwrap();
-    assert!(main[first..].starts_with(&format!(
-        "class=\"story\" data-key=\"{}\"",
-        items[2].key
-    )));
+    assert!(main[first..].starts_with(&format!("class=\"story\" data-key=\"{}\"", items[2].key)));
     assert!(main.contains("<h2>En français</h2>"));
     assert!(main.contains("6 mars 2025"));
     assert!(french.contains("href=\"https://entente.example.org/feeds/all.fr.rss\""));
@@ -290,7 +306,11 @@ fn per_language_feeds_carry_only_their_language_and_each_item_its_own() {
     assert!(atom.contains("<link href=\"https://hub.example.net/\" rel=\"hub\"/>"));
     // Every entry says who reported it, and each its own language.
     assert_eq!(atom.matches("<source>").count(), 3, "{atom}");
-    assert!(atom.contains("<title>reuters</title>") || atom.contains("<title>Reuters</title>") || atom.contains("<source><id>https://reuters.example/feed.xml</id>"));
+    assert!(
+        atom.contains("<title>reuters</title>")
+            || atom.contains("<title>Reuters</title>")
+            || atom.contains("<source><id>https://reuters.example/feed.xml</id>")
+    );
     assert!(atom.contains("<title xml:lang=\"ru\">"));
 
     let (_, _, json) = site.get("/feeds/all.json", &[]);
@@ -322,7 +342,9 @@ fn per_language_feeds_carry_only_their_language_and_each_item_its_own() {
 /// A raw HEAD request: (status, headers, bytes after the head).
 fn http_head(addr: &str, path: &str) -> (u16, HashMap<String, String>, usize) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let request = format!("HEAD {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).unwrap();
     let mut raw = Vec::new();
@@ -330,7 +352,14 @@ fn http_head(addr: &str, path: &str) -> (u16, HashMap<String, String>, usize) {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -342,15 +371,26 @@ fn http_head(addr: &str, path: &str) -> (u16, HashMap<String, String>, usize) {
 fn errors_are_for_people_with_a_favicon_and_head_everywhere() {
     let site = Site::new("");
     stories(&site);
-    for path in ["/nope", "/feeds/politics.rss", "/feeds/all.de.rss", "/fr/nope"] {
+    for path in [
+        "/nope",
+        "/feeds/politics.rss",
+        "/feeds/all.de.rss",
+        "/fr/nope",
+    ] {
         let (status, headers, body) = site.get(path, &[("Accept", "text/html,*/*;q=0.8")]);
         assert_eq!(status, 404, "{path}");
         assert!(headers["content-type"].starts_with("text/html"), "{path}");
-        assert!(body.contains("href=\"https://entente.example.org/"), "a link home: {path}");
+        assert!(
+            body.contains("href=\"https://entente.example.org/"),
+            "a link home: {path}"
+        );
         let (status, headers, body) = site.get(path, &[]);
         assert_eq!(status, 404, "{path}");
         assert!(headers["content-type"].starts_with("text/plain"), "{path}");
-        assert!(!body.contains('<') && body.contains("https://entente.example.org/"), "{path}");
+        assert!(
+            !body.contains('<') && body.contains("https://entente.example.org/"),
+            "{path}"
+        );
     }
     let (_, _, body) = site.get("/fr/nope", &[]);
     assert!(body.starts_with("Page introuvable"));
@@ -360,7 +400,15 @@ fn errors_are_for_people_with_a_favicon_and_head_everywhere() {
     assert_eq!(headers["content-type"], "image/x-icon");
     assert_eq!(&body[..4], &[0, 0, 1, 0]);
 
-    for path in ["/", "/fr/", "/topics/diplomacy", "/feeds/all.fr.atom", "/feeds.opml", "/search?q=uranium", "/favicon.ico"] {
+    for path in [
+        "/",
+        "/fr/",
+        "/topics/diplomacy",
+        "/feeds/all.fr.atom",
+        "/feeds.opml",
+        "/search?q=uranium",
+        "/favicon.ico",
+    ] {
         let (status, headers, after) = http_head(&site.addr, path);
         assert_eq!(status, 200, "HEAD {path}");
         assert!(headers.contains_key("content-type"), "HEAD {path}");
@@ -384,14 +432,26 @@ fn search_folds_case_and_diacritics_ranks_pages_and_survives_hostile_queries() {
     let search = |q: &str| site.page(&format!("/search?q={q}"));
     // "etude" finds "Étude", lowercase Cyrillic finds "КАЗАХСТАН".
     assert_eq!(titles_in(&search("etude")), [items[2].key.clone()]);
-    assert_eq!(titles_in(&search("%D0%BA%D0%B0%D0%B7%D0%B0%D1%85%D1%81%D1%82%D0%B0%D0%BD")), [items[3].key.clone()]);
+    assert_eq!(
+        titles_in(&search(
+            "%D0%BA%D0%B0%D0%B7%D0%B0%D1%85%D1%81%D1%82%D0%B0%D0%BD"
+        )),
+        [items[3].key.clone()]
+    );
     // The story once, though two outlets carry it.
     assert_eq!(titles_in(&search("uranium")), [items[0].key.clone()]);
     // Ranked: a title match before a summary-only match.
     site.ingest(
         "reuters",
         vec![(
-            item("reuters", "s9", "Talks in Astana", "Uranium mentioned in passing.", "en", at(7, 9)),
+            item(
+                "reuters",
+                "s9",
+                "Talks in Astana",
+                "Uranium mentioned in passing.",
+                "en",
+                at(7, 9),
+            ),
             relevant(&site.topics[..1]),
         )],
         at(7, 9),
@@ -400,7 +460,15 @@ fn search_folds_case_and_diacritics_ranks_pages_and_survives_hostile_queries() {
     assert_eq!(ranked.len(), 2);
     assert_eq!(ranked[0], items[0].key, "the title match first");
     // Hostile and empty queries: a page, never an error.
-    for q in ["", "%22", "AND", "NEAR(", "title%3A*", "%27%3B%20DROP%20TABLE%20items%3B--", &"x".repeat(5000)] {
+    for q in [
+        "",
+        "%22",
+        "AND",
+        "NEAR(",
+        "title%3A*",
+        "%27%3B%20DROP%20TABLE%20items%3B--",
+        &"x".repeat(5000),
+    ] {
         let (status, headers, body) = site.get(&format!("/search?q={q}"), &[]);
         assert_eq!(status, 200, "{q}");
         assert!(headers["content-type"].starts_with("text/html"));
@@ -411,7 +479,14 @@ fn search_folds_case_and_diacritics_ranks_pages_and_survives_hostile_queries() {
     let many: Vec<(Item, Decision)> = (0..25)
         .map(|n| {
             (
-                item("le-monde", &format!("p{n}"), &format!("Astana forum day {n}"), "", "en", at(8, 0) + chrono::Duration::minutes(n)),
+                item(
+                    "le-monde",
+                    &format!("p{n}"),
+                    &format!("Astana forum day {n}"),
+                    "",
+                    "en",
+                    at(8, 0) + chrono::Duration::minutes(n),
+                ),
                 relevant(&site.topics[..1]),
             )
         })
@@ -431,23 +506,57 @@ fn a_future_date_is_clamped_to_first_seen_and_the_original_kept() {
     let now = Utc::now();
     let seen = DateTime::from_timestamp(now.timestamp(), 0).unwrap();
     let future = Utc.with_ymd_and_hms(2033, 1, 1, 0, 0, 0).unwrap();
-    let typo = item("reuters", "z1", "Kazakhstan and France in 2033", "", "en", future);
-    let today = item("tengri", "z2", "Tokayev receives French delegation", "", "en", seen - chrono::Duration::minutes(5));
+    let typo = item(
+        "reuters",
+        "z1",
+        "Kazakhstan and France in 2033",
+        "",
+        "en",
+        future,
+    );
+    let today = item(
+        "tengri",
+        "z2",
+        "Tokayev receives French delegation",
+        "",
+        "en",
+        seen - chrono::Duration::minutes(5),
+    );
     let earlier = seen - chrono::Duration::hours(1);
-    site.ingest("reuters", vec![(typo.clone(), relevant(&site.topics[..1]))], earlier);
-    site.ingest("tengri", vec![(today.clone(), relevant(&site.topics[..1]))], seen);
+    site.ingest(
+        "reuters",
+        vec![(typo.clone(), relevant(&site.topics[..1]))],
+        earlier,
+    );
+    site.ingest(
+        "tengri",
+        vec![(today.clone(), relevant(&site.topics[..1]))],
+        seen,
+    );
     let (_, _, json) = site.get("/feeds/all.json", &[]);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     let first = &json["items"][0];
-    assert_eq!(first["id"], today.key, "the future item no longer tops the feed");
-    let typo_out = json["items"].as_array().unwrap().iter().find(|i| i["id"] == typo.key).unwrap();
+    assert_eq!(
+        first["id"], today.key,
+        "the future item no longer tops the feed"
+    );
+    let typo_out = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == typo.key)
+        .unwrap();
     let date = DateTime::parse_from_rfc3339(typo_out["date_published"].as_str().unwrap()).unwrap();
     assert_eq!(date, earlier, "clamped to first seen");
     let stored = site
         .store
         .call_blocking(|c| q::find_item(c, &typo.key))
         .unwrap();
-    assert_eq!(stored.item.published, Some(future), "the original date is kept");
+    assert_eq!(
+        stored.item.published,
+        Some(future),
+        "the original date is kept"
+    );
 }
 
 /// Kills the daemon if a test fails before it is stopped.
@@ -537,9 +646,12 @@ fn last_modified_survives_a_restart_of_the_daemon() {
     stop(daemon);
 }
 
+/// What the hub was told: (`hub.mode`, `hub.url`) of each request.
+type Pings = Arc<Mutex<Vec<(String, String)>>>;
+
 /// A WebSub hub on loopback that records every `hub.url` it is told about.
-fn start_hub() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
-    let pings: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+fn start_hub() -> (String, Pings) {
+    let pings: Pings = Arc::default();
     let recorded = pings.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -557,7 +669,9 @@ fn start_hub() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
                     let recorded = recorded.clone();
                     async move {
                         let form: HashMap<String, String> =
-                            url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+                            url::form_urlencoded::parse(body.as_bytes())
+                                .into_owned()
+                                .collect();
                         recorded.lock().unwrap().push((
                             form.get("hub.mode").cloned().unwrap_or_default(),
                             form.get("hub.url").cloned().unwrap_or_default(),
@@ -601,7 +715,9 @@ fn the_hub_is_pinged_once_per_changed_feed_and_never_for_unchanged_ones() {
         urls.extend(others);
         urls.into_iter()
             .map(|url| {
-                let path = url.trim_start_matches(&format!("http://{addr}")).to_string();
+                let path = url
+                    .trim_start_matches(&format!("http://{addr}"))
+                    .to_string();
                 let (status, headers, _) = http_get(&addr, &path, &[]).unwrap();
                 assert_eq!(status, 200, "{path}");
                 (url, headers["etag"].clone())
@@ -619,7 +735,11 @@ fn the_hub_is_pinged_once_per_changed_feed_and_never_for_unchanged_ones() {
     let before = feed_etags();
     pings.lock().unwrap().clear();
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(*pings.lock().unwrap(), [], "unchanged feeds are never pinged");
+    assert_eq!(
+        *pings.lock().unwrap(),
+        [],
+        "unchanged feeds are never pinged"
+    );
 
     server.route(
         "/f.rss",
@@ -662,15 +782,27 @@ fn export_mirrors_the_site_and_removes_stale_files() {
     stories(&site);
     let out = site.config.dir.path().join("site");
     let export = || {
-        let output = site.config.entente(&["export", "--out", out.to_str().unwrap()]);
+        let output = site
+            .config
+            .entente(&["export", "--out", out.to_str().unwrap()]);
         assert!(output.status.success(), "export: {}", text(&output.stderr));
     };
     export();
-    for file in ["index.html", "fr/index.html", "kk/topics/diplomacy/index.html", "feeds/all.ru.atom", "feeds/feed.xsl", "favicon.ico"] {
+    for file in [
+        "index.html",
+        "fr/index.html",
+        "kk/topics/diplomacy/index.html",
+        "feeds/all.ru.atom",
+        "feeds/feed.xsl",
+        "favicon.ico",
+    ] {
         assert!(out.join(file).is_file(), "{file}");
     }
     let (_, _, served) = http_get(&site.addr, "/feeds/all.fr.json", &[]).unwrap();
-    assert_eq!(std::fs::read(out.join("feeds/all.fr.json")).unwrap(), served);
+    assert_eq!(
+        std::fs::read(out.join("feeds/all.fr.json")).unwrap(),
+        served
+    );
     // A topic that no longer exists left these behind.
     std::fs::create_dir_all(out.join("topics/gone")).unwrap();
     std::fs::write(out.join("topics/gone/index.html"), "old").unwrap();
@@ -679,7 +811,10 @@ fn export_mirrors_the_site_and_removes_stale_files() {
     export();
     assert!(!out.join("feeds/gone.fr.rss").exists());
     assert!(!out.join("topics/gone").exists());
-    assert!(out.join("notes.txt").exists(), "files outside our folders are left alone");
+    assert!(
+        out.join("notes.txt").exists(),
+        "files outside our folders are left alone"
+    );
     assert!(out.join("feeds/all.rss").is_file());
 
     // Every feed, per-language ones included, as feedparser reads it: bozo 0, each
@@ -701,12 +836,17 @@ fn export_mirrors_the_site_and_removes_stale_files() {
     let output = Command::new("python3")
         .arg(&script)
         .arg(&out)
-        .args(["--expect", "all", "--expect", "all.fr", "--expect", "all.ru", "--expect", "all.en"])
+        .args([
+            "--expect", "all", "--expect", "all.fr", "--expect", "all.ru", "--expect", "all.en",
+        ])
         .output()
         .unwrap();
     let report = text(&output.stdout);
     assert!(output.status.success(), "{report}{}", text(&output.stderr));
-    assert!(report.contains("feeds/all.kk.atom: 0 items (feedparser), ok"), "{report}");
+    assert!(
+        report.contains("feeds/all.kk.atom: 0 items (feedparser), ok"),
+        "{report}"
+    );
 }
 
 /// Whether an outside checker must run (CI) or may be skipped when not installed.
@@ -805,10 +945,12 @@ fn pages_and_a_feed_render_in_headless_chromium_at_phone_and_desktop_widths() {
                     &url,
                 ],
             );
-            let png = std::fs::read(&file).unwrap_or_else(|_| {
-                panic!("no screenshot of {path}: {}", text(&output.stderr))
-            });
-            assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{path} at {width}");
+            let png = std::fs::read(&file)
+                .unwrap_or_else(|_| panic!("no screenshot of {path}: {}", text(&output.stderr)));
+            assert!(
+                png.starts_with(b"\x89PNG") && png.len() > 5_000,
+                "{path} at {width}"
+            );
         }
     }
     // Dark, as a reader whose system is set so sees it.
@@ -827,7 +969,10 @@ fn pages_and_a_feed_render_in_headless_chromium_at_phone_and_desktop_widths() {
     // The DOM as Chromium built it: the navigation, each story once, summaries, the
     // language switch.
     let dom = |path: &str| {
-        let output = chromium(profile.path(), &["--dump-dom", &format!("http://{}{path}", site.addr)]);
+        let output = chromium(
+            profile.path(),
+            &["--dump-dom", &format!("http://{}{path}", site.addr)],
+        );
         text(&output.stdout)
     };
     let front = dom("/");
@@ -835,7 +980,10 @@ fn pages_and_a_feed_render_in_headless_chromium_at_phone_and_desktop_widths() {
     assert_eq!(nav.matches("/topics/").count(), site.topics.len());
     let main = between(&front, "<main", "</main>");
     for story in [&items[0], &items[2], &items[3]] {
-        assert_eq!(main.matches(&format!("data-key=\"{}\"", story.key)).count(), 1);
+        assert_eq!(
+            main.matches(&format!("data-key=\"{}\"", story.key)).count(),
+            1
+        );
     }
     assert_eq!(main.matches("class=\"summary\"").count(), 3);
     assert!(front.contains("aria-current=\"page\">English</a>"));
@@ -870,7 +1018,9 @@ fn the_front_page_has_no_serious_accessibility_violation() {
             !required("ENTENTE_REQUIRE_AXE"),
             "ENTENTE_REQUIRE_AXE=1 but axe-core is not installed in tests/browser"
         );
-        println!("SKIPPED: axe-core is not installed (npm install --prefix tests/browser axe-core)");
+        println!(
+            "SKIPPED: axe-core is not installed (npm install --prefix tests/browser axe-core)"
+        );
         return;
     };
     let site = Site::new("");
@@ -901,7 +1051,15 @@ fn the_front_page_has_no_serious_accessibility_violation() {
             ],
         );
         let dom = text(&output.stdout);
-        assert!(dom.contains("data-axe=\"done\""), "axe did not run on {path}: {}", text(&output.stderr));
-        assert!(dom.contains("data-violations=\"\""), "serious or critical violations on {path}: {}", between(&dom, "data-violations=", ">"));
+        assert!(
+            dom.contains("data-axe=\"done\""),
+            "axe did not run on {path}: {}",
+            text(&output.stderr)
+        );
+        assert!(
+            dom.contains("data-violations=\"\""),
+            "serious or critical violations on {path}: {}",
+            between(&dom, "data-violations=", ">")
+        );
     }
 }
