@@ -330,7 +330,8 @@ fn topic_feeds_name_the_topic() {
     assert_eq!(rss.title.unwrap().content, "Entente — Energy & uranium");
     let atom = render_feed(&site, Some(energy), &entries, Format::Atom);
     assert!(atom.contains("https://entente.example.org/feeds/energy.atom"));
-    assert!(atom.contains("https://entente.example.org/#topic-energy"));
+    // The topic's own page now (issue 13), not a section of the front page.
+    assert!(atom.contains("href=\"https://entente.example.org/topics/energy\" rel=\"alternate\""));
 }
 
 #[test]

@@ -991,9 +991,16 @@ fn pages_and_a_feed_render_in_headless_chromium_at_phone_and_desktop_widths() {
     assert!(french.contains("<html lang=\"fr\">"));
     assert!(french.contains("aria-current=\"page\">Français</a>"));
     // The feed through its stylesheet: a page saying how to subscribe.
-    let feed = dom("/feeds/all.rss");
-    assert!(feed.contains("This is a news feed"), "{feed}");
-    assert!(feed.contains(&items[0].title));
+    for path in ["/feeds/all.rss", "/feeds/all.fr.atom"] {
+        let feed = dom(path);
+        assert!(feed.contains("This is a news feed"), "{path}: {feed}");
+        assert!(
+            feed.contains("<code>https://entente.example.org"),
+            "{path}: the address to copy"
+        );
+    }
+    assert!(dom("/feeds/all.rss").contains(&items[0].title));
+    assert!(dom("/feeds/all.fr.atom").contains("franco-kazakhe"));
 }
 
 /// axe-core's script: `ENTENTE_AXE` if set, else where `.ci/run` installs it.
