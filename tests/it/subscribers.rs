@@ -12,6 +12,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -646,13 +647,16 @@ fn last_modified_survives_a_restart_of_the_daemon() {
     stop(daemon);
 }
 
-/// What the hub was told: (`hub.mode`, `hub.url`) of each request.
-type Pings = Arc<Mutex<Vec<(String, String)>>>;
+/// What the hub was told: (`hub.mode`, `hub.url`, whether it accepted) of each request.
+type Pings = Arc<Mutex<Vec<(String, String, bool)>>>;
 
-/// A WebSub hub on loopback that records every `hub.url` it is told about.
-fn start_hub() -> (String, Pings) {
+/// A WebSub hub on loopback that records every `hub.url` it is told about, and
+/// answers 503 to as many requests as `refuse` says before accepting again.
+fn start_hub() -> (String, Pings, Arc<AtomicUsize>) {
     let pings: Pings = Arc::default();
     let recorded = pings.clone();
+    let refuse = Arc::new(AtomicUsize::new(0));
+    let refusing = refuse.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}/hub", listener.local_addr().unwrap());
@@ -667,28 +671,37 @@ fn start_hub() -> (String, Pings) {
                 "/hub",
                 axum::routing::post(move |body: String| {
                     let recorded = recorded.clone();
+                    let refusing = refusing.clone();
                     async move {
                         let form: HashMap<String, String> =
                             url::form_urlencoded::parse(body.as_bytes())
                                 .into_owned()
                                 .collect();
+                        let refused = refusing
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok();
                         recorded.lock().unwrap().push((
                             form.get("hub.mode").cloned().unwrap_or_default(),
                             form.get("hub.url").cloned().unwrap_or_default(),
+                            !refused,
                         ));
-                        axum::http::StatusCode::NO_CONTENT
+                        if refused {
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE
+                        } else {
+                            axum::http::StatusCode::NO_CONTENT
+                        }
                     }
                 }),
             );
             axum::serve(listener, app).await.unwrap();
         });
     });
-    (url, pings)
+    (url, pings, refuse)
 }
 
 #[test]
 fn the_hub_is_pinged_once_per_changed_feed_and_never_for_unchanged_ones() {
-    let (hub, pings) = start_hub();
+    let (hub, pings, refuse) = start_hub();
     let server = FeedServer::start();
     server.route("/f.rss", Route::rss(rss(&[PARTNERSHIP])));
     let port = free_port();
@@ -740,6 +753,8 @@ fn the_hub_is_pinged_once_per_changed_feed_and_never_for_unchanged_ones() {
         [],
         "unchanged feeds are never pinged"
     );
+    // The hub is down for the first three pings of the next change: they are retried.
+    refuse.store(3, Ordering::SeqCst);
 
     server.route(
         "/f.rss",
@@ -769,11 +784,21 @@ fn the_hub_is_pinged_once_per_changed_feed_and_never_for_unchanged_ones() {
     assert!(!changed.is_empty());
     assert!(changed.len() < after.len(), "some feeds did not change");
     let pings = pings.lock().unwrap().clone();
-    assert!(pings.iter().all(|(mode, _)| mode == "publish"));
-    let pinged: Vec<&String> = pings.iter().map(|(_, url)| url).collect();
+    assert!(pings.iter().all(|(mode, _, _)| mode == "publish"));
+    let refused: Vec<&String> = pings.iter().filter(|p| !p.2).map(|p| &p.1).collect();
+    assert_eq!(refused.len(), 3, "{pings:?}");
+    let pinged: Vec<&String> = pings.iter().filter(|p| p.2).map(|p| &p.1).collect();
     let unique: HashSet<&String> = pinged.iter().copied().collect();
-    assert_eq!(unique.len(), pinged.len(), "one ping per feed: {pinged:?}");
+    assert_eq!(
+        unique.len(),
+        pinged.len(),
+        "one accepted ping per feed: {pinged:?}"
+    );
     assert_eq!(unique, changed, "exactly the changed feeds");
+    assert!(
+        refused.iter().all(|url| unique.contains(url)),
+        "refused pings were retried"
+    );
 }
 
 #[test]
