@@ -19,7 +19,8 @@ pub(super) fn declare(feed: String) -> String {
     }
 }
 
-/// RSS 2.0 and Atom 1.0 as an HTML page: title, how to subscribe, the items.
+/// RSS 2.0 and Atom 1.0 as an HTML page: title, how to subscribe (in the feed's
+/// language when it is French, Russian or Kazakh, else English), the items.
 pub const STYLESHEET: &str = r##"<?xml version="1.0" encoding="utf-8"?>
 <xsl:stylesheet version="1.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
@@ -28,12 +29,20 @@ pub const STYLESHEET: &str = r##"<?xml version="1.0" encoding="utf-8"?>
   <xsl:variable name="title" select="/rss/channel/title | /atom:feed/atom:title"/>
   <xsl:variable name="self" select="/rss/channel/atom:link[@rel='self']/@href | /atom:feed/atom:link[@rel='self']/@href"/>
   <xsl:variable name="home" select="/rss/channel/link | /atom:feed/atom:link[@rel='alternate']/@href"/>
+  <xsl:variable name="declared" select="substring(/rss/channel/language | /atom:feed/@xml:lang, 1, 2)"/>
+  <!-- The page speaks the feed's language when it is one of ours, else English. -->
+  <xsl:variable name="lang">
+    <xsl:choose>
+      <xsl:when test="$declared = 'fr' or $declared = 'ru' or $declared = 'kk'"><xsl:value-of select="$declared"/></xsl:when>
+      <xsl:otherwise>en</xsl:otherwise>
+    </xsl:choose>
+  </xsl:variable>
   <xsl:template match="/">
-    <html lang="en">
+    <html lang="{$lang}">
       <head>
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title><xsl:value-of select="$title"/> (feed)</title>
+        <title><xsl:value-of select="$title"/></title>
         <style>
           body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:46rem;padding:1rem;color:#1d1d1f;background:#fff}
           a{color:#0b57d0}.howto{background:#eef3fd;border-radius:.5rem;padding:.75rem 1rem}
@@ -49,15 +58,43 @@ pub const STYLESHEET: &str = r##"<?xml version="1.0" encoding="utf-8"?>
           <p><xsl:value-of select="/rss/channel/description | /atom:feed/atom:subtitle"/></p>
         </header>
         <main>
-          <section class="howto" aria-label="How to subscribe">
-            <h2>This is a news feed</h2>
-            <p>Subscribe to get new stories in your feed reader (NetNewsWire, Feedly,
-              Thunderbird, Inoreader and many more) as soon as they are published: copy this
-              address and add it in your reader.</p>
+          <section class="howto">
+            <xsl:choose>
+              <xsl:when test="$lang = 'fr'">
+                <h2>Ceci est un flux d’actualités</h2>
+                <p>Abonnez-vous pour recevoir les nouveaux articles dans votre lecteur de flux
+                  (NetNewsWire, Feedly, Thunderbird, Inoreader…) dès leur publication : copiez
+                  cette adresse et ajoutez-la dans votre lecteur.</p>
+              </xsl:when>
+              <xsl:when test="$lang = 'ru'">
+                <h2>Это лента новостей</h2>
+                <p>Подпишитесь, чтобы получать новые материалы в программе для чтения лент
+                  (NetNewsWire, Feedly, Thunderbird, Inoreader и другие) сразу после публикации:
+                  скопируйте этот адрес и добавьте его в программу.</p>
+              </xsl:when>
+              <xsl:when test="$lang = 'kk'">
+                <h2>Бұл жаңалықтар арнасы</h2>
+                <p>Жаңа материалдарды жарияланған сәтте арна оқу бағдарламасында (NetNewsWire,
+                  Feedly, Thunderbird, Inoreader т.б.) алу үшін жазылыңыз: осы мекенжайды
+                  көшіріп, бағдарламаңызға қосыңыз.</p>
+              </xsl:when>
+              <xsl:otherwise>
+                <h2>This is a news feed</h2>
+                <p>Subscribe to get new stories in your feed reader (NetNewsWire, Feedly,
+                  Thunderbird, Inoreader and many more) as soon as they are published: copy this
+                  address and add it in your reader.</p>
+              </xsl:otherwise>
+            </xsl:choose>
             <p><code><xsl:value-of select="$self"/></code></p>
-            <p><a href="{$home}">Back to the website</a></p>
+            <p><a href="{$home}">
+              <xsl:choose>
+                <xsl:when test="$lang = 'fr'">Retour au site</xsl:when>
+                <xsl:when test="$lang = 'ru'">Вернуться на сайт</xsl:when>
+                <xsl:when test="$lang = 'kk'">Сайтқа оралу</xsl:when>
+                <xsl:otherwise>Back to the website</xsl:otherwise>
+              </xsl:choose>
+            </a></p>
           </section>
-          <h2>Latest stories</h2>
           <ol>
             <xsl:for-each select="/rss/channel/item">
               <li>

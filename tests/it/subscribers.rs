@@ -337,7 +337,7 @@ fn per_language_feeds_carry_only_their_language_and_each_item_its_own() {
     let (status, headers, xsl) = site.get("/feeds/feed.xsl", &[]);
     assert_eq!(status, 200);
     assert!(headers["content-type"].starts_with("text/xsl"));
-    assert!(xsl.contains("This is a news feed"));
+    assert!(xsl.contains("This is a news feed") && xsl.contains("Бұл жаңалықтар арнасы"));
 }
 
 /// A raw HEAD request: (status, headers, bytes after the head).
@@ -957,6 +957,7 @@ fn pages_and_a_feed_render_in_headless_chromium_at_phone_and_desktop_widths() {
         ("topic", format!("/topics/{topic}")),
         ("fr", "/fr/".to_string()),
         ("feed", "/feeds/all.rss".to_string()),
+        ("feed-fr", "/feeds/all.fr.atom".to_string()),
     ];
     for (name, path) in &pages {
         let url = format!("http://{}{path}", site.addr);
@@ -1016,9 +1017,13 @@ fn pages_and_a_feed_render_in_headless_chromium_at_phone_and_desktop_widths() {
     assert!(french.contains("<html lang=\"fr\">"));
     assert!(french.contains("aria-current=\"page\">Français</a>"));
     // The feed through its stylesheet: a page saying how to subscribe.
-    for path in ["/feeds/all.rss", "/feeds/all.fr.atom"] {
+    for (path, words) in [
+        ("/feeds/all.rss", "This is a news feed"),
+        ("/feeds/all.fr.atom", "Ceci est un flux d’actualités"),
+        ("/feeds/all.ru.rss", "Это лента новостей"),
+    ] {
         let feed = dom(path);
-        assert!(feed.contains("This is a news feed"), "{path}: {feed}");
+        assert!(feed.contains(words), "{path}: {feed}");
         assert!(
             feed.contains("<code>https://entente.example.org"),
             "{path}: the address to copy"
