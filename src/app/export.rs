@@ -27,11 +27,11 @@ pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
         write_atomically(&out.join(path), &rendered.body)?;
     }
     let removed = remove_stale(out, &paths)?;
-    println!(
+    outln!(
         "wrote {} files under {}, removed {removed} stale",
         paths.len(),
         out.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -13,6 +13,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0002_dedup.sql"),
     ),
     (
+        "0005_corrections",
+        include_str!("../../migrations/0005_corrections.sql"),
+    ),
+    (
         "0006_publishing",
         include_str!("../../migrations/0006_publishing.sql"),
     ),
