@@ -1046,7 +1046,7 @@ fn axe_script() -> Option<std::path::PathBuf> {
 }
 
 #[test]
-fn the_front_page_has_no_serious_accessibility_violation() {
+fn pages_have_no_serious_or_critical_accessibility_violation() {
     if !chromium_installed() {
         return;
     }
@@ -1063,7 +1063,8 @@ fn the_front_page_has_no_serious_accessibility_violation() {
     let site = Site::new("");
     stories(&site);
     let profile = tempfile::tempdir().unwrap();
-    for path in ["/", "/fr/"] {
+    let topic = format!("/kk/topics/{}", site.topics[1]);
+    for path in ["/", "/fr/", topic.as_str(), "/search?q=uranium"] {
         // The page as served, with axe and a script that writes its verdict into the DOM,
         // opened from a file so that no server needs to serve axe.
         let page = site.page(path);
