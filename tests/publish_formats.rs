@@ -441,6 +441,16 @@ fn unsafe_links_are_never_published() {
     let mut hostile = entries().remove(1);
     hostile.link = Some("javascript:alert(1)".into());
     assert!(!render_index(&site, std::slice::from_ref(&hostile)).contains("javascript:"));
+    // Without a summary, the page summarizes the sanitized content as text.
+    let mut content_only = hostile.clone();
+    content_only.summary.clear();
+    content_only.content_html =
+        Some("<p>Talks <b>went</b> well. Both sides agreed. More.</p>".into());
+    let page = render_index(&site, &[content_only]);
+    assert!(
+        page.contains(">Talks went well. Both sides agreed.</p>"),
+        "{page}"
+    );
     for format in Format::ALL {
         let rendered = render_feed(&site, None, std::slice::from_ref(&hostile), format);
         assert!(!rendered.contains("javascript:"), "{format:?}");

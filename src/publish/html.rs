@@ -386,7 +386,13 @@ fn story(out: &mut String, site: &Site, lang: Lang, entry: &Entry) {
         "<li class=\"story\" data-key=\"{}\">\n<h3>{heading}</h3>",
         attr(&entry.key)
     );
-    let summary = short_summary(&entry.summary);
+    // Feeds that carry only content still get a summary: its text, shortened.
+    let summary = match &entry.content_html {
+        Some(html) if entry.summary.trim().is_empty() => {
+            short_summary(&crate::text::html_to_text(html))
+        }
+        _ => short_summary(&entry.summary),
+    };
     if !summary.is_empty() {
         let _ = writeln!(
             out,
