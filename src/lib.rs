@@ -35,3 +35,4 @@ pub mod serve;
 pub mod sources_file;
 pub mod store;
 pub mod text;
+pub mod websub;

@@ -20,3 +20,4 @@ mod pipeline;
 mod politeness;
 mod publishing;
 mod source_list;
+mod subscribers;
