@@ -21,6 +21,7 @@ use crate::config::{Config, Location, Source};
 use crate::daemon::{backoff_delay, next_run};
 use crate::fetch::{FetchError, Fetched, Fetcher, Outcome};
 use crate::item::Item;
+use crate::metrics::{FetchOutcome, Metrics};
 use crate::parse::{parse_feed, Origin, ParseError};
 use crate::store::queries as q;
 use crate::store::{FetchRecord, IngestSummary, SourceState, Store, StoreError};
@@ -31,6 +32,8 @@ pub struct Pipeline {
     pub config: Arc<Config>,
     pub store: Store,
     pub fetcher: Arc<Fetcher>,
+    /// Counted as each run ends.
+    pub metrics: Arc<Metrics>,
     /// Sources between the start of their fetch and the end of their store.
     in_flight: Arc<Semaphore>,
     /// Blocking threads parsing and classifying.
@@ -114,7 +117,12 @@ fn served_as(fetched: &Fetched) -> String {
 }
 
 impl Pipeline {
-    pub fn new(config: Arc<Config>, store: Store, fetcher: Arc<Fetcher>) -> Pipeline {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        fetcher: Arc<Fetcher>,
+        metrics: Arc<Metrics>,
+    ) -> Pipeline {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         // Enough for every fetch slot, plus one parsing per core.
         let in_flight = config.daemon.limits.concurrency.max(1) + cores;
@@ -122,6 +130,7 @@ impl Pipeline {
             config,
             store,
             fetcher,
+            metrics,
             in_flight: Arc::new(Semaphore::new(in_flight)),
             parsers: Arc::new(Semaphore::new(cores)),
         }
@@ -154,6 +163,7 @@ impl Pipeline {
         let state = self.store.read(move |c| q::source_state(c, &id)).await?;
         let location = current_location(source, &state);
         let started = Utc::now();
+        let timer = std::time::Instant::now();
         let report = self.fetcher.fetch(&location, &state.validators).await;
         let moved_to = report.moved_to.map(|u| u.to_string());
         let outcome = match report.result {
@@ -176,7 +186,22 @@ impl Pipeline {
                     .await
             }
         }?;
+        self.count(&outcome, state.consecutive_failures, timer.elapsed());
         Ok(outcome)
+    }
+
+    fn count(&self, run: &SourceRun, failures_before: u32, took: std::time::Duration) {
+        let (outcome, failures) = match &run.outcome {
+            RunOutcome::Stored(summary) => {
+                self.metrics
+                    .items_stored(summary.new as u64, summary.new_relevant as u64);
+                (FetchOutcome::Stored, 0)
+            }
+            RunOutcome::NotModified => (FetchOutcome::NotModified, 0),
+            RunOutcome::Failed { .. } => (FetchOutcome::Failed, failures_before.saturating_add(1)),
+        };
+        self.metrics
+            .fetch_ended(&run.source_id, outcome, took, failures, Utc::now());
     }
 
     async fn parse_and_classify(

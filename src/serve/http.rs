@@ -1,11 +1,13 @@
-//! The axum router over the catalog: conditional requests, content coding, health.
+//! The axum router over the catalog: each request path parsed once into a
+//! [`SitePath`], conditional requests, content coding, language, 404s, search, health.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -13,26 +15,78 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 use super::catalog::{Catalog, Coding, Rendered};
-use super::metrics::render_metrics;
+use super::health::Health;
+use crate::metrics::{self, Metrics};
+use crate::publish::{self, Lang, SitePath};
 use crate::store::queries as q;
 
-/// What the handlers share.
+/// What the handlers share. The published site can be replaced while the server runs
+/// (a reload changed topics or titles); the metrics and health are the daemon's.
 #[derive(Clone)]
 pub struct ServerState {
-    pub catalog: Arc<Catalog>,
-    /// `Cache-Control: max-age`, from the shortest schedule.
-    pub max_age: Duration,
+    published: Arc<RwLock<Published>>,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
 }
 
-/// The router: the published files, `/healthz` and `/metrics`.
+/// The catalog in force and how long clients may cache what it renders.
+#[derive(Clone)]
+struct Published {
+    catalog: Arc<Catalog>,
+    /// `Cache-Control: max-age`, from the shortest schedule.
+    max_age: Duration,
+}
+
+impl ServerState {
+    /// A server over `catalog`, with metrics and health of its own.
+    pub fn new(catalog: Arc<Catalog>, max_age: Duration) -> ServerState {
+        ServerState::with(
+            catalog,
+            max_age,
+            Arc::new(Metrics::default()),
+            Arc::new(Health::default()),
+        )
+    }
+
+    pub fn with(
+        catalog: Arc<Catalog>,
+        max_age: Duration,
+        metrics: Arc<Metrics>,
+        health: Arc<Health>,
+    ) -> ServerState {
+        ServerState {
+            published: Arc::new(RwLock::new(Published { catalog, max_age })),
+            metrics,
+            health,
+        }
+    }
+
+    /// The catalog requests are answered from now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.published().catalog
+    }
+
+    /// From the next request on, answer from `catalog`.
+    pub fn replace_catalog(&self, catalog: Arc<Catalog>, max_age: Duration) {
+        *self.published.write().unwrap_or_else(|p| p.into_inner()) = Published { catalog, max_age };
+    }
+
+    fn published(&self) -> Published {
+        self.published
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// The router: the published files (every path [`SitePath`] parses), search,
+/// `/healthz` and `/metrics`. `HEAD` is answered wherever `GET` is.
 pub fn router(state: ServerState) -> Router {
     Router::new()
-        .route("/", get(index))
-        .route("/index.html", get(index))
-        .route("/feeds.opml", get(opml))
-        .route("/feeds/{file}", get(feed))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/search", get(search))
+        .fallback(site_file)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -51,40 +105,189 @@ pub async fn serve(
         .await
 }
 
-async fn index(State(state): State<ServerState>, headers: HeaderMap) -> Response<Body> {
-    respond(&state, "index.html", &headers).await
-}
-
-async fn opml(State(state): State<ServerState>, headers: HeaderMap) -> Response<Body> {
-    respond(&state, "feeds.opml", &headers).await
-}
-
-async fn feed(
+/// Any path but the routes: a published file, else 404.
+async fn site_file(
     State(state): State<ServerState>,
-    Path(file): Path<String>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response<Body> {
-    respond(&state, &format!("feeds/{file}"), &headers).await
+    if method != Method::GET && method != Method::HEAD {
+        return method_not_allowed();
+    }
+    let Some(path) = SitePath::parse(uri.path()) else {
+        return not_found(&state, &headers, uri.path());
+    };
+    // The bare `/` speaks the reader's language; `/index.html` and `/fr/` are fixed.
+    let negotiated = uri.path() == "/";
+    let path = match path {
+        SitePath::Index(_) if negotiated => SitePath::Index(Lang::negotiate(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )),
+        path => path,
+    };
+    respond(&state, &path, &headers, negotiated, uri.path()).await
 }
 
-async fn healthz(State(state): State<ServerState>) -> Response<Body> {
-    match state.catalog.store.read(q::data_version).await {
-        Ok(_) => plain(StatusCode::OK, "ok\n".to_string()),
-        Err(err) => plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("database unavailable: {err}\n"),
-        ),
+/// The query of `/search`: `q`, the interface language, the results page.
+#[derive(Debug, serde::Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    lang: Option<String>,
+    page: Option<String>,
+}
+
+/// The longest query read, in characters; the rest is ignored.
+const MAX_QUERY_CHARS: usize = 200;
+
+async fn search(
+    State(state): State<ServerState>,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let Ok(Query(query)) = query else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "malformed query string\n".to_string(),
+        );
+    };
+    let lang = query
+        .lang
+        .as_deref()
+        .and_then(Lang::from_code)
+        .unwrap_or_else(|| {
+            Lang::negotiate(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        });
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1);
+    let text: String = query.q.chars().take(MAX_QUERY_CHARS).collect();
+    match state.catalog().search(text.trim(), lang, page).await {
+        Ok(body) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .header(header::CONTENT_LANGUAGE, lang.code())
+            .header(header::CACHE_CONTROL, "no-cache")
+            .body(Body::from(body))
+            .expect("static headers are valid"),
+        Err(err) => {
+            tracing::error!(error = %err, "Search failed.");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error\n".to_string(),
+            )
+        }
     }
+}
+
+/// Whether the client is a browser navigating: it asks for HTML.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html") || v.contains("application/xhtml+xml"))
+}
+
+/// An RSS or Atom feed, which names the XSLT stylesheet.
+fn is_xml_feed(path: &SitePath) -> bool {
+    matches!(path, SitePath::Feed(feed) if feed.format != crate::publish::Format::Json)
+}
+
+fn method_not_allowed() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::METHOD_NOT_ALLOWED)
+        .header(header::ALLOW, "GET, HEAD")
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from("only GET and HEAD are served\n"))
+        .expect("static headers are valid")
+}
+
+/// 404: a page with links home for browsers (they ask for `text/html`), the same
+/// words as plain text for everyone else; in the language of the path or the reader.
+fn not_found(state: &ServerState, headers: &HeaderMap, path: &str) -> Response<Body> {
+    let catalog = state.catalog();
+    let site = catalog.site();
+    let lang = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .and_then(Lang::from_code)
+        .unwrap_or_else(|| {
+            Lang::negotiate(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        });
+    let (body, content_type) = if wants_html(headers) {
+        (
+            publish::render_not_found(site, lang),
+            "text/html; charset=utf-8",
+        )
+    } else {
+        (
+            publish::not_found_text(site, lang),
+            "text/plain; charset=utf-8",
+        )
+    };
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_LANGUAGE, lang.code())
+        .header(header::VARY, "Accept, Accept-Language")
+        .body(Body::from(body))
+        .expect("static headers are valid")
+}
+
+/// Liveness and readiness as JSON: `status` is `ok` while the database answers (else
+/// 503, `unavailable`); the configuration's state says whether the last reload failed,
+/// which does not make the daemon unhealthy (it runs on the previous configuration).
+async fn healthz(State(state): State<ServerState>) -> Response<Body> {
+    let store = state.catalog().store.clone();
+    // A locked or broken database must not hang the probe.
+    let probe =
+        tokio::time::timeout(Duration::from_secs(5), store.call(|c| q::data_version(c))).await;
+    let database = match probe {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("no answer within 5 s".to_string()),
+    };
+    let status = if database.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if database.is_ok() { "ok" } else { "unavailable" },
+        "database": { "ok": database.is_ok(), "error": database.err() },
+        "config": state.health.config(),
+    });
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!("{body}\n")))
+        .expect("static headers are valid")
 }
 
 async fn metrics(State(state): State<ServerState>) -> Response<Body> {
-    match state.catalog.store.read(q::list_sources).await {
-        Ok(sources) => plain(StatusCode::OK, render_metrics(&sources)),
-        Err(err) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("database error: {err}\n"),
-        ),
-    }
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+        .body(Body::from(state.metrics.encode()))
+        .expect("static headers are valid")
 }
 
 fn plain(status: StatusCode, body: String) -> Response<Body> {
@@ -95,12 +298,19 @@ fn plain(status: StatusCode, body: String) -> Response<Body> {
         .expect("static headers are valid")
 }
 
-async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Response<Body> {
-    let rendered = match state.catalog.get(path).await {
+async fn respond(
+    state: &ServerState,
+    path: &SitePath,
+    headers: &HeaderMap,
+    negotiated: bool,
+    requested: &str,
+) -> Response<Body> {
+    let published = state.published();
+    let rendered = match published.catalog.get_path(path).await {
         Ok(Some(rendered)) => rendered,
-        Ok(None) => return plain(StatusCode::NOT_FOUND, format!("no such file: /{path}\n")),
+        Ok(None) => return not_found(state, headers, requested),
         Err(err) => {
-            tracing::error!(error = %err, path, "Rendering failed.");
+            tracing::error!(error = %err, path = requested, "Rendering failed.");
             return plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error\n".to_string(),
@@ -109,27 +319,55 @@ async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Respon
     };
     let coding = negotiate(headers);
     let (bytes, etag) = rendered.variant(coding);
-    let builder = Response::builder()
+    let browser_feed = is_xml_feed(path) && wants_html(headers);
+    let vary = if negotiated {
+        "Accept-Encoding, Accept-Language"
+    } else if is_xml_feed(path) {
+        "Accept-Encoding, Accept"
+    } else {
+        "Accept-Encoding"
+    };
+    // Browsers show `application/rss+xml` as text or offer a download; as
+    // `application/xml` they apply the feed's stylesheet. Readers never ask for HTML,
+    // and any reader parses either.
+    let content_type = if browser_feed {
+        "application/xml; charset=utf-8"
+    } else {
+        rendered.content_type
+    };
+    let mut builder = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::LAST_MODIFIED, http_date(rendered.last_modified))
         .header(
             header::CACHE_CONTROL,
-            format!("public, max-age={}", state.max_age.as_secs()),
+            format!("public, max-age={}", published.max_age.as_secs()),
         )
-        .header(header::VARY, "Accept-Encoding");
+        .header(header::VARY, vary);
+    if let SitePath::Index(lang) | SitePath::Topic { lang, .. } = path {
+        builder = builder.header(header::CONTENT_LANGUAGE, lang.code());
+    }
+    if let (SitePath::Feed(_), Some(hub)) = (path, &published.catalog.site().websub_hub) {
+        // WebSub discovery (W3C WebSub §4): the hub and the feed's own URL.
+        let link = format!(
+            "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
+            published.catalog.site().page_url(path)
+        );
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            builder = builder.header(header::LINK, value);
+        }
+    }
     let response = if is_not_modified(headers, &rendered) {
+        state.metrics.feed_request(metrics::Response::NotModified);
         builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
     } else {
+        state.metrics.feed_request(metrics::Response::Served);
         let builder = match coding.token() {
             Some(token) => builder.header(header::CONTENT_ENCODING, token),
             None => builder,
         };
         builder
             .status(StatusCode::OK)
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(rendered.content_type),
-            )
+            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
             .body(Body::from(bytes.as_ref().clone()))
     };
     response.expect("rendered headers are valid")

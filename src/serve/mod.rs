@@ -14,8 +14,10 @@
 //! sends.
 
 mod catalog;
+mod health;
 mod http;
-mod metrics;
 
+pub use crate::store::Changes;
 pub use catalog::{entry_of, Catalog, Rendered};
+pub use health::{ConfigStatus, Health, ReloadError};
 pub use http::{http_date, router, serve, ServerState};

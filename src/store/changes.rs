@@ -18,22 +18,34 @@ pub struct Changes {
     everything: AtomicU64,
     /// Bumped per topic whose feeds changed.
     topics: Mutex<HashMap<String, u64>>,
+    /// Wakes the one waiter of [`Changes::changed`] (the WebSub publisher).
+    notify: tokio::sync::Notify,
 }
 
 impl Changes {
     /// Records that these topics' feeds (and so `all` and the front page) changed.
-    pub(super) fn record<'a>(&self, topics: impl IntoIterator<Item = &'a String>) {
-        let mut versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-        for topic in topics {
-            *versions.entry(topic.clone()).or_default() += 1;
+    pub fn record<'a>(&self, topics: impl IntoIterator<Item = &'a String>) {
+        {
+            let mut versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+            for topic in topics {
+                *versions.entry(topic.clone()).or_default() += 1;
+            }
         }
         self.any.fetch_add(1, Ordering::SeqCst);
+        self.notify.notify_one();
     }
 
     /// Records a change that may touch any published file.
-    pub(super) fn record_everything(&self) {
+    pub fn record_all(&self) {
         self.everything.fetch_add(1, Ordering::SeqCst);
         self.any.fetch_add(1, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    /// Resolves after the next change recorded (or at once if one was since the
+    /// last call).
+    pub async fn changed(&self) {
+        self.notify.notified().await;
     }
 
     /// The version of the files that show every topic (`all`, the front page).

@@ -166,23 +166,9 @@ fn put_in_force(
         tx.query_row("SELECT relevant FROM items WHERE id = ?1", [id], |row| {
             row.get(0)
         })?;
-    tx.execute(
-        "UPDATE items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1",
-        params![
-            id,
-            decision.relevant,
-            decision.score,
-            serde_json::to_string(decision)?
-        ],
-    )?;
-    tx.execute("DELETE FROM item_topics WHERE item_id = ?1", [id])?;
+    // As any decision is written: the topics, the stored text, the title tokens.
+    super::items::write_decision(tx, id, decision)?;
     if decision.relevant {
-        for topic in &decision.topics {
-            tx.execute(
-                "INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)",
-                params![id, topic],
-            )?;
-        }
         // As at ingest: an item joins a story when it becomes relevant, not again.
         if !was_relevant {
             clusters::place(tx, id, policy)?;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{
-    decision_json, pack, same_verdict, stored_item, timestamp, StoredItem, ITEM_COLUMNS,
+    decision_json, pack, same_verdict, stored_item, timestamp, unpack, StoredItem, ITEM_COLUMNS,
 };
 use super::sources::write_fetch_record;
 use super::{clusters, FetchRecord, StoreError};
@@ -130,7 +130,11 @@ fn insert_item(
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
-    let packed = pack(&item.summary, item.content_html.as_deref());
+    let packed = pack(
+        &item.summary,
+        item.content_html.as_deref(),
+        decision.relevant,
+    );
     tx.prepare_cached(
         "INSERT INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
@@ -178,7 +182,11 @@ fn update_item(
     // cluster this item is in: membership is decided once. Only relevant items are
     // compared, so only they keep keys.
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
-    let packed = pack(&item.summary, item.content_html.as_deref());
+    let packed = pack(
+        &item.summary,
+        item.content_html.as_deref(),
+        decision.relevant,
+    );
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
@@ -213,7 +221,11 @@ fn update_item(
     write_decision(tx, id, decision)
 }
 
-fn write_decision(tx: &Connection, id: i64, decision: &Decision) -> Result<(), StoreError> {
+pub(super) fn write_decision(
+    tx: &Connection,
+    id: i64,
+    decision: &Decision,
+) -> Result<(), StoreError> {
     tx.prepare_cached("UPDATE items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1")?
         .execute(params![
             id,
@@ -221,11 +233,32 @@ fn write_decision(tx: &Connection, id: i64, decision: &Decision) -> Result<(), S
             decision.score,
             decision_json(decision)?
         ])?;
-    if !decision.relevant {
+    if decision.relevant {
+        unpack_body(tx, id)?;
+    } else {
         // No longer compared (an item that turns relevant is indexed when placed).
         clusters::index_title(tx, id, None)?;
     }
     write_topics(tx, id, decision)
+}
+
+/// Gives an item that turned relevant its summary and HTML as text again: relevant
+/// items are searched (`item_search`, kept by triggers on the `summary` column).
+fn unpack_body(tx: &Connection, id: i64) -> Result<(), StoreError> {
+    let body: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT body FROM items WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))?;
+    let Some(body) = body else {
+        return Ok(());
+    };
+    let (summary, content_html) = unpack(&body).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into())
+    })?;
+    tx.prepare_cached(
+        "UPDATE items SET summary = ?2, content_html = ?3, body = NULL WHERE id = ?1",
+    )?
+    .execute(params![id, summary, content_html])?;
+    Ok(())
 }
 
 fn write_topics(tx: &Connection, id: i64, decision: &Decision) -> Result<(), StoreError> {

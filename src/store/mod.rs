@@ -22,7 +22,9 @@ pub mod clusters;
 pub mod corrections;
 pub mod items;
 pub mod lookup;
+pub mod published;
 pub mod queries;
+pub mod retention;
 pub mod rows;
 mod schema;
 pub mod sources;
@@ -113,7 +115,7 @@ struct Shared {
     jobs: Mutex<mpsc::Sender<IngestJob>>,
     readers: Mutex<Vec<Connection>>,
     watch: Mutex<Watch>,
-    changes: Changes,
+    changes: Arc<Changes>,
 }
 
 /// The writing connection, and its `data_version` after its last job: its own commits
@@ -165,7 +167,7 @@ impl Store {
             jobs: Mutex::new(jobs),
             readers: Mutex::new(Vec::new()),
             watch: Mutex::new(Watch { conn: watch, seen }),
-            changes: Changes::default(),
+            changes: Arc::new(Changes::default()),
         });
         // The thread holds the shared state weakly: it ends once the last handle is
         // dropped and the queue is drained.
@@ -177,8 +179,9 @@ impl Store {
         Ok(Store { shared })
     }
 
-    /// What the store's commits changed, for caches of what it shows.
-    pub fn changes(&self) -> &Changes {
+    /// What the store's commits changed, for caches of what it shows (and whoever
+    /// waits for a change: the WebSub publisher).
+    pub fn changes(&self) -> &Arc<Changes> {
         &self.shared.changes
     }
 
@@ -190,7 +193,7 @@ impl Store {
         let version = items::data_version(&watch.conn)?;
         if version != watch.seen {
             watch.seen = version;
-            self.shared.changes.record_everything();
+            self.shared.changes.record_all();
         }
         Ok(())
     }
@@ -208,6 +211,25 @@ impl Store {
             .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
+    /// [`Store::call`] for a write that changes no published file's content (the
+    /// published files' own bookkeeping, e.g. when their bytes were first rendered):
+    /// recorded as no change, or every render would invalidate every file.
+    pub async fn call_unpublished<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = lock(&store.shared.writer);
+            let result = work(&mut writer.conn);
+            store.shared.after_commit(&mut writer);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
     /// [`Store::call`] on this thread.
     pub fn call_blocking<T>(
         &self,
@@ -217,7 +239,7 @@ impl Store {
         let before = writer.conn.total_changes();
         let result = work(&mut writer.conn);
         if writer.conn.total_changes() != before {
-            self.shared.changes.record_everything();
+            self.shared.changes.record_all();
         }
         self.shared.after_commit(&mut writer);
         result
@@ -375,7 +397,7 @@ impl Shared {
         if let Ok(version) = items::data_version(&writer.conn) {
             if version != writer.version {
                 writer.version = version;
-                self.changes.record_everything();
+                self.changes.record_all();
             }
         }
     }

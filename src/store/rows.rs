@@ -26,8 +26,9 @@ pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
 const PACK_FROM_BYTES: usize = 256;
 
 /// An item's summary and HTML as stored: in the `body` column, together in one raw
-/// deflate stream (fast level), when long; else in `summary` and `content_html` as
-/// text, with `body` NULL. They were nine tenths of a row; the summary is mostly the
+/// deflate stream (fast level), when long and the item irrelevant; else in `summary`
+/// and `content_html` as text, with `body` NULL. Relevant items keep their text in
+/// the columns: the search index (`item_search`) is kept from them by triggers. They were nine tenths of a row; the summary is mostly the
 /// HTML's text, so one stream stores it almost for free, and text compresses to a
 /// third (the farm's word lists) or about a half (real news). Rows stored before
 /// migration 0003 have no `body` and read as before.
@@ -37,9 +38,13 @@ pub(super) struct Packed<'a> {
     pub body: Option<Vec<u8>>,
 }
 
-pub(super) fn pack<'a>(summary: &'a str, content_html: Option<&'a str>) -> Packed<'a> {
+pub(super) fn pack<'a>(
+    summary: &'a str,
+    content_html: Option<&'a str>,
+    relevant: bool,
+) -> Packed<'a> {
     let html = content_html.unwrap_or_default();
-    if summary.len() + html.len() < PACK_FROM_BYTES {
+    if relevant || summary.len() + html.len() < PACK_FROM_BYTES {
         return Packed {
             summary,
             content_html,
@@ -63,7 +68,7 @@ pub(super) fn pack<'a>(summary: &'a str, content_html: Option<&'a str>) -> Packe
     }
 }
 
-fn unpack(body: &[u8]) -> Result<(String, Option<String>), String> {
+pub(super) fn unpack(body: &[u8]) -> Result<(String, Option<String>), String> {
     let plain = inflate(body)?;
     let (&has_html, rest) = plain.split_first().ok_or("an empty packed body")?;
     let (length, rest) = rest

@@ -21,6 +21,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_corrections",
         include_str!("../../migrations/0005_corrections.sql"),
     ),
+    (
+        "0006_publishing",
+        include_str!("../../migrations/0006_publishing.sql"),
+    ),
 ];
 
 /// How many migrations ran once the de-duplication keys' columns exist.
