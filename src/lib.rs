@@ -23,6 +23,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod fetch;
 pub mod item;
+pub mod lang;
 pub mod parse;
 pub mod publish;
 pub mod serve;

@@ -64,8 +64,9 @@ impl std::fmt::Display for RuleError {
 pub struct Text<'a> {
     pub title: &'a str,
     pub summary: &'a str,
-    /// The feed's language hint. Terms of all four languages are always matched, since
-    /// feeds mislabel languages and items quote names in other scripts.
+    /// The item's own language code (`crate::lang::detect`, the feed's hint as its
+    /// prior). Terms of all four languages are matched whatever it is, since items
+    /// quote names in other scripts; only groups with a `lang` list depend on it.
     pub lang: Option<&'a str>,
 }
 
