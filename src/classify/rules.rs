@@ -59,6 +59,19 @@ pub struct RawTermGroup {
     pub cue: Option<Spanned<f64>>,
     /// For dampers: the factor applied to the score when one of the terms is present.
     pub factor: Option<Spanned<f64>>,
+    /// For topic groups, what kind of evidence the terms are: `own` (the default: the
+    /// item's own words for the topic), `support` (weak common words that count only
+    /// beside an `own` term of the same topic), `act` (common words of an act, such as
+    /// "agree" or "supply": count beside an `own` term or beside an actor, a `hint`
+    /// term of any topic), `hint` (actors whose usual business
+    /// suggests the topic; they count only when the item's own words give no topic).
+    pub evidence: Option<Spanned<String>>,
+    /// For side groups: the terms are places (cities, regions, ports). A place of each
+    /// side in one item is a bilateral cue of `scoring.place_pair_cue`.
+    pub place: Option<Spanned<bool>>,
+    /// The item languages (`en`, `fr`, `ru`, `kk`) in which the terms count; all when
+    /// absent. For words whose sense depends on the language ("train", "plan").
+    pub lang: Option<Vec<Spanned<String>>>,
     /// A note for operators; `explain` shows it for dampers.
     #[serde(default)]
     pub about: String,
@@ -80,6 +93,7 @@ pub struct RawScoring {
     pub focus_factor: Option<Spanned<f64>>,
     pub topic_threshold: Option<Spanned<f64>>,
     pub default_topic: Option<Spanned<String>>,
+    pub place_pair_cue: Option<Spanned<f64>>,
 }
 
 /// Checked scoring parameters.
@@ -106,6 +120,10 @@ pub struct Scoring {
     pub topic_threshold: f64,
     /// Topic of a relevant item that matched no topic term (index into topics).
     pub default_topic: Option<usize>,
+    /// Bilateral cue strength of an item naming a French place and a Kazakh place
+    /// (decentralised cooperation: "Lyon and Almaty", "the ports of Marseille and
+    /// Aktau").
+    pub place_pair_cue: f64,
 }
 
 /// The party a side term names.
@@ -135,6 +153,22 @@ pub enum Target {
     Topic(usize),
 }
 
+/// What kind of evidence a topic term is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TopicEvidence {
+    /// The item's own words for the topic.
+    #[default]
+    Own,
+    /// A weak common word: counts only beside an `Own` term of the same topic.
+    Support,
+    /// A common word of a (commercial) act, "agree", "supply", "project": counts beside
+    /// an `Own` term of the same topic, or beside an actor (a `Hint` term of any topic),
+    /// since a company that agrees or supplies is doing business.
+    Act,
+    /// An actor's usual business: counts only when own words give no topic.
+    Hint,
+}
+
 /// A checked group.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -142,6 +176,19 @@ pub struct Group {
     pub weight: f64,
     pub cue: f64,
     pub about: String,
+    pub evidence: TopicEvidence,
+    /// A side group of places (the gazetteer).
+    pub place: bool,
+    /// The item languages the terms count in; empty for all.
+    pub langs: Vec<crate::lang::Lang>,
+}
+
+impl Group {
+    /// Whether the group's terms count in an item of this language (an item of
+    /// unknown language counts every group).
+    pub fn applies_to(&self, lang: Option<crate::lang::Lang>) -> bool {
+        self.langs.is_empty() || lang.is_none_or(|l| self.langs.contains(&l))
+    }
 }
 
 /// A checked term: one entry of a group's `match` list.
@@ -301,6 +348,7 @@ fn compile_scoring(raw: &RawScoring, topics: &[Topic], errors: &mut Vec<RuleErro
     let list_factor = number(&raw.list_factor, 0.5, 0.0..1.0, "list_factor");
     let focus_factor = number(&raw.focus_factor, 0.5, 0.0..1.0, "focus_factor");
     let topic_threshold = number(&raw.topic_threshold, 1.0, 0.01..100.0, "topic_threshold");
+    let place_pair_cue = number(&raw.place_pair_cue, 0.0, 0.0..10.0, "place_pair_cue");
     let list_min_others = raw
         .list_min_others
         .as_ref()
@@ -327,6 +375,7 @@ fn compile_scoring(raw: &RawScoring, topics: &[Topic], errors: &mut Vec<RuleErro
         focus_factor,
         topic_threshold,
         default_topic,
+        place_pair_cue,
     }
 }
 
@@ -357,11 +406,60 @@ fn compile_group(
         }
         None => 0.0,
     };
+    let evidence = match &raw.evidence {
+        None => TopicEvidence::Own,
+        Some(e) if !matches!(target, Target::Topic(_)) => {
+            errors.push(error(e.span(), "evidence = … is only for topic groups"));
+            TopicEvidence::Own
+        }
+        Some(e) => match e.get_ref().as_str() {
+            "own" => TopicEvidence::Own,
+            "support" => TopicEvidence::Support,
+            "hint" => TopicEvidence::Hint,
+            "act" => TopicEvidence::Act,
+            other => {
+                errors.push(error(
+                    e.span(),
+                    format!(
+                        "unknown evidence {other:?}: expected \"own\", \"support\", \"act\" or \"hint\""
+                    ),
+                ));
+                TopicEvidence::Own
+            }
+        },
+    };
+    let place = match &raw.place {
+        Some(p) if !matches!(target, Target::Side(Side::France | Side::Kazakhstan)) => {
+            errors.push(error(
+                p.span(),
+                "place = … is only for side = \"france\" or \"kazakhstan\" groups",
+            ));
+            false
+        }
+        Some(p) => *p.get_ref(),
+        None => false,
+    };
+    let mut langs = Vec::new();
+    for code in raw.lang.iter().flatten() {
+        match crate::lang::Lang::from_code(code.get_ref()) {
+            Some(lang) if code.get_ref().len() == 2 => langs.push(lang),
+            _ => errors.push(error(
+                code.span(),
+                format!(
+                    "unknown language {:?}: expected \"en\", \"fr\", \"ru\" or \"kk\"",
+                    code.get_ref()
+                ),
+            )),
+        }
+    }
     Some(Group {
         target,
         weight,
         cue,
         about: raw.about.clone(),
+        evidence,
+        place,
+        langs,
     })
 }
 
