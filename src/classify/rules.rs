@@ -219,6 +219,8 @@ pub struct Rules {
     pub(crate) groups: Vec<Group>,
     pub(crate) terms: Vec<Term>,
     pub(crate) matcher: Matcher,
+    /// Per topic, whether any group gives it hints (it is a sector).
+    pub(crate) topic_has_hints: Vec<bool>,
 }
 
 impl Rules {
@@ -246,12 +248,20 @@ impl Rules {
                 message,
             }]
         })?;
+        let topic_has_hints = (0..topics.len())
+            .map(|i| {
+                groups.iter().any(|g| {
+                    g.target == Target::Topic(i) && g.evidence == TopicEvidence::Hint
+                })
+            })
+            .collect();
         Ok(Rules {
             topics,
             scoring,
             groups,
             terms,
             matcher,
+            topic_has_hints,
         })
     }
 

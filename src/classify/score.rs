@@ -180,7 +180,14 @@ impl Tally {
         for (term, factor) in distinct_terms(rules, found) {
             tally.add(rules, term, factor);
         }
-        if tally.france_place && tally.kazakhstan_place && rules.scoring.place_pair_cue > 0.0 {
+        // Places of both sides with a word of interaction: "Lyon and Almaty sign a
+        // partnership", not a Kazakh film screened in Cannes.
+        let interaction = tally.cues > 0.0;
+        if tally.france_place
+            && tally.kazakhstan_place
+            && interaction
+            && rules.scoring.place_pair_cue > 0.0
+        {
             tally.cues += rules.scoring.place_pair_cue;
             tally.place_pair = true;
         }
@@ -329,8 +336,19 @@ fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
             }
         })
         .collect();
-    if scores.iter().all(|t| t.score < threshold) {
-        for t in scores.iter_mut().filter(|t| t.hint > 0.0) {
+    // A hint yields to the item's own words for another sector (a topic with hints of
+    // its own): TotalEnergies funding scholarships is education, not energy. Topics
+    // without hints (diplomacy, trade) say what was done, not in which sector, so an
+    // Orano contract stays energy as well as trade.
+    let sector_given = |except: usize| {
+        scores
+            .iter()
+            .enumerate()
+            .any(|(i, t)| i != except && rules.topic_has_hints[i] && t.score >= threshold)
+    };
+    let yields: Vec<bool> = (0..scores.len()).map(sector_given).collect();
+    for (t, yields) in scores.iter_mut().zip(yields) {
+        if t.hint > 0.0 && !yields {
             t.score = round(t.score + t.hint);
             t.hints_counted = true;
         }
