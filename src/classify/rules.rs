@@ -89,6 +89,7 @@ pub struct RawScoring {
     pub cue_cap: Option<Spanned<f64>>,
     pub damper_lift: Option<Spanned<f64>>,
     pub list_min_others: Option<Spanned<u32>>,
+    pub crowd_min_others: Option<Spanned<u32>>,
     pub list_factor: Option<Spanned<f64>>,
     pub focus_factor: Option<Spanned<f64>>,
     pub topic_threshold: Option<Spanned<f64>>,
@@ -112,6 +113,10 @@ pub struct Scoring {
     pub damper_lift: f64,
     /// Number of distinct third parties that makes a list.
     pub list_min_others: u32,
+    /// Number of distinct third parties at which the list damper applies whatever
+    /// the cues: with that many countries present, "ambassadors" and "agreement"
+    /// belong to the collective event (a credentials ceremony, a summit).
+    pub crowd_min_others: u32,
     /// Factor applied to a list without bilateral cues.
     pub list_factor: f64,
     /// Factor applied when the title is about a third party and misses one side.
@@ -364,6 +369,11 @@ fn compile_scoring(raw: &RawScoring, topics: &[Topic], errors: &mut Vec<RuleErro
         .as_ref()
         .map_or(3, |v| *v.get_ref())
         .max(1);
+    let crowd_min_others = raw
+        .crowd_min_others
+        .as_ref()
+        .map_or(u32::MAX, |v| *v.get_ref())
+        .max(1);
     let default_topic = raw.default_topic.as_ref().and_then(|name| {
         let found = topics.iter().position(|t| &t.id == name.get_ref());
         if found.is_none() {
@@ -381,6 +391,7 @@ fn compile_scoring(raw: &RawScoring, topics: &[Topic], errors: &mut Vec<RuleErro
         cue_cap,
         damper_lift,
         list_min_others,
+        crowd_min_others,
         list_factor,
         focus_factor,
         topic_threshold,

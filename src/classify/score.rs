@@ -282,7 +282,14 @@ fn score(rules: &Rules, tally: &Tally) -> (f64, Vec<String>) {
     }
     let mut score = presence * (1.0 + tally.cues.min(s.cue_cap));
     let lifted = tally.cues >= s.damper_lift;
-    if tally.others >= s.list_min_others as usize && !lifted {
+    let crowd = tally.others >= s.crowd_min_others as usize;
+    if crowd {
+        score *= s.list_factor;
+        notes.push(format!(
+            "crowd: {} other parties named (at least {}), whatever the cues, ×{:.2}",
+            tally.others, s.crowd_min_others, s.list_factor
+        ));
+    } else if tally.others >= s.list_min_others as usize && !lifted {
         score *= s.list_factor;
         notes.push(format!(
             "list: {} other parties named and bilateral cues below {:.2}, ×{:.2}",
