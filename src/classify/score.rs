@@ -177,8 +177,8 @@ impl Tally {
             topics: vec![[0.0; 4]; rules.topics.len()],
             ..Tally::default()
         };
-        for (term, factor) in distinct_terms(rules, found) {
-            tally.add(rules, term, factor);
+        for (term, factor, in_title) in distinct_terms(rules, found) {
+            tally.add(rules, term, factor, in_title);
         }
         // Places of both sides with a word of interaction: "Lyon and Almaty sign a
         // partnership", not a Kazakh film screened in Cannes.
@@ -200,7 +200,7 @@ impl Tally {
         tally
     }
 
-    fn add(&mut self, rules: &Rules, term: usize, factor: f64) {
+    fn add(&mut self, rules: &Rules, term: usize, factor: f64, in_title: bool) {
         let group = &rules.groups[rules.terms[term].group];
         let weight = group.weight * factor;
         self.cues += group.cue * factor;
@@ -228,6 +228,9 @@ impl Tally {
             Target::Topic(index) => {
                 let kind = match group.evidence {
                     TopicEvidence::Own => 0,
+                    // What the title names is what the item is about: "Macron and
+                    // Tokayev discuss transit" is the leaders' act, not a mention.
+                    TopicEvidence::Support if in_title => 0,
                     TopicEvidence::Support => 1,
                     TopicEvidence::Hint => 2,
                     TopicEvidence::Act => 3,
@@ -252,14 +255,19 @@ impl Tally {
     }
 }
 
-/// Each matched term once, with the factor of its best place.
-fn distinct_terms(rules: &Rules, found: &[Found]) -> Vec<(usize, f64)> {
-    let mut terms: Vec<(usize, f64)> = Vec::with_capacity(found.len());
+/// Each matched term once, with the factor of its best place and whether the title
+/// holds it.
+fn distinct_terms(rules: &Rules, found: &[Found]) -> Vec<(usize, f64, bool)> {
+    let mut terms: Vec<(usize, f64, bool)> = Vec::with_capacity(found.len());
     for f in found {
         let factor = place_factor(rules, f.place);
-        match terms.iter_mut().find(|(t, _)| *t == f.hit.term) {
-            Some((_, best)) => *best = best.max(factor),
-            None => terms.push((f.hit.term, factor)),
+        let in_title = f.place == Place::Title;
+        match terms.iter_mut().find(|(t, _, _)| *t == f.hit.term) {
+            Some((_, best, title)) => {
+                *best = best.max(factor);
+                *title |= in_title;
+            }
+            None => terms.push((f.hit.term, factor, in_title)),
         }
     }
     terms
