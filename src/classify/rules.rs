@@ -41,6 +41,10 @@ pub struct RawTopic {
     pub title: String,
     #[serde(default)]
     pub description: String,
+    /// Whether the topic is a sector (the default) or says what was done whatever the
+    /// sector (`sector = false`: diplomacy, trade). A company's hint yields to the
+    /// own words of another sector only.
+    pub sector: Option<bool>,
 }
 
 /// One group of terms: what they count for, how much, and the terms.
@@ -224,8 +228,8 @@ pub struct Rules {
     pub(crate) groups: Vec<Group>,
     pub(crate) terms: Vec<Term>,
     pub(crate) matcher: Matcher,
-    /// Per topic, whether any group gives it hints (it is a sector).
-    pub(crate) topic_has_hints: Vec<bool>,
+    /// Per topic, whether it is a sector (see [`RawTopic::sector`]).
+    pub(crate) topic_is_sector: Vec<bool>,
 }
 
 impl Rules {
@@ -253,20 +257,14 @@ impl Rules {
                 message,
             }]
         })?;
-        let topic_has_hints = (0..topics.len())
-            .map(|i| {
-                groups.iter().any(|g| {
-                    g.target == Target::Topic(i) && g.evidence == TopicEvidence::Hint
-                })
-            })
-            .collect();
+        let topic_is_sector = raw.topic.iter().map(|t| t.sector.unwrap_or(true)).collect();
         Ok(Rules {
             topics,
             scoring,
             groups,
             terms,
             matcher,
-            topic_has_hints,
+            topic_is_sector,
         })
     }
 

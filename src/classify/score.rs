@@ -351,15 +351,15 @@ fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
             }
         })
         .collect();
-    // A hint yields to the item's own words for another sector (a topic with hints of
-    // its own): TotalEnergies funding scholarships is education, not energy. Topics
-    // without hints (diplomacy, trade) say what was done, not in which sector, so an
-    // Orano contract stays energy as well as trade.
+    // A hint yields to the item's own words for another sector: TotalEnergies funding
+    // scholarships is education, not energy. Topics that are not sectors (diplomacy,
+    // trade: what was done, not where) take nothing from it, so an Orano contract
+    // stays energy as well as trade.
     let sector_given = |except: usize| {
         scores
             .iter()
             .enumerate()
-            .any(|(i, t)| i != except && rules.topic_has_hints[i] && t.score >= threshold)
+            .any(|(i, t)| i != except && rules.topic_is_sector[i] && t.score >= threshold)
     };
     let yields: Vec<bool> = (0..scores.len()).map(sector_given).collect();
     for (t, yields) in scores.iter_mut().zip(yields) {
