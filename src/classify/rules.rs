@@ -782,6 +782,48 @@ match = ["paris", "", "fr*", "a*b"]
     }
 
     #[test]
+    fn evidence_place_and_lang_are_checked() {
+        let text = r#"
+[[topic]]
+id = "t"
+title = "T"
+
+[[terms]]
+topic = "t"
+weight = 1.0
+evidence = "rumour"
+match = ["x1"]
+
+[[terms]]
+kind = "cue"
+weight = 1.0
+evidence = "support"
+match = ["x2"]
+
+[[terms]]
+kind = "cue"
+weight = 1.0
+place = true
+match = ["x3"]
+
+[[terms]]
+topic = "t"
+weight = 1.0
+lang = ["en", "de"]
+match = ["x4"]
+"#;
+        let errors = Rules::from_toml(text).unwrap_err();
+        let joined: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(errors.len(), 4, "{joined:?}");
+        assert!(joined[0].contains("unknown evidence"), "{joined:?}");
+        assert_eq!(pointed(text, &errors[0]), "\"rumour\"");
+        assert!(joined[1].contains("only for topic groups"), "{joined:?}");
+        assert!(joined[2].contains("place = … is only for side"), "{joined:?}");
+        assert!(joined[3].contains("unknown language"), "{joined:?}");
+        assert_eq!(pointed(text, &errors[3]), "\"de\"");
+    }
+
+    #[test]
     fn group_needs_one_target_and_dampers_a_factor() {
         let text = r#"
 [[terms]]
