@@ -818,7 +818,10 @@ match = ["x4"]
         assert!(joined[0].contains("unknown evidence"), "{joined:?}");
         assert_eq!(pointed(text, &errors[0]), "\"rumour\"");
         assert!(joined[1].contains("only for topic groups"), "{joined:?}");
-        assert!(joined[2].contains("place = … is only for side"), "{joined:?}");
+        assert!(
+            joined[2].contains("place = … is only for side"),
+            "{joined:?}"
+        );
         assert!(joined[3].contains("unknown language"), "{joined:?}");
         assert_eq!(pointed(text, &errors[3]), "\"de\"");
     }
