@@ -6,6 +6,8 @@
 //! classifies; the figure measures language detection (with the label's language as
 //! the source's hint, as ingestion has one), normalisation, matching and scoring.
 //! Detection alone is measured too, with and without a hint.
+// Reports for people running tests and benches; the closed-stdout rule is for commands.
+#![allow(clippy::disallowed_macros)]
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -9,9 +9,13 @@
 //! - [`classify`]: pure relevance, topics and evidence; also `eval`.
 //! - [`store`]: SQLite (WAL, migrations): sources' fetch state, every item and decision.
 //! - [`dedup`]: canonical URLs and near-duplicate titles, so each story is published once.
+//! - [`discover`]: which feeds a web page names, for `entente add`.
+//! - [`sources_file`]: careful edits of feeds.toml, and the source list as OPML.
 //! - [`publish`]: RSS, Atom, JSON Feed, OPML and the HTML page, as bytes.
 //! - [`serve`]: the HTTP server over the published files.
-//! - [`daemon`]: the cron scheduler, fetch passes, backoff and shutdown.
+//! - [`daemon`]: the long-running process: scheduler, server, retention, live reload,
+//!   the lock on its database, shutdown.
+//! - [`metrics`]: the daemon's Prometheus counters, updated where events happen.
 //! - [`cli`]: the command line; [`app`]: each command, wiring the stages.
 #![forbid(unsafe_code)]
 
@@ -21,11 +25,14 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
+pub mod discover;
 pub mod fetch;
 pub mod item;
 pub mod lang;
+pub mod metrics;
 pub mod parse;
 pub mod publish;
 pub mod serve;
+pub mod sources_file;
 pub mod store;
 pub mod text;

@@ -1,6 +1,6 @@
 //! feeds.toml: the sources, the daemon's settings and the classifier's rules.
 //!
-//! Two stages, as the operator's file meets the program: [`raw`] mirrors the file with
+//! Two stages, as the operator's file meets the program: `raw` mirrors the file with
 //! positions kept, then [`Config::parse`] validates everything once (URLs parsed, cron
 //! expressions compiled, rules compiled) and reports *every* problem as
 //! `FILE:LINE:COL: message`. Nothing downstream re-validates.
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
@@ -25,13 +26,15 @@ use crate::classify::{RawRules, Rules};
 use crate::dedup::Policy as DedupPolicy;
 pub use raw::{RawDaemon, RawLimits, RawSource};
 use raw::{DAEMON_KEYS, LIMITS_KEYS, SOURCE_KEYS};
-pub use schedule::Schedule;
+pub use schedule::{Schedule, ScheduleError};
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The config file, as named on the command line.
     pub path: PathBuf,
+    /// The rules file the config names, resolved against the config's folder.
+    pub rules_path: PathBuf,
     pub daemon: Daemon,
     pub sources: Vec<Source>,
     pub rules: Arc<Rules>,
@@ -47,15 +50,45 @@ pub struct Daemon {
     pub public_url: Url,
     pub title: String,
     pub description: String,
+    /// In `timezone`.
     pub default_schedule: Schedule,
+    /// The zone schedules are read in, unless a source names its own.
+    pub timezone: Tz,
     /// How many items each published feed carries.
     pub feed_items: usize,
     pub user_agent: String,
-    /// Items older than this are deleted; `None` keeps everything.
-    pub retention: Option<Duration>,
+    /// How long items are kept: see [`Retention`].
+    pub retention: Retention,
+    /// Reload on edits of feeds.toml and the rules file, not only on SIGHUP.
+    pub watch_config: bool,
     /// When two items are the same story, so that it is published once.
     pub dedup: DedupPolicy,
     pub limits: Limits,
+}
+
+/// What the periodic prune deletes. Whatever a published feed shows is always kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Relevant items older than this are deleted; `None` keeps them by age.
+    pub relevant: Option<Duration>,
+    /// Items the classifier found irrelevant are kept this long, so that a rule change
+    /// followed by a retag can still find them.
+    pub irrelevant: Duration,
+    /// At most this many relevant items per topic, the newest; `None`: no limit.
+    pub max_per_topic: Option<usize>,
+    /// How often the daemon prunes.
+    pub interval: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            relevant: None,
+            irrelevant: Duration::from_secs(30 * 86_400),
+            max_per_topic: None,
+            interval: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// Fetch limits and retry policy.
@@ -108,16 +141,39 @@ impl fmt::Display for Location {
 }
 
 /// One `[[source]]`, validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub id: String,
     /// The URL as the operator wrote it.
     pub url: String,
     pub location: Location,
     pub name: String,
+    /// In the source's time zone (its own, else the daemon's).
     pub schedule: Schedule,
     pub lang: Option<String>,
     pub enabled: bool,
+    /// Where the `url` was written, for problems found after validation.
+    pub url_position: Position,
+}
+
+/// A place in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Position {
+    /// A problem found at this place.
+    pub fn problem(&self, message: impl Into<String>) -> Problem {
+        Problem {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            message: message.into(),
+        }
+    }
 }
 
 /// One problem in a config or rules file, at a position.
@@ -142,12 +198,10 @@ impl fmt::Display for Problem {
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The reason is part of the message and deliberately not a `source()`, so that
+    /// printing the error with its causes does not repeat it.
+    #[error("{path}: cannot read: {cause}")]
+    Read { path: String, cause: std::io::Error },
     #[error("{}", render_problems(.0))]
     Invalid(Vec<Problem>),
 }
@@ -241,6 +295,7 @@ impl Config {
         match (problems.is_empty(), daemon, rules) {
             (true, Some(daemon), Some(rules)) => Ok(Config {
                 path: path.to_path_buf(),
+                rules_path,
                 daemon,
                 sources,
                 rules: Arc::new(rules),
@@ -267,9 +322,9 @@ impl Config {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
         path: path.display().to_string(),
-        source,
+        cause,
     })
 }
 
@@ -438,13 +493,16 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
         Some(url) => parse_public_url(url.get_ref()).map_err(|m| report.at(Some(url.span()), m)),
         None => Url::parse(&format!("http://{listen_text}/")).map_err(|_| ()),
     };
+    let timezone = parse_timezone(&raw.timezone, report).unwrap_or(Tz::UTC);
     let default_schedule = match &raw.schedule {
-        Some(expr) => Schedule::parse(expr.get_ref()).map_err(|m| report.at(Some(expr.span()), m)),
-        None => Ok(Schedule::parse(DEFAULT_SCHEDULE).expect("the default schedule is valid")),
+        Some(expr) => Schedule::parse(expr.get_ref(), timezone)
+            .map_err(|e| report.at(Some(expr.span()), e.to_string())),
+        None => {
+            Ok(Schedule::parse(DEFAULT_SCHEDULE, timezone).expect("the default schedule is valid"))
+        }
     };
     let feed_items = positive(&raw.feed_items, "feed_items", report).unwrap_or(50) as usize;
-    let retention = positive(&raw.retention_days, "retention_days", report)
-        .map(|days| Duration::from_secs(days * 86_400));
+    let retention = validate_retention(raw, report);
     let database = raw
         .database
         .as_ref()
@@ -461,12 +519,41 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
             "News about relations between France and Kazakhstan, curated by topic.".to_string()
         }),
         default_schedule: default_schedule.ok()?,
+        timezone,
         feed_items,
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
         retention,
+        watch_config: raw.watch_config.unwrap_or(true),
         dedup: validate_dedup(raw, report),
         limits,
     })
+}
+
+fn validate_retention(raw: &RawDaemon, report: &mut Reporter<'_>) -> Retention {
+    let defaults = Retention::default();
+    let days = |n: u64| Duration::from_secs(n.saturating_mul(86_400));
+    let relevant = positive(&raw.retention_days, "retention_days", report).map(days);
+    let irrelevant = positive(
+        &raw.irrelevant_retention_days,
+        "irrelevant_retention_days",
+        report,
+    )
+    .map_or(defaults.irrelevant, days);
+    Retention {
+        relevant,
+        // `retention_days` bounds every item: an irrelevant one is never kept longer.
+        irrelevant: relevant.map_or(irrelevant, |r| r.min(irrelevant)),
+        max_per_topic: positive(&raw.max_items_per_topic, "max_items_per_topic", report)
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        interval: positive(
+            &raw.retention_interval_minutes,
+            "retention_interval_minutes",
+            report,
+        )
+        .map_or(defaults.interval, |m| {
+            Duration::from_secs(m.saturating_mul(60))
+        }),
+    }
 }
 
 fn validate_dedup(raw: &RawDaemon, report: &mut Reporter<'_>) -> DedupPolicy {
@@ -542,11 +629,19 @@ fn validate_sources(
                 report.at(Some(source.url.span()), message);
             }
         }
-        let schedule = match &source.schedule {
-            Some(expr) => Schedule::parse(expr.get_ref())
-                .map_err(|m| report.at(Some(expr.span()), m))
+        let timezone = match &source.timezone {
+            Some(_) => parse_timezone(&source.timezone, report),
+            None => daemon.as_ref().map(|d| d.timezone),
+        };
+        let schedule = match (&source.schedule, timezone) {
+            // With an unknown zone (already reported) the expression is still checked.
+            (Some(expr), _) => Schedule::parse(expr.get_ref(), timezone.unwrap_or(Tz::UTC))
+                .map_err(|e| report.at(Some(expr.span()), e.to_string()))
                 .ok(),
-            None => daemon.as_ref().map(|d| d.default_schedule.clone()),
+            (None, Some(timezone)) => daemon
+                .as_ref()
+                .map(|d| d.default_schedule.in_timezone(timezone)),
+            (None, None) => None,
         };
         let lang = source.lang.as_ref().map(|lang| {
             let code = lang.get_ref().trim().to_ascii_lowercase();
@@ -560,7 +655,14 @@ fn validate_sources(
             code
         });
         if let (Ok(location), Some(schedule)) = (location, schedule) {
+            let (line, column) = line_col(report.text, source.url.span().start);
+            let url_position = Position {
+                file: report.file.clone(),
+                line,
+                column,
+            };
             sources.push(Source {
+                url_position,
                 id: id.clone(),
                 url: source.url.get_ref().clone(),
                 location,
@@ -572,6 +674,22 @@ fn validate_sources(
         }
     }
     sources
+}
+
+/// An IANA time zone name such as `Asia/Almaty`; `None` (reported) when unknown.
+fn parse_timezone(value: &Option<Spanned<String>>, report: &mut Reporter<'_>) -> Option<Tz> {
+    let value = value.as_ref()?;
+    let name = value.get_ref().trim();
+    match name.parse::<Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            let message = format!(
+                "unknown time zone `{name}`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris"
+            );
+            report.at(Some(value.span()), message);
+            None
+        }
+    }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -625,6 +743,16 @@ fn compile_rules(text: &str, path: &Path, problems: &mut Vec<Problem>) -> Option
         }
     };
     let rules = raw.and_then(|raw| match Rules::compile(&raw) {
+        // Without a topic every item is irrelevant and every feed empty.
+        Ok(rules) if rules.topics().is_empty() => {
+            let message = if text.trim().is_empty() {
+                "the rules file is empty: it needs the two sides' names and at least one [[topic]] (see docs/classifier.md)"
+            } else {
+                "the rules declare no topic: add at least one [[topic]] (see docs/classifier.md)"
+            };
+            report.at(None, message);
+            None
+        }
         Ok(rules) => Some(rules),
         Err(errors) => {
             for error in errors {

@@ -13,9 +13,14 @@ pub const DAEMON_KEYS: &[&str] = &[
     "title",
     "description",
     "schedule",
+    "timezone",
     "feed_items",
     "user_agent",
     "retention_days",
+    "irrelevant_retention_days",
+    "max_items_per_topic",
+    "retention_interval_minutes",
+    "watch_config",
     "dedup_threshold",
     "dedup_window_hours",
     "limits",
@@ -31,7 +36,9 @@ pub const LIMITS_KEYS: &[&str] = &[
     "failing_after",
     "grace_secs",
 ];
-pub const SOURCE_KEYS: &[&str] = &["id", "url", "name", "schedule", "lang", "enabled"];
+pub const SOURCE_KEYS: &[&str] = &[
+    "id", "url", "name", "schedule", "timezone", "lang", "enabled",
+];
 
 /// `[daemon]`: where the database lives, how the server and the fetcher behave.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -43,9 +50,16 @@ pub struct RawDaemon {
     pub title: Option<String>,
     pub description: Option<String>,
     pub schedule: Option<Spanned<String>>,
+    /// The IANA time zone every schedule is read in (default UTC).
+    pub timezone: Option<Spanned<String>>,
     pub feed_items: Option<Spanned<i64>>,
     pub user_agent: Option<String>,
     pub retention_days: Option<Spanned<i64>>,
+    pub irrelevant_retention_days: Option<Spanned<i64>>,
+    pub max_items_per_topic: Option<Spanned<i64>>,
+    pub retention_interval_minutes: Option<Spanned<i64>>,
+    /// Reload when feeds.toml or the rules file changes (else on SIGHUP only).
+    pub watch_config: Option<bool>,
     /// Title similarity (0 to 1) at or above which two items are the same story.
     pub dedup_threshold: Option<Spanned<f64>>,
     /// How far apart (by date) two copies of a story may be.
@@ -77,6 +91,8 @@ pub struct RawSource {
     pub url: Spanned<String>,
     pub name: Option<String>,
     pub schedule: Option<Spanned<String>>,
+    /// This source's schedule's time zone, instead of the daemon's.
+    pub timezone: Option<Spanned<String>>,
     pub lang: Option<Spanned<String>>,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
