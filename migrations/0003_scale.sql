@@ -34,18 +34,3 @@ SET decision = json_object(
         'topics', json(COALESCE(json_extract(decision, '$.topics'), '[]')))
 WHERE json_valid(decision) AND json_extract(decision, '$.evidence') IS NOT NULL;
 
--- The title tokens (the signature's hashes) of the relevant items, so that the
--- near-duplicate candidates of a new item are found through its rarest tokens instead
--- of by reading every relevant item of the window. `token_counts` only guides which
--- tokens to look up (it is never decremented; a stale count costs time, not a match).
--- Filled in by the program right after this migration for items stored before it.
-CREATE TABLE title_tokens (
-    token   INTEGER NOT NULL,
-    item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
-    PRIMARY KEY (token, item_id)
-) WITHOUT ROWID;
-CREATE INDEX title_tokens_by_item ON title_tokens (item_id);
-CREATE TABLE token_counts (
-    token INTEGER PRIMARY KEY,
-    items INTEGER NOT NULL
-);

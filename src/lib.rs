@@ -28,6 +28,7 @@ pub mod dedup;
 pub mod discover;
 pub mod fetch;
 pub mod item;
+pub mod lang;
 pub mod metrics;
 pub mod parse;
 pub mod publish;

@@ -95,8 +95,6 @@ pub fn place(tx: &Connection, id: i64, policy: &Policy) -> Result<Option<i64>, S
     let Some(newcomer) = newcomer(tx, id)? else {
         return Ok(None);
     };
-    // Compared from now on, clustered or not: later items look it up by its tokens.
-    index_title(tx, id, Some(&newcomer.signature))?;
     if is_clustered(tx, id)? {
         return Ok(None);
     }
@@ -167,145 +165,39 @@ fn parse_signature(text: Option<&str>) -> TitleSignature {
     text.and_then(|t| t.parse().ok()).unwrap_or_default()
 }
 
-/// The relevant items within the window around the newcomer that could be its
-/// story, earliest stored first: those with its canonical link, and those sharing a
-/// title token that any near-duplicate must share (see [`probe_tokens`]). Found
-/// through indexes, so the cost is the matches', not the window's or the history's.
+/// The relevant items within the window around the newcomer, earliest stored first.
+/// `relevant = 1`, not `relevant`: only the comparison matches the partial index of
+/// relevant items by date, so the rows read are the window's relevant items, never
+/// the whole table. (A token index would make it independent of the window too, but
+/// the word alignment of [`TitleSignature::similarity`] matches inflected and
+/// respelled words, so no exact token is guaranteed to be shared.)
 fn candidates(
     tx: &Connection,
     newcomer: &Newcomer,
     policy: &Policy,
 ) -> Result<Vec<Candidate>, StoreError> {
     let window = Duration::from_std(policy.window).unwrap_or_else(|_| Duration::days(36500));
-    let (from, to) = (
-        timestamp(newcomer.sort_date - window),
-        timestamp(newcomer.sort_date + window),
-    );
-    let mut ids = BTreeSet::new();
-    {
-        let mut postings =
-            tx.prepare_cached("SELECT item_id FROM title_tokens WHERE token = ?1")?;
-        for token in probe_tokens(tx, &newcomer.signature, policy.title_threshold)? {
-            for id in postings.query_map([token], |row| row.get::<_, i64>(0))? {
-                ids.insert(id?);
-            }
-        }
-    }
-    if let Some(url) = &newcomer.canonical_url {
-        let mut same_link =
-            tx.prepare_cached("SELECT id FROM items WHERE canonical_url = ?1 AND relevant = 1")?;
-        for id in same_link.query_map([url], |row| row.get::<_, i64>(0))? {
-            ids.insert(id?);
-        }
-    }
-    ids.remove(&newcomer.id);
-    let mut row_of = tx.prepare_cached(
-        "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang,
-                sort_date
-         FROM items WHERE id = ?1 AND relevant = 1",
+    let (from, to) = (newcomer.sort_date - window, newcomer.sort_date + window);
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang
+         FROM items
+         WHERE relevant = 1 AND id != ?1 AND sort_date BETWEEN ?2 AND ?3
+         ORDER BY id",
     )?;
-    let mut found = Vec::new();
-    for id in ids {
-        let candidate = row_of
-            .query_row([id], |row| {
-                Ok((
-                    Candidate {
-                        id: row.get(0)?,
-                        root: row.get(1)?,
-                        source_id: row.get(2)?,
-                        canonical_url: row.get(3)?,
-                        signature: row.get(4)?,
-                        lang: row.get(5)?,
-                    },
-                    row.get::<_, String>(6)?,
-                ))
+    let rows = stmt.query_map(
+        params![newcomer.id, timestamp(from), timestamp(to)],
+        |row| {
+            Ok(Candidate {
+                id: row.get(0)?,
+                root: row.get(1)?,
+                source_id: row.get(2)?,
+                canonical_url: row.get(3)?,
+                signature: row.get(4)?,
+                lang: row.get(5)?,
             })
-            .optional()?;
-        if let Some((candidate, date)) = candidate {
-            if from <= date && date <= to {
-                found.push(candidate);
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// The title tokens to look up so that every item at least `threshold` similar to
-/// the newcomer is found: a title similar at `threshold` shares at least
-/// `ceil(threshold × n)` of the newcomer's `n` tokens, so it has one among *any*
-/// `n − ceil(threshold × n) + 1` of them; the rarest are taken, so the postings read
-/// are short. A truncated sketch compares on an estimate, so all its tokens are
-/// looked up. The counts only choose; stale counts cost time, never a match.
-fn probe_tokens(
-    tx: &Connection,
-    signature: &TitleSignature,
-    threshold: f64,
-) -> Result<Vec<u32>, StoreError> {
-    let hashes = signature.hashes();
-    let n = hashes.len();
-    let must_share = ((threshold * n as f64) - 1e-9).ceil().max(1.0) as usize;
-    let enough = n.saturating_sub(must_share.min(n)) + 1;
-    if signature.is_truncated() || enough >= n {
-        return Ok(hashes.to_vec());
-    }
-    let mut count = tx.prepare_cached("SELECT items FROM token_counts WHERE token = ?1")?;
-    let mut counted = Vec::with_capacity(n);
-    for &token in hashes {
-        let items: i64 = count
-            .query_row([token], |row| row.get(0))
-            .optional()?
-            .unwrap_or(0);
-        counted.push((items, token));
-    }
-    counted.sort_unstable();
-    Ok(counted
-        .into_iter()
-        .take(enough)
-        .map(|(_, token)| token)
-        .collect())
-}
-
-/// Makes the item's title tokens those of `signature` (none: it is no longer
-/// compared, e.g. it turned irrelevant).
-pub fn index_title(
-    tx: &Connection,
-    id: i64,
-    signature: Option<&TitleSignature>,
-) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM title_tokens WHERE item_id = ?1")?
-        .execute([id])?;
-    let Some(signature) = signature else {
-        return Ok(());
-    };
-    let mut posting =
-        tx.prepare_cached("INSERT OR IGNORE INTO title_tokens (token, item_id) VALUES (?1, ?2)")?;
-    let mut count = tx.prepare_cached(
-        "INSERT INTO token_counts (token, items) VALUES (?1, 1)
-         ON CONFLICT (token) DO UPDATE SET items = items + 1",
+        },
     )?;
-    for &token in signature.hashes() {
-        posting.execute(params![token, id])?;
-        count.execute([token])?;
-    }
-    Ok(())
-}
-
-/// Indexes the title tokens of the relevant items stored before migration 0003.
-pub fn backfill_title_tokens(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    let rows: Vec<(i64, Option<String>, String)> = {
-        let mut stmt =
-            tx.prepare("SELECT id, title_signature, title FROM items WHERE relevant = 1")?;
-        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for (id, stored, title) in rows {
-        let signature = stored
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| TitleSignature::of(&title));
-        index_title(tx, id, Some(&signature))?;
-    }
-    Ok(())
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The root of the cluster the newcomer copies: the earliest item with the same

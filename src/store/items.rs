@@ -213,11 +213,6 @@ fn update_item(
         title_signature,
         packed.body,
     ])?;
-    if decision.relevant {
-        // The title may have changed: later items find this one by its new tokens.
-        let signature = crate::dedup::TitleSignature::of(&item.title);
-        clusters::index_title(tx, id, Some(&signature))?;
-    }
     write_decision(tx, id, decision)
 }
 
@@ -235,9 +230,6 @@ pub(super) fn write_decision(
         ])?;
     if decision.relevant {
         unpack_body(tx, id)?;
-    } else {
-        // No longer compared (an item that turns relevant is indexed when placed).
-        clusters::index_title(tx, id, None)?;
     }
     write_topics(tx, id, decision)
 }

@@ -149,6 +149,11 @@ impl Store {
             })?;
         }
         let mut writer = open_connection(path, OpenFlags::default(), WRITER_CACHE_KIB)?;
+        // Every transaction of the writer takes the write lock when it begins: a deferred
+        // one that reads first and then writes fails at once (SQLITE_BUSY, no waiting)
+        // when another connection committed in between, e.g. a retag on a connection of
+        // its own beside the daemon's writer.
+        writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(|source| open_error(path, source))?;
