@@ -62,13 +62,18 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
     if is_json(body) {
         return parse_json_feed(body, origin);
     }
-    let repaired = repair_empty_media_text(&repair_rss_root(body));
+    let mut repaired = repair_empty_media_text(&repair_rss_root(body));
+    if recover::is_atom_03(&repaired) {
+        repaired = recover::rewrite(&repaired);
+    }
     let feed = match parse_with_feed_rs(&repaired, origin.url) {
         Ok(feed) if !feed.entries.is_empty() || !looks_like_it_has_items(body) => feed,
-        first_attempt => match parse_with_rss_crate(&repaired) {
-            Some(feed) => feed,
-            None => first_attempt.map_err(|e| explain_xml_failure(e, &repaired))?,
-        },
+        first_attempt => {
+            match parse_with_rss_crate(&repaired).or_else(|| recovered(&repaired, origin.url)) {
+                Some(feed) => feed,
+                None => first_attempt.map_err(|e| explain_xml_failure(e, &repaired))?,
+            }
+        }
     };
     let doc_base = root_xml_base(&repaired).and_then(|b| resolve(&b, origin.url));
     Ok(normalize_feed(feed, origin, doc_base))
@@ -276,6 +281,16 @@ fn parse_with_feed_rs(body: &[u8], base: Option<&Url>) -> Result<Feed, ParseErro
         .map_err(|err| ParseError::Invalid(err.to_string()))
 }
 
+/// The last resort: the document with its bare `&` escaped (never valid XML, so
+/// nothing well-formed changes) and rewritten by [`recover::rewrite`]; taken only if
+/// it yields entries.
+fn recovered(body: &[u8], base: Option<&Url>) -> Option<Feed> {
+    let rewritten = recover::rewrite(&recover::escape_bare_ampersands(body));
+    parse_with_feed_rs(&rewritten, base)
+        .ok()
+        .filter(|feed| !feed.entries.is_empty())
+}
+
 /// The `rss` crate reads RSS 0.9x and namespaced `<rss>` that feed-rs misses; its
 /// channel is re-serialised as RSS 2.0 and read by feed-rs, so one normaliser serves.
 fn parse_with_rss_crate(body: &[u8]) -> Option<Feed> {
@@ -444,6 +459,8 @@ fn normalize_lang(lang: &str) -> String {
         .unwrap_or_default()
         .to_ascii_lowercase()
 }
+
+mod recover;
 
 #[cfg(test)]
 mod tests;

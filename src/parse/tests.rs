@@ -102,12 +102,20 @@ fn what_is_not_a_feed_is_named() {
     assert!(json.to_string().contains("JSON document"), "{json}");
 }
 
+/// Issue 10: a document cut off at the end keeps what came before (as feedparser does);
+/// this test used to expect an error.
 #[test]
-fn truncated_xml_is_an_error_not_a_panic() {
-    let err = parse("<rss version=\"2.0\"><channel><title>T</title><item><title>A").unwrap_err();
-    assert!(
-        matches!(err, ParseError::Invalid(_) | ParseError::ParserPanicked),
-        "{err}"
+fn truncated_xml_keeps_what_came_before() {
+    let feed = parse("<rss version=\"2.0\"><channel><title>T</title><item><title>A").unwrap();
+    let titles: Vec<&str> = feed.items.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(titles, ["A"]);
+    let cut_in_cdata = parse(
+        "<rss version=\"2.0\"><channel><item><title>B</title><link>http://a.test/b</link></item><item><title><![CD",
+    )
+    .unwrap();
+    assert_eq!(
+        cut_in_cdata.items[0].link.as_deref(),
+        Some("http://a.test/b")
     );
 }
 
@@ -148,4 +156,54 @@ fn root_xml_base_resolves_urls_inside_entry_html() {
         html.contains("href=\"https://ex.fr/news/more.html\""),
         "{html}"
     );
+}
+
+#[test]
+fn atom_0_3_entries_are_read_with_their_dates_and_content() {
+    let feed = parse(
+        r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry>
+        <title type="text/html" mode="escaped">Astana &lt;b&gt;talks&lt;/b&gt;</title>
+        <link rel="alternate" type="text/html" href="http://ex.org/1"/>
+        <issued>2004-01-02T03:04:05Z</issued><modified>2004-01-03T00:00:00Z</modified>
+        <content type="text/html" mode="base64">PHA+UGFyaXM8L3A+</content></entry></feed>"#,
+    )
+    .unwrap();
+    let item = &feed.items[0];
+    assert_eq!(item.title, "Astana talks");
+    assert_eq!(item.link.as_deref(), Some("http://ex.org/1"));
+    assert_eq!(
+        item.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2004-01-02T03:04:05+00:00")
+    );
+    assert_eq!(
+        item.updated.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2004-01-03T00:00:00+00:00")
+    );
+    assert_eq!(item.content_html.as_deref(), Some("<p>Paris</p>"));
+}
+
+#[test]
+fn items_under_an_atom_feed_and_a_bare_rss_are_read() {
+    let atom =
+        parse(r#"<feed xmlns="http://www.w3.org/2005/Atom"><item><title>A</title></item></feed>"#);
+    assert_eq!(atom.unwrap().items.len(), 1);
+    let rss = parse("<rss><item><title>B</title><link>http://ex.org/b</link></item></rss>");
+    assert_eq!(rss.unwrap().items[0].title, "B");
+    let empty_type = parse(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="">evil</title></entry></feed>"#,
+    );
+    assert_eq!(empty_type.unwrap().items[0].title, "evil");
+}
+
+#[test]
+fn a_bare_ampersand_does_not_lose_the_feed() {
+    let feed = parse(
+        "<rss version=\"2.0\"><channel><item><title>a</title><link>http://ex.org/?a=1&b=2</link></item><item><title>after</title></item></channel></rss>",
+    )
+    .unwrap();
+    assert_eq!(
+        feed.items[0].link.as_deref(),
+        Some("http://ex.org/?a=1&b=2")
+    );
+    assert_eq!(feed.items[1].title, "after");
 }
