@@ -12,8 +12,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use feed_rs::model::{Entry, Feed, Link, Text};
 use url::Url;
 
-use crate::item::Item;
-use crate::text::{fold_whitespace, html_to_text};
+use crate::item::{truncate_bytes, truncate_chars, FieldCaps, Item};
+use crate::text::{fold_whitespace, html_to_text, strip_unsafe_chars};
 
 /// What a feed held, normalised.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +45,8 @@ pub struct Origin<'a> {
     pub lang_hint: Option<&'a str>,
     /// The URL the body came from (after redirects), to resolve relative links.
     pub url: Option<&'a Url>,
+    /// How much of the feed is kept.
+    pub caps: FieldCaps,
 }
 
 /// Parses a feed body into normalised items.
@@ -87,6 +89,10 @@ fn is_json(body: &[u8]) -> bool {
 /// some other JSON, such as an API's error, named as not a feed.
 fn parse_json_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseError> {
     let value: serde_json::Value = serde_json::from_slice(body)
+        .or_else(|first| {
+            // One lone surrogate must not lose the feed: it becomes U+FFFD.
+            serde_json::from_slice(&recover::repair_json_surrogates(body)).map_err(|_| first)
+        })
         .map_err(|e| ParseError::Invalid(format!("invalid JSON: {e}")))?;
     if value.get("items").is_none() {
         return Err(ParseError::NotAFeed {
@@ -281,11 +287,11 @@ fn parse_with_feed_rs(body: &[u8], base: Option<&Url>) -> Result<Feed, ParseErro
         .map_err(|err| ParseError::Invalid(err.to_string()))
 }
 
-/// The last resort: the document with its bare `&` escaped (never valid XML, so
-/// nothing well-formed changes) and rewritten by [`recover::rewrite`]; taken only if
+/// The last resort: the document with its broken references repaired (never valid
+/// XML, so nothing well-formed changes) and rewritten by [`recover::rewrite`]; taken only if
 /// it yields entries.
 fn recovered(body: &[u8], base: Option<&Url>) -> Option<Feed> {
-    let rewritten = recover::rewrite(&recover::escape_bare_ampersands(body));
+    let rewritten = recover::rewrite(&recover::repair_references(body));
     parse_with_feed_rs(&rewritten, base)
         .ok()
         .filter(|feed| !feed.entries.is_empty())
@@ -311,29 +317,61 @@ fn normalize_feed(feed: Feed, origin: Origin<'_>, doc_base: Option<String>) -> P
         .or_else(|| origin.url.cloned());
     let feed_lang = feed.language.as_deref().map(normalize_lang);
     let lang = origin.lang_hint.map(str::to_string).or(feed_lang);
+    let caps = origin.caps;
+    if feed.entries.len() > caps.max_items {
+        tracing::warn!(
+            source = origin.source_id,
+            entries = feed.entries.len(),
+            kept = caps.max_items,
+            "feed holds more entries than max_items_per_fetch; the rest are ignored"
+        );
+    }
     let items = feed
         .entries
         .into_iter()
-        .map(|entry| normalize_entry(entry, origin.source_id, lang.as_deref(), base.as_ref()))
+        .take(caps.max_items)
+        .map(|entry| {
+            normalize_entry(
+                entry,
+                origin.source_id,
+                lang.as_deref(),
+                base.as_ref(),
+                &caps,
+            )
+        })
         .collect();
     ParsedFeed {
-        title: feed.title.map(|t| text_of(&t)),
+        title: feed
+            .title
+            .map(|t| truncate_chars(&text_of(&t), caps.max_title_chars).into_owned()),
         link: feed_link.and_then(|l| resolve(&l, base.as_ref())),
         lang,
         items,
     }
 }
 
-fn normalize_entry(entry: Entry, source_id: &str, lang: Option<&str>, base: Option<&Url>) -> Item {
+fn normalize_entry(
+    entry: Entry,
+    source_id: &str,
+    lang: Option<&str>,
+    base: Option<&Url>,
+    caps: &FieldCaps,
+) -> Item {
     let entry_base = entry
         .base
         .as_deref()
         .and_then(|b| resolve(b, base))
         .and_then(|b| Url::parse(&b).ok());
     let base = entry_base.as_ref().or(base);
-    let guid = Some(entry.id.trim().to_string()).filter(|id| !id.is_empty());
+    let guid = Some(short_text(&entry.id, caps)).filter(|id| !id.is_empty());
     let link = alternate_link(&entry.links).and_then(|l| resolve(&l, base));
-    let summary_text = entry.summary.as_ref().map(text_of).unwrap_or_default();
+    // Text extraction is linear, but a field is cut to a bounded size before it.
+    let text_budget = |chars: usize| chars.saturating_mul(8).max(4096);
+    let summary_text = entry
+        .summary
+        .as_ref()
+        .map(|s| text_of_capped(s, text_budget(caps.max_summary_chars)))
+        .unwrap_or_default();
     let content_html = entry
         .content
         .as_ref()
@@ -345,20 +383,22 @@ fn normalize_entry(entry: Entry, source_id: &str, lang: Option<&str>, base: Opti
                 .filter(|s| is_html(s))
                 .map(|s| s.content.clone())
         })
-        .map(|html| sanitize_html(&html, base))
+        .map(|html| sanitize_html(truncate_bytes(&html, caps.max_content_bytes), base))
         .filter(|html| !html.trim().is_empty());
     let summary = if summary_text.is_empty() {
         content_html
             .as_deref()
-            .map(html_to_text)
+            .map(|html| html_to_text(truncate_bytes(html, text_budget(caps.max_summary_chars))))
             .unwrap_or_default()
     } else {
         summary_text
     };
+    let summary = truncate_chars(&summary, caps.max_summary_chars).into_owned();
     let title = entry
         .title
         .as_ref()
-        .map(text_of)
+        .map(|t| text_of_capped(t, text_budget(caps.max_title_chars)))
+        .map(|t| truncate_chars(&t, caps.max_title_chars).into_owned())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| {
             let words: Vec<&str> = summary.split_whitespace().take(12).collect();
@@ -390,15 +430,16 @@ fn normalize_entry(entry: Entry, source_id: &str, lang: Option<&str>, base: Opti
             .authors
             .iter()
             .filter_map(|p| p.name.as_deref())
-            .map(str::trim)
+            .map(|name| short_text(name, caps))
             .filter(|n| !n.is_empty())
-            .map(str::to_string)
+            .take(caps.max_list_len)
             .collect(),
         categories: entry
             .categories
             .iter()
-            .map(|c| c.label.clone().unwrap_or_else(|| c.term.clone()))
-            .filter(|c| !c.trim().is_empty())
+            .map(|c| short_text(c.label.as_deref().unwrap_or(&c.term), caps))
+            .filter(|c| !c.is_empty())
+            .take(caps.max_list_len)
             .collect(),
         lang: entry
             .language
@@ -416,11 +457,24 @@ fn is_html(text: &Text) -> bool {
 /// Plain text of a title or summary, whatever its declared type: many feeds send
 /// markup in "text" fields, so tags are always dropped.
 fn text_of(text: &Text) -> String {
-    if is_html(text) || text.content.contains('<') || text.content.contains('&') {
-        html_to_text(&text.content)
+    text_of_capped(text, usize::MAX)
+}
+
+/// [`text_of`] the first `max_bytes` of the text.
+fn text_of_capped(text: &Text, max_bytes: usize) -> String {
+    let content = truncate_bytes(&text.content, max_bytes);
+    if is_html(text) || content.contains('<') || content.contains('&') {
+        html_to_text(content)
     } else {
-        fold_whitespace(&text.content)
+        fold_whitespace(&strip_unsafe_chars(content))
     }
+}
+
+/// An author, a category or an id: one line of plain text, capped.
+fn short_text(text: &str, caps: &FieldCaps) -> String {
+    let text = truncate_bytes(text, caps.max_short_chars.saturating_mul(4));
+    let text = fold_whitespace(&strip_unsafe_chars(text));
+    truncate_chars(&text, caps.max_short_chars).into_owned()
 }
 
 fn alternate_link(links: &[Link]) -> Option<String> {
@@ -439,17 +493,7 @@ fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
         Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
         Err(_) => return None,
     };
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
-}
-
-/// Sanitized HTML: no script, style, iframe, event attributes or `javascript:` URLs;
-/// links and images kept, relative URLs made absolute.
-pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
-    let mut builder = ammonia::Builder::default();
-    if let Some(base) = base {
-        builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
-    }
-    builder.clean(html).to_string()
+    (matches!(url.scheme(), "http" | "https") && is_safe_url(&url)).then(|| url.to_string())
 }
 
 fn normalize_lang(lang: &str) -> String {
@@ -461,6 +505,9 @@ fn normalize_lang(lang: &str) -> String {
 }
 
 mod recover;
+mod sanitize;
+
+pub use sanitize::{is_safe_url, sanitize_html};
 
 #[cfg(test)]
 mod tests;

@@ -161,11 +161,13 @@ impl Pipeline {
         let source_id = source.id.clone();
         let lang = source.lang.clone();
         let rules = self.config.rules.clone();
+        let caps = self.config.daemon.limits.caps;
         let task = tokio::task::spawn_blocking(move || {
             let origin = Origin {
                 source_id: &source_id,
                 lang_hint: lang.as_deref(),
                 url: url.as_ref(),
+                caps,
             };
             parse_feed(&body, origin).map(|feed| classify_items(&rules, feed.items))
         });

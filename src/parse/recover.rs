@@ -273,9 +273,12 @@ fn rewrite_start(
     rewritten.into_owned()
 }
 
-/// `&` that begins no entity or character reference, as `&amp;` (outside CDATA
-/// sections and comments, where `&` is literal).
-pub(super) fn escape_bare_ampersands(body: &[u8]) -> Vec<u8> {
+/// Repairs the references that make a whole document fail for one character: a `&`
+/// that begins no entity or character reference becomes `&amp;`, and a character
+/// reference to what XML forbids (`&#0;`, a surrogate such as `&#xD800;`, `&#xFFFE;`)
+/// is dropped, so the field keeps its other text and the feed its other items.
+/// CDATA sections and comments, where `&` is literal, are left alone.
+pub(super) fn repair_references(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 16);
     let mut i = 0;
     while i < body.len() {
@@ -284,10 +287,15 @@ pub(super) fn escape_bare_ampersands(body: &[u8]) -> Vec<u8> {
             i += len;
             continue;
         }
-        if body[i] == b'&' && !begins_reference(&body[i + 1..]) {
-            out.extend_from_slice(b"&amp;");
-        } else {
+        if body[i] != b'&' {
             out.push(body[i]);
+            i += 1;
+            continue;
+        }
+        match reference(&body[i + 1..]) {
+            None => out.extend_from_slice(b"&amp;"),
+            Some(Reference::Forbidden(len)) => i += len,
+            Some(Reference::Fine) => out.push(b'&'),
         }
         i += 1;
     }
@@ -308,24 +316,95 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Whether the bytes after an `&` are `name;`, `#digits;` or `#xhex;`.
-fn begins_reference(after: &[u8]) -> bool {
+enum Reference {
+    /// A well-formed reference: kept.
+    Fine,
+    /// A character reference to a character XML forbids, this many bytes after the `&`.
+    Forbidden(usize),
+}
+
+/// What the bytes after an `&` begin: `name;`, `#digits;` or `#xhex;`, or nothing.
+fn reference(after: &[u8]) -> Option<Reference> {
     let head = &after[..after.len().min(40)];
-    let Some(semicolon) = head.iter().position(|b| *b == b';') else {
-        return false;
-    };
-    let reference = &head[..semicolon];
-    match reference {
-        [b'#', b'x' | b'X', hex @ ..] => !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit),
-        [b'#', digits @ ..] => !digits.is_empty() && digits.iter().all(u8::is_ascii_digit),
-        [first, rest @ ..] => {
-            (first.is_ascii_alphabetic() || *first == b'_')
+    let semicolon = head.iter().position(|b| *b == b';')?;
+    let (code, radix) = match &head[..semicolon] {
+        [b'#', b'x' | b'X', hex @ ..]
+            if !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit) =>
+        {
+            (hex, 16)
+        }
+        [b'#', digits @ ..] if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+            (digits, 10)
+        }
+        [first, rest @ ..]
+            if (first.is_ascii_alphabetic() || *first == b'_')
                 && rest
                     .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) =>
+        {
+            return Some(Reference::Fine);
         }
-        [] => false,
+        _ => return None,
+    };
+    let allowed = std::str::from_utf8(code)
+        .ok()
+        .and_then(|code| u32::from_str_radix(code, radix).ok())
+        .and_then(char::from_u32)
+        .is_some_and(|c| {
+            matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+                || c >= '\u{10000}'
+        });
+    Some(if allowed {
+        Reference::Fine
+    } else {
+        Reference::Forbidden(semicolon + 1)
+    })
+}
+
+/// A JSON text whose `\uD800`-style escapes name lone surrogates (serde_json rejects
+/// the whole document for one) with each such escape replaced by `\uFFFD`.
+pub(super) fn repair_json_surrogates(body: &[u8]) -> Vec<u8> {
+    let hex_at = |i: usize| -> Option<u32> {
+        let digits = body.get(i..i + 4)?;
+        u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let escape_at = |i: usize| -> Option<u32> {
+        (body.get(i) == Some(&b'\\') && body.get(i + 1) == Some(&b'u'))
+            .then(|| hex_at(i + 2))
+            .flatten()
+    };
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'\\' {
+            out.push(body[i]);
+            i += 1;
+            continue;
+        }
+        match escape_at(i) {
+            Some(0xD800..=0xDBFF) => {
+                if escape_at(i + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) {
+                    out.extend_from_slice(&body[i..i + 12]);
+                    i += 12;
+                } else {
+                    out.extend_from_slice(b"\\ufffd");
+                    i += 6;
+                }
+            }
+            Some(0xDC00..=0xDFFF) => {
+                out.extend_from_slice(b"\\ufffd");
+                i += 6;
+            }
+            // Any other escape: copied whole, so an escaped backslash is not misread.
+            _ => {
+                let len = if body.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+                let end = (i + len).min(body.len());
+                out.extend_from_slice(&body[i..end]);
+                i = end;
+            }
+        }
     }
+    out
 }
 
 #[cfg(test)]
@@ -396,8 +475,26 @@ mod tests {
     fn bare_ampersands_are_escaped_and_references_kept() {
         let doc = b"<a>x?a=1&b=2 &amp; &#38; &#x26; &eacute;<![CDATA[a&b]]><!-- c&d --></a>";
         assert_eq!(
-            String::from_utf8(escape_bare_ampersands(doc)).unwrap(),
+            String::from_utf8(repair_references(doc)).unwrap(),
             "<a>x?a=1&amp;b=2 &amp; &#38; &#x26; &eacute;<![CDATA[a&b]]><!-- c&d --></a>"
+        );
+    }
+
+    #[test]
+    fn references_to_forbidden_characters_are_dropped() {
+        let doc = b"<a>n&#0;ul &#xD800;sur&#xdfff; &#65534;ok&#x1F600;</a>";
+        assert_eq!(
+            String::from_utf8(repair_references(doc)).unwrap(),
+            "<a>nul sur ok&#x1F600;</a>"
+        );
+    }
+
+    #[test]
+    fn lone_surrogates_in_json_become_replacement_characters() {
+        let doc = br#"{"a":"x\ud800y","b":"\udc00","c":"\ud83d\ude00","d":"\\ud800"}"#;
+        assert_eq!(
+            String::from_utf8(repair_json_surrogates(doc)).unwrap(),
+            r#"{"a":"x\ufffdy","b":"\ufffd","c":"\ud83d\ude00","d":"\\ud800"}"#
         );
     }
 }

@@ -1,10 +1,12 @@
 use super::*;
+use crate::item::FieldCaps;
 
 fn origin(url: Option<&Url>) -> Origin<'_> {
     Origin {
         source_id: "test",
         lang_hint: None,
         url,
+        caps: FieldCaps::default(),
     }
 }
 
@@ -206,4 +208,82 @@ fn a_bare_ampersand_does_not_lose_the_feed() {
         Some("http://ex.org/?a=1&b=2")
     );
     assert_eq!(feed.items[1].title, "after");
+}
+
+#[test]
+fn a_forbidden_character_reference_loses_the_character_not_the_feed() {
+    let feed = parse(
+        "<rss version=\"2.0\"><channel><item><title>Nul&#0;here</title><link>http://ex.org/1</link></item><item><title>Second&#xD800;</title><link>http://ex.org/2</link></item></channel></rss>",
+    )
+    .unwrap();
+    let titles: Vec<&str> = feed.items.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(titles, ["Nulhere", "Second"]);
+}
+
+#[test]
+fn a_lone_surrogate_in_a_json_feed_is_replaced() {
+    let feed = parse(
+        r#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{"id":"1","title":"A\ud800B","url":"https://ex.org/1"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(feed.items[0].title, "A\u{FFFD}B");
+}
+
+#[test]
+fn fields_are_capped() {
+    let caps = FieldCaps {
+        max_items: 2,
+        max_title_chars: 10,
+        max_summary_chars: 20,
+        max_content_bytes: 64,
+        ..FieldCaps::default()
+    };
+    let huge_title = "Astana ".repeat(1_000_000);
+    let items: String = (0..5)
+        .map(|n| {
+            format!(
+                "<item><title>{huge_title}</title><link>http://ex.org/{n}</link><content:encoded><![CDATA[{}]]></content:encoded></item>",
+                "<p>Paris and Astana</p>".repeat(1000)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel>{items}</channel></rss>"
+    );
+    let origin = Origin {
+        caps,
+        ..origin(None)
+    };
+    let feed = parse_feed(body.as_bytes(), origin).unwrap();
+    assert_eq!(feed.items.len(), 2);
+    let item = &feed.items[0];
+    assert_eq!(item.title, "Astana As…");
+    assert!(item.summary.chars().count() <= 20, "{}", item.summary);
+    assert!(item.content_html.as_ref().unwrap().len() < 200);
+}
+
+#[test]
+fn links_that_are_not_plain_web_urls_are_dropped() {
+    let feed = parse(
+        r#"<rss version="2.0"><channel>
+        <item><title>a</title><link>javascript:alert(1)</link></item>
+        <item><title>b</title><link>https://user:pass@ex.org/b</link></item>
+        <item><title>c</title><link>data:text/html,x</link></item>
+        <item><title>d</title><link>https://ex.org/d</link></item></channel></rss>"#,
+    )
+    .unwrap();
+    let links: Vec<Option<&str>> = feed.items.iter().map(|i| i.link.as_deref()).collect();
+    assert_eq!(links, [None, None, None, Some("https://ex.org/d")]);
+}
+
+#[test]
+fn bidi_overrides_and_controls_leave_titles_and_authors() {
+    let feed = parse(
+        "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><item><title>Tokayev\u{202E}txt.exe</title><dc:creator>A\u{2066}uthor\u{1}</dc:creator><category>Pol\u{202D}itics</category></item></channel></rss>",
+    )
+    .unwrap();
+    let item = &feed.items[0];
+    assert_eq!(item.title, "Tokayevtxt.exe");
+    assert_eq!(item.authors, ["Author"]);
+    assert_eq!(item.categories, ["Politics"]);
 }
