@@ -363,7 +363,10 @@ fn normalize_entry(
         .and_then(|b| resolve(b, base))
         .and_then(|b| Url::parse(&b).ok());
     let base = entry_base.as_ref().or(base);
-    let guid = Some(short_text(&entry.id, caps)).filter(|id| !id.is_empty());
+    // The id keys the item: only trimmed and cleaned, never decoded, so keys stay stable.
+    let guid = Some(entry.id.trim())
+        .filter(|id| !id.is_empty())
+        .map(|id| strip_unsafe_chars(truncate_bytes(id, caps.max_short_chars * 4)).into_owned());
     let link = alternate_link(&entry.links).and_then(|l| resolve(&l, base));
     // Text extraction is linear, but a field is cut to a bounded size before it.
     let text_budget = |chars: usize| chars.saturating_mul(8).max(4096);
@@ -470,10 +473,15 @@ fn text_of_capped(text: &Text, max_bytes: usize) -> String {
     }
 }
 
-/// An author, a category or an id: one line of plain text, capped.
+/// An author, a category or an id: one line of plain text (markup dropped, as in
+/// titles, since readers may render these as HTML), capped.
 fn short_text(text: &str, caps: &FieldCaps) -> String {
     let text = truncate_bytes(text, caps.max_short_chars.saturating_mul(4));
-    let text = fold_whitespace(&strip_unsafe_chars(text));
+    let text = if text.contains(['<', '&']) {
+        html_to_text(text)
+    } else {
+        fold_whitespace(&strip_unsafe_chars(text))
+    };
     truncate_chars(&text, caps.max_short_chars).into_owned()
 }
 

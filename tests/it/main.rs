@@ -9,6 +9,7 @@ mod daemon;
 mod failures;
 mod fetch_faults;
 mod fixtures;
+mod hostile;
 mod operator;
 mod pipeline;
 mod politeness;
