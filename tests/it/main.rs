@@ -14,3 +14,4 @@ mod operator;
 mod pipeline;
 mod politeness;
 mod publishing;
+mod server;
