@@ -45,6 +45,16 @@ impl Item {
         short_hash(&format!("{source_id}\n{basis}"))
     }
 
+    /// The date the item sorts by: its own (published, else updated), unless that is
+    /// more than [`FUTURE_DATE_MARGIN_DAYS`] after `now` (the time it is stored), when
+    /// `None` says "sort it as first seen". The item keeps its own date for display; a
+    /// date such as 9999-12-31 must not pin it to the top of every feed.
+    pub fn sane_sort_date(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.published
+            .or(self.updated)
+            .filter(|date| *date <= now + chrono::TimeDelta::days(FUTURE_DATE_MARGIN_DAYS))
+    }
+
     /// A hash of what a reader sees, to notice when a stored item changed.
     pub fn content_hash(&self) -> String {
         let mut hasher = Sha256::new();
@@ -66,6 +76,10 @@ impl Item {
         hex(&hasher.finalize()[..16])
     }
 }
+
+/// How far ahead of its first sighting an item's date may be and still order it:
+/// announcements of the coming days are dated ahead; a year 9999 or 2062 is a mistake.
+pub const FUTURE_DATE_MARGIN_DAYS: i64 = 14;
 
 /// How much of one feed is kept: a stranger's feed must not fill the database or make
 /// every published file huge (one 9.8 MB title made each feed 59 MB). Set in
@@ -154,6 +168,31 @@ mod tests {
             Item::key_for("s", None, Some("http://a/1"), "Retitled", None)
         );
         assert_ne!(by_guid, by_link);
+    }
+
+    #[test]
+    fn a_far_future_date_does_not_sort_the_item() {
+        let now = DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let at = |text: &str| Some(DateTime::parse_from_rfc3339(text).unwrap().to_utc());
+        let mut item = Item {
+            key: String::new(),
+            source_id: "s".into(),
+            guid: None,
+            link: None,
+            title: "t".into(),
+            summary: String::new(),
+            content_html: None,
+            published: at("9999-12-31T23:59:59Z"),
+            updated: None,
+            authors: vec![],
+            categories: vec![],
+            lang: None,
+        };
+        assert_eq!(item.sane_sort_date(now), None);
+        item.published = at("2026-06-10T12:00:00Z");
+        assert_eq!(item.sane_sort_date(now), item.published);
     }
 
     #[test]

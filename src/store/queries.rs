@@ -248,8 +248,7 @@ fn insert_item(
     now: &str,
 ) -> Result<i64, StoreError> {
     let sort_date = item
-        .published
-        .or(item.updated)
+        .sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
     let (canonical_url, title_signature) = clusters::keys(item);
@@ -301,7 +300,7 @@ fn update_item(
     tx.execute(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
-            sort_date = COALESCE(?7, ?8, sort_date), authors = ?10, categories = ?11,
+            sort_date = COALESCE(?16, sort_date), authors = ?10, categories = ?11,
             lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15
          WHERE id = ?1",
         params![
@@ -320,6 +319,8 @@ fn update_item(
             hash,
             canonical_url,
             title_signature,
+            item.sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
+                .map(timestamp),
         ],
     )?;
     write_decision(tx, id, decision)

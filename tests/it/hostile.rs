@@ -393,3 +393,46 @@ fn check_with_feedparser(out: &Path) {
         text(&output.stderr)
     );
 }
+
+/// An item dated 9999-12-31 keeps its date but sorts as first seen, so a later item
+/// comes before it instead of sitting under it for ever.
+#[test]
+fn a_far_future_date_does_not_pin_an_item() {
+    let server = FeedServer::start();
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::hours(1)).to_rfc2822();
+    server.route(
+        "/f",
+        Route::rss(crate::common::rss(&[
+            (
+                "pinned",
+                &format!("zulu {RELEVANT}"),
+                RELEVANT,
+                "Fri, 31 Dec 9999 23:59:59 +0000",
+            ),
+            ("later", &format!("yankee {RELEVANT}"), RELEVANT, &soon),
+        ])),
+    );
+    let config = TestConfig::new(&[("f", server.url("/f"))], "");
+    let output = config.entente(&["fetch"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let items = config.json(&["items", "--json"]);
+    let titles: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert!(titles[0].starts_with("yankee"), "newest first: {titles:?}");
+    let db = rusqlite::Connection::open(config.database()).unwrap();
+    let published: String = db
+        .query_row(
+            "SELECT published FROM items WHERE guid = 'pinned'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        published.starts_with("9999-12-31"),
+        "the feed's own date is kept: {published}"
+    );
+}
