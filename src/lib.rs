@@ -9,6 +9,8 @@
 //! - [`classify`]: pure relevance, topics and evidence; also `eval`.
 //! - [`store`]: SQLite (WAL, migrations): sources' fetch state, every item and decision.
 //! - [`dedup`]: canonical URLs and near-duplicate titles, so each story is published once.
+//! - [`discover`]: which feeds a web page names, for `entente add`.
+//! - [`sources_file`]: careful edits of feeds.toml, and the source list as OPML.
 //! - [`publish`]: RSS, Atom, JSON Feed, OPML and the HTML page, as bytes.
 //! - [`serve`]: the HTTP server over the published files.
 //! - [`daemon`]: the cron scheduler, fetch passes, backoff and shutdown.
@@ -21,10 +23,12 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
+pub mod discover;
 pub mod fetch;
 pub mod item;
 pub mod parse;
 pub mod publish;
 pub mod serve;
+pub mod sources_file;
 pub mod store;
 pub mod text;

@@ -21,11 +21,11 @@ pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
             .context("a listed path always renders")?;
         write_atomically(&out.join(&path), &rendered.body)?;
     }
-    println!(
+    outln!(
         "wrote {} files under {}",
         catalog.paths().len(),
         out.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,16 +1,43 @@
 //! Each command of the command line, wiring the stages together. The only module that
 //! knows them all: one file per command; `pipeline` takes one source through the stages.
+//!
+//! Commands print with `out!` and `outln!`, never `println!`: a reader that goes
+//! away (`entente items --json | head -1`) then ends the command quietly with exit 0
+//! instead of a panic (see [`run()`]).
 
+/// `println!` that returns an error instead of panicking: use as `outln!(...)?`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::app::StdoutError)
+    }};
+}
+
+/// `print!` that returns an error instead of panicking: use as `out!(...)?`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::app::StdoutError)
+    }};
+}
+
+mod add;
+mod backup;
 mod check;
+mod edit;
 mod eval;
 mod explain;
 mod export;
 mod fetch;
 mod items;
+mod locate;
+mod mark;
+mod opml;
 mod pipeline;
 mod retag;
 mod run;
 mod sources;
+mod try_source;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -29,14 +56,43 @@ use crate::serve::{Catalog, Changes};
 use crate::store::queries as q;
 use crate::store::Store;
 
-/// Runs one command; the exit code says how it went.
+/// Standard output could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub struct StdoutError(pub std::io::Error);
+
+/// Runs one command; the exit code says how it went. A closed standard output (the
+/// reader of a pipe has all it wanted) is a normal end, not an error.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    match run_command(cli) {
+        Err(err) if is_closed_stdout(&err) => Ok(ExitCode::SUCCESS),
+        result => result,
+    }
+}
+
+fn is_closed_stdout(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<StdoutError>()
+            .is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run_command(cli: Cli) -> Result<ExitCode> {
     let config_path = cli.config;
     match cli.command {
         Command::Check => check::check(&config_path),
-        Command::Eval { file, json, errors } => {
-            eval::eval_command(&config_path, &file, json, errors)
-        }
+        Command::Eval {
+            file, json, errors, ..
+        } => eval::eval_command(&config_path, file.as_deref(), json, errors),
+        // Edits need no valid config to start from (removing the broken source is a
+        // fix); what they write must be valid (`edit::save_checked`).
+        Command::Remove { id } => edit::edit(&config_path, &id, edit::Edit::Remove),
+        Command::Disable { id } => edit::edit(&config_path, &id, edit::Edit::Disable),
+        Command::Enable { id } => edit::edit(&config_path, &id, edit::Edit::Enable),
+        Command::ImportOpml { file } => opml::import(&config_path, &file),
+        Command::ExportOpml => opml::export(&load_config(&config_path)?),
+        Command::Backup { file } => backup::backup(&load_config(&config_path)?, &file),
         command => {
             let config = load_config(&config_path)?;
             let runtime =
@@ -53,14 +109,58 @@ async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
         Command::Sources { json } => sources::sources(config, json).await,
         Command::Items {
             topic,
+            source,
+            since,
+            search,
             limit,
             all,
             json,
-        } => items::items(config, topic, limit, all, json).await,
+        } => {
+            let request = items::ItemsRequest {
+                topic,
+                source,
+                since,
+                search,
+                limit,
+                all,
+                json,
+            };
+            items::items(config, request).await
+        }
         Command::Explain { item } => explain::explain(config, item).await,
-        Command::Retag => retag::retag(config).await,
+        Command::Retag { dry_run } => retag::retag(config, dry_run).await,
         Command::Export { out } => export::export(config, &out).await,
-        Command::Check | Command::Eval { .. } => unreachable!("handled without a runtime"),
+        Command::Add {
+            url,
+            id,
+            schedule,
+            lang,
+            pick,
+        } => {
+            let request = add::AddRequest {
+                url,
+                id,
+                schedule,
+                lang,
+                pick,
+            };
+            add::add(config, request).await
+        }
+        Command::Try { target, json } => try_source::try_source(config, &target, json).await,
+        Command::Mark {
+            item,
+            verdict,
+            topics,
+            ..
+        } => mark::mark(config, item, verdict, topics).await,
+        Command::Check
+        | Command::Eval { .. }
+        | Command::Remove { .. }
+        | Command::Disable { .. }
+        | Command::Enable { .. }
+        | Command::ImportOpml { .. }
+        | Command::ExportOpml
+        | Command::Backup { .. } => unreachable!("handled without a runtime"),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Outcome};
 use crate::item::Item;
 use crate::parse::{parse_feed, Origin, ParseError};
 use crate::serve::Changes;
+use crate::store::corrections;
 use crate::store::queries as q;
 use crate::store::{FetchRecord, IngestSummary, SourceState, Store, StoreError};
 
@@ -209,7 +210,12 @@ impl Pipeline {
         let policy = self.config.daemon.dedup;
         let summary = self
             .store
-            .call(move |c| q::ingest_with(c, &id, &items, &record, &policy))
+            .call(move |c| {
+                // An operator's correction outlives edits of the item it corrects.
+                let mut items = items;
+                corrections::apply_to(c, &mut items)?;
+                q::ingest_with(c, &id, &items, &record, &policy)
+            })
             .await?;
         if summary.relevant_changed > 0 {
             self.changes.record(&summary.changed_topics);
@@ -278,7 +284,9 @@ impl Pipeline {
         if failures >= limits.failing_after {
             warn!(url = %source.url, failures, error = %failure.message, "Source is failing.");
         } else {
-            warn!(url = %source.url, error = %failure.message, "Fetch failed.");
+            // One failure is routine (the next attempt is scheduled): the daemon's log
+            // shows it at info, and `entente fetch` already printed it on stdout.
+            info!(url = %source.url, error = %failure.message, "Fetch failed.");
         }
         let record = FetchRecord {
             status: "error",

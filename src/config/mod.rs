@@ -1,6 +1,6 @@
 //! feeds.toml: the sources, the daemon's settings and the classifier's rules.
 //!
-//! Two stages, as the operator's file meets the program: [`raw`] mirrors the file with
+//! Two stages, as the operator's file meets the program: `raw` mirrors the file with
 //! positions kept, then [`Config::parse`] validates everything once (URLs parsed, cron
 //! expressions compiled, rules compiled) and reports *every* problem as
 //! `FILE:LINE:COL: message`. Nothing downstream re-validates.
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
@@ -26,7 +27,7 @@ use crate::dedup::Policy as DedupPolicy;
 use crate::item::FieldCaps;
 pub use raw::{RawDaemon, RawLimits, RawSource};
 use raw::{DAEMON_KEYS, LIMITS_KEYS, SOURCE_KEYS};
-pub use schedule::Schedule;
+pub use schedule::{Schedule, ScheduleError};
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
@@ -48,7 +49,10 @@ pub struct Daemon {
     pub public_url: Url,
     pub title: String,
     pub description: String,
+    /// In `timezone`.
     pub default_schedule: Schedule,
+    /// The zone schedules are read in, unless a source names its own.
+    pub timezone: Tz,
     /// How many items each published feed carries.
     pub feed_items: usize,
     pub user_agent: String,
@@ -119,9 +123,32 @@ pub struct Source {
     pub url: String,
     pub location: Location,
     pub name: String,
+    /// In the source's time zone (its own, else the daemon's).
     pub schedule: Schedule,
     pub lang: Option<String>,
     pub enabled: bool,
+    /// Where the `url` was written, for problems found after validation.
+    pub url_position: Position,
+}
+
+/// A place in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Position {
+    /// A problem found at this place.
+    pub fn problem(&self, message: impl Into<String>) -> Problem {
+        Problem {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            message: message.into(),
+        }
+    }
 }
 
 /// One problem in a config or rules file, at a position.
@@ -146,12 +173,10 @@ impl fmt::Display for Problem {
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The reason is part of the message and deliberately not a `source()`, so that
+    /// printing the error with its causes does not repeat it.
+    #[error("{path}: cannot read: {cause}")]
+    Read { path: String, cause: std::io::Error },
     #[error("{}", render_problems(.0))]
     Invalid(Vec<Problem>),
 }
@@ -271,9 +296,9 @@ impl Config {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
         path: path.display().to_string(),
-        source,
+        cause,
     })
 }
 
@@ -461,9 +486,13 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
         Some(url) => parse_public_url(url.get_ref()).map_err(|m| report.at(Some(url.span()), m)),
         None => Url::parse(&format!("http://{listen_text}/")).map_err(|_| ()),
     };
+    let timezone = parse_timezone(&raw.timezone, report).unwrap_or(Tz::UTC);
     let default_schedule = match &raw.schedule {
-        Some(expr) => Schedule::parse(expr.get_ref()).map_err(|m| report.at(Some(expr.span()), m)),
-        None => Ok(Schedule::parse(DEFAULT_SCHEDULE).expect("the default schedule is valid")),
+        Some(expr) => Schedule::parse(expr.get_ref(), timezone)
+            .map_err(|e| report.at(Some(expr.span()), e.to_string())),
+        None => {
+            Ok(Schedule::parse(DEFAULT_SCHEDULE, timezone).expect("the default schedule is valid"))
+        }
     };
     let feed_items = positive(&raw.feed_items, "feed_items", report).unwrap_or(50) as usize;
     let retention = positive(&raw.retention_days, "retention_days", report)
@@ -484,6 +513,7 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
             "News about relations between France and Kazakhstan, curated by topic.".to_string()
         }),
         default_schedule: default_schedule.ok()?,
+        timezone,
         feed_items,
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
         retention,
@@ -565,11 +595,19 @@ fn validate_sources(
                 report.at(Some(source.url.span()), message);
             }
         }
-        let schedule = match &source.schedule {
-            Some(expr) => Schedule::parse(expr.get_ref())
-                .map_err(|m| report.at(Some(expr.span()), m))
+        let timezone = match &source.timezone {
+            Some(_) => parse_timezone(&source.timezone, report),
+            None => daemon.as_ref().map(|d| d.timezone),
+        };
+        let schedule = match (&source.schedule, timezone) {
+            // With an unknown zone (already reported) the expression is still checked.
+            (Some(expr), _) => Schedule::parse(expr.get_ref(), timezone.unwrap_or(Tz::UTC))
+                .map_err(|e| report.at(Some(expr.span()), e.to_string()))
                 .ok(),
-            None => daemon.as_ref().map(|d| d.default_schedule.clone()),
+            (None, Some(timezone)) => daemon
+                .as_ref()
+                .map(|d| d.default_schedule.in_timezone(timezone)),
+            (None, None) => None,
         };
         let lang = source.lang.as_ref().map(|lang| {
             let code = lang.get_ref().trim().to_ascii_lowercase();
@@ -583,7 +621,14 @@ fn validate_sources(
             code
         });
         if let (Ok(location), Some(schedule)) = (location, schedule) {
+            let (line, column) = line_col(report.text, source.url.span().start);
+            let url_position = Position {
+                file: report.file.clone(),
+                line,
+                column,
+            };
             sources.push(Source {
+                url_position,
                 id: id.clone(),
                 url: source.url.get_ref().clone(),
                 location,
@@ -595,6 +640,22 @@ fn validate_sources(
         }
     }
     sources
+}
+
+/// An IANA time zone name such as `Asia/Almaty`; `None` (reported) when unknown.
+fn parse_timezone(value: &Option<Spanned<String>>, report: &mut Reporter<'_>) -> Option<Tz> {
+    let value = value.as_ref()?;
+    let name = value.get_ref().trim();
+    match name.parse::<Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            let message = format!(
+                "unknown time zone `{name}`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris"
+            );
+            report.at(Some(value.span()), message);
+            None
+        }
+    }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -648,6 +709,16 @@ fn compile_rules(text: &str, path: &Path, problems: &mut Vec<Problem>) -> Option
         }
     };
     let rules = raw.and_then(|raw| match Rules::compile(&raw) {
+        // Without a topic every item is irrelevant and every feed empty.
+        Ok(rules) if rules.topics().is_empty() => {
+            let message = if text.trim().is_empty() {
+                "the rules file is empty: it needs the two sides' names and at least one [[topic]] (see docs/classifier.md)"
+            } else {
+                "the rules declare no topic: add at least one [[topic]] (see docs/classifier.md)"
+            };
+            report.at(None, message);
+            None
+        }
         Ok(rules) => Some(rules),
         Err(errors) => {
             for error in errors {

@@ -13,6 +13,7 @@ pub const DAEMON_KEYS: &[&str] = &[
     "title",
     "description",
     "schedule",
+    "timezone",
     "feed_items",
     "user_agent",
     "retention_days",
@@ -35,7 +36,9 @@ pub const LIMITS_KEYS: &[&str] = &[
     "max_summary_chars",
     "max_content_bytes",
 ];
-pub const SOURCE_KEYS: &[&str] = &["id", "url", "name", "schedule", "lang", "enabled"];
+pub const SOURCE_KEYS: &[&str] = &[
+    "id", "url", "name", "schedule", "timezone", "lang", "enabled",
+];
 
 /// `[daemon]`: where the database lives, how the server and the fetcher behave.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,6 +50,8 @@ pub struct RawDaemon {
     pub title: Option<String>,
     pub description: Option<String>,
     pub schedule: Option<Spanned<String>>,
+    /// The IANA time zone every schedule is read in (default UTC).
+    pub timezone: Option<Spanned<String>>,
     pub feed_items: Option<Spanned<i64>>,
     pub user_agent: Option<String>,
     pub retention_days: Option<Spanned<i64>>,
@@ -85,6 +90,8 @@ pub struct RawSource {
     pub url: Spanned<String>,
     pub name: Option<String>,
     pub schedule: Option<Spanned<String>>,
+    /// This source's schedule's time zone, instead of the daemon's.
+    pub timezone: Option<Spanned<String>>,
     pub lang: Option<Spanned<String>>,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,

@@ -56,7 +56,7 @@ fn every_problem_is_reported_with_its_position() {
         ),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nfoo = 1",
-            &["feeds.toml:4:1: unknown key `foo` in source, expected one of `id`, `url`, `name`, `schedule`, `lang`, `enabled`"],
+            &["feeds.toml:4:1: unknown key `foo` in source, expected one of `id`, `url`, `name`, `schedule`, `timezone`, `lang`, `enabled`"],
         ),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"",
@@ -67,7 +67,19 @@ fn every_problem_is_reported_with_its_position() {
         ),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"61 * * * *\"",
-            &["feeds.toml:4:12: invalid cron expression `61 * * * *`: Minutes must be less than 59. ('61' specified.)"],
+            &["feeds.toml:4:12: invalid cron expression `61 * * * *`: minute must be 0–59, not 61"],
+        ),
+        (
+            "[daemon]\ntimezone = \"Mars/Olympus\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\ntimezone = \"CEST\"\nschedule = \"0 0 * * 9\"",
+            &[
+                "feeds.toml:2:12: unknown time zone `Mars/Olympus`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris",
+                "feeds.toml:6:12: unknown time zone `CEST`: use an IANA name such as UTC, Asia/Almaty or Europe/Paris",
+                "feeds.toml:7:12: invalid cron expression `0 0 * * 9`: day of week must be 0–7 (0 and 7 are Sunday) or SUN–SAT, not 9",
+            ],
+        ),
+        (
+            "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"0 8 * * 8\"",
+            &["feeds.toml:4:12: invalid cron expression `0 8 * * 8`: day of week must be 0–7 (0 and 7 are Sunday) or SUN–SAT, not 8"],
         ),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"* *\"",
@@ -119,6 +131,40 @@ fn every_problem_is_reported_with_its_position() {
 }
 
 #[test]
+fn schedules_are_read_in_the_daemon_zone_or_the_source_own() {
+    let config = Config::parse(
+        "[daemon]\ntimezone = \"Asia/Almaty\"\nschedule = \"0 8 * * *\"\n\
+         [[source]]\nid = \"a\"\nurl = \"https://ex.org/a\"\n\
+         [[source]]\nid = \"b\"\nurl = \"https://ex.org/b\"\ntimezone = \"Europe/Paris\"\n\
+         [[source]]\nid = \"c\"\nurl = \"https://ex.org/c\"\nschedule = \"0 9 * * MON\"\n",
+        Path::new("feeds.toml"),
+        |_| Ok(RULES.to_string()),
+    )
+    .unwrap();
+    let zones: Vec<_> = config
+        .sources
+        .iter()
+        .map(|s| (s.schedule.expression(), s.schedule.timezone().name()))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            ("0 8 * * *", "Asia/Almaty"),
+            ("0 8 * * *", "Europe/Paris"),
+            ("0 9 * * MON", "Asia/Almaty"),
+        ]
+    );
+    assert_eq!(config.daemon.timezone, chrono_tz::Asia::Almaty);
+    let default = Config::parse(
+        "[[source]]\nid = \"a\"\nurl = \"https://ex.org/a\"\n",
+        Path::new("feeds.toml"),
+        |_| Ok(RULES.to_string()),
+    )
+    .unwrap();
+    assert_eq!(default.sources[0].schedule.timezone(), chrono_tz::UTC);
+}
+
+#[test]
 fn dedup_settings_have_defaults_and_can_be_set() {
     let parse = |daemon: &str| {
         let text =
@@ -144,12 +190,55 @@ fn a_missing_rules_file_is_reported_at_its_name() {
     let err = Config::parse("rules = \"missing.toml\"\n", Path::new("feeds.toml"), |p| {
         Err(ConfigError::Read {
             path: p.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
+            cause: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
         })
     })
     .unwrap_err();
     assert_eq!(
         err.to_string(),
         "feeds.toml:1:9: missing.toml: cannot read: No such file"
+    );
+}
+
+fn rules_problems(rules: &str) -> Vec<String> {
+    let text = "rules = \"rules.toml\"\n[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\n";
+    match Config::parse(text, Path::new("feeds.toml"), |_| Ok(rules.to_string())) {
+        Ok(_) => Vec::new(),
+        Err(err) => err.to_string().lines().map(str::to_string).collect(),
+    }
+}
+
+#[test]
+fn rules_without_a_topic_are_refused() {
+    assert_eq!(
+        rules_problems(""),
+        ["rules.toml:1:1: the rules file is empty: it needs the two sides' names and at least one [[topic]] (see docs/classifier.md)"]
+    );
+    assert_eq!(
+        rules_problems("# nothing yet\n"),
+        ["rules.toml:1:1: the rules declare no topic: add at least one [[topic]] (see docs/classifier.md)"]
+    );
+}
+
+#[test]
+fn a_default_topic_naming_no_topic_is_refused() {
+    let rules = format!("{RULES}\n[scoring]\ndefault_topic = \"trade\"\n");
+    assert_eq!(
+        rules_problems(&rules),
+        ["rules.toml:7:17: default_topic \"trade\" is not a declared topic"]
+    );
+}
+
+#[test]
+fn a_source_remembers_where_its_url_was_written() {
+    let config = Config::parse(
+        "[[source]]\nid = \"a\"\n  url = \"file:a.xml\"\n",
+        Path::new("feeds.toml"),
+        |_| Ok(RULES.to_string()),
+    )
+    .unwrap();
+    assert_eq!(
+        config.sources[0].url_position.problem("gone").to_string(),
+        "feeds.toml:3:9: gone"
     );
 }

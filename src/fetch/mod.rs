@@ -91,7 +91,10 @@ pub enum FetchError {
 
 fn retry_after_text(retry_after: &Option<DateTime<Utc>>) -> String {
     retry_after
-        .map(|t| format!(", retry after {}", t.to_rfc3339()))
+        .map(|t| {
+            let at = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            format!(", retry after {at}")
+        })
         .unwrap_or_default()
 }
 

@@ -5,7 +5,10 @@
 //! [`Store::call`]) so that database work never blocks the async runtime; no `.await`
 //! happens while the lock is held. WAL lets the CLI read while the daemon writes.
 
+pub mod backup;
 pub mod clusters;
+pub mod corrections;
+pub mod lookup;
 pub mod queries;
 mod schema;
 
@@ -40,8 +43,12 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("the database has schema version {found}, newer than this entente knows ({known})")]
+    #[error(
+        "the database has schema version {found}, newer than this entente knows ({known}): run the newer entente, or restore a backup taken with this one"
+    )]
     NewerSchema { found: usize, known: usize },
+    #[error("cannot back up to {dest}: {problem}")]
+    Backup { dest: String, problem: String },
     #[error("no item matches `{0}` (give an item id, key or link)")]
     NotFound(String),
     #[error(transparent)]

@@ -12,6 +12,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_dedup",
         include_str!("../../migrations/0002_dedup.sql"),
     ),
+    (
+        "0005_corrections",
+        include_str!("../../migrations/0005_corrections.sql"),
+    ),
 ];
 
 /// How many migrations ran once the de-duplication keys' columns exist.

@@ -1,17 +1,22 @@
 //! Integration tests: the `entente` binary and library against a real HTTP server on
 //! loopback and a real SQLite file.
+// Reports for people running tests and benches; the closed-stdout rule is for commands.
+#![allow(clippy::disallowed_macros)]
 
 #[path = "../support/shared.rs"]
 mod shared;
 
 mod common;
 mod daemon;
+mod decisions;
 mod failures;
 mod fetch_faults;
 mod fixtures;
 mod hostile;
+mod operations;
 mod operator;
 mod pipeline;
 mod politeness;
 mod publishing;
 mod server;
+mod source_list;

@@ -91,12 +91,28 @@ fn retag_applies_changed_rules_to_stored_items_and_the_feeds_follow() {
         "explain points at a stale decision"
     );
 
+    // A preview first: the change is listed, nothing is stored.
+    let preview = config.entente(&["retag", "--dry-run"]);
+    let out = text(&preview.stdout);
+    assert!(preview.status.success(), "{}", text(&preview.stderr));
+    assert!(out.contains("retag would change 1 of 2 items"), "{out}");
+    assert!(
+        out.contains("- 1 [f] Macron and Tokayev sign a strategic partnership in Astana: relevant (diplomacy"),
+        "{out}"
+    );
+    assert!(out.contains(") → not relevant"), "{out}");
+    assert_eq!(relevant_count(&config), 1, "--dry-run stored the change");
+
     let retag = config.entente(&["retag"]);
     let out = text(&retag.stdout);
     assert!(retag.status.success(), "{}", text(&retag.stderr));
     assert!(
         out.contains("retagged 2 items: 1 changed relevance"),
         "{out}"
+    );
+    assert!(
+        out.contains("- 1 [f] Macron and Tokayev"),
+        "the change is listed: {out}"
     );
     assert_eq!(relevant_count(&config), 0);
 
