@@ -287,3 +287,4 @@ fn bidi_overrides_and_controls_leave_titles_and_authors() {
     assert_eq!(item.authors, ["Author"]);
     assert_eq!(item.categories, ["Politics"]);
 }
+
