@@ -288,3 +288,24 @@ fn bidi_overrides_and_controls_leave_titles_and_authors() {
     assert_eq!(item.categories, ["Politics"]);
 }
 
+#[test]
+fn a_document_with_too_many_entries_is_read_up_to_the_cap() {
+    let items: String = (0..50)
+        .map(|n| format!("<item><guid>{n}</guid><title>t{n}</title></item>"))
+        .collect();
+    let body = format!("<rss version=\"2.0\"><channel><title>T</title>{items}</channel></rss>");
+    let origin = Origin {
+        caps: FieldCaps {
+            max_items: 7,
+            ..FieldCaps::default()
+        },
+        ..origin(None)
+    };
+    let feed = parse_feed(body.as_bytes(), origin).unwrap();
+    let guids: Vec<&str> = feed
+        .items
+        .iter()
+        .filter_map(|i| i.guid.as_deref())
+        .collect();
+    assert_eq!(guids, ["0", "1", "2", "3", "4", "5", "6"]);
+}
