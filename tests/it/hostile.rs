@@ -436,3 +436,28 @@ fn a_far_future_date_does_not_pin_an_item() {
         "the feed's own date is kept: {published}"
     );
 }
+
+/// A redirect's `Location` is chosen by the server: 100 KB of it must not be stored as
+/// the source's error or suggested URL.
+#[test]
+fn a_huge_location_is_refused_not_stored() {
+    let server = FeedServer::start();
+    let location = format!("/{}", "x".repeat(100_000));
+    server.route("/moved", Route::redirect(301, &location));
+    let config = TestConfig::new(&[("m", server.url("/moved"))], "");
+    let output = config.entente(&["fetch"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let sources = config.json(&["sources", "--json"]);
+    let source = &sources[0];
+    assert_eq!(source["status"], "error");
+    let stored = serde_json::to_string(source).unwrap();
+    assert!(
+        stored.len() < 2_000,
+        "{} bytes stored for the source",
+        stored.len()
+    );
+    assert!(
+        source["error"].as_str().unwrap().contains("Location"),
+        "{source}"
+    );
+}
