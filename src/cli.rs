@@ -186,6 +186,14 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["verdict", "topics"])]
         clear: bool,
     },
+    /// Ask the daemon running on this config's database to re-read feeds.toml and the
+    /// rules (the same as `kill -HUP $(cat DATABASE.pid)`).
+    Reload,
+    /// Delete every stored item of a source that is no longer in feeds.toml.
+    Purge {
+        /// The removed source's id.
+        source: String,
+    },
 }
 
 /// An operator's verdict on an item.

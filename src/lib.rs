@@ -13,7 +13,9 @@
 //! - [`sources_file`]: careful edits of feeds.toml, and the source list as OPML.
 //! - [`publish`]: RSS, Atom, JSON Feed, OPML and the HTML page, as bytes.
 //! - [`serve`]: the HTTP server over the published files.
-//! - [`daemon`]: the cron scheduler, fetch passes, backoff and shutdown.
+//! - [`daemon`]: the long-running process: scheduler, server, retention, live reload,
+//!   the lock on its database, shutdown.
+//! - [`metrics`]: the daemon's Prometheus counters, updated where events happen.
 //! - [`cli`]: the command line; [`app`]: each command, wiring the stages.
 #![forbid(unsafe_code)]
 
@@ -26,6 +28,7 @@ pub mod dedup;
 pub mod discover;
 pub mod fetch;
 pub mod item;
+pub mod metrics;
 pub mod parse;
 pub mod publish;
 pub mod serve;

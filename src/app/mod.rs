@@ -34,6 +34,8 @@ mod locate;
 mod mark;
 mod opml;
 mod pipeline;
+mod purge;
+mod reload;
 mod retag;
 mod run;
 mod sources;
@@ -47,6 +49,7 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 
 pub use pipeline::{classify_items, decide, Pipeline, RunOutcome, SourceRun};
+pub(crate) use retag::decide_with;
 
 use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigError};
@@ -93,18 +96,26 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::ImportOpml { file } => opml::import(&config_path, &file),
         Command::ExportOpml => opml::export(&load_config(&config_path)?),
         Command::Backup { file } => backup::backup(&load_config(&config_path)?, &file),
+        Command::Reload => reload::reload(&load_config(&config_path)?),
         command => {
-            let config = load_config(&config_path)?;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(run_with_config(config, command))
+            let result = runtime.block_on(async {
+                if let Command::Run { listen } = command {
+                    return run::run_daemon(&config_path, listen).await;
+                }
+                run_with_config(load_config(&config_path)?, command).await
+            });
+            // Work abandoned after the grace period (a fetch, a database call on a
+            // blocking thread) must not hold the exit: every write is a transaction.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            result
         }
     }
 }
 
 async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
     match command {
-        Command::Run { listen } => run::run_daemon(config, listen).await,
         Command::Fetch { sources } => fetch::fetch(config, &sources).await,
         Command::Sources { json } => sources::sources(config, json).await,
         Command::Items {
@@ -153,6 +164,7 @@ async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
             topics,
             ..
         } => mark::mark(config, item, verdict, topics).await,
+        Command::Purge { source } => purge::purge(config, source).await,
         Command::Check
         | Command::Eval { .. }
         | Command::Remove { .. }
@@ -160,11 +172,13 @@ async fn run_with_config(config: Config, command: Command) -> Result<ExitCode> {
         | Command::Enable { .. }
         | Command::ImportOpml { .. }
         | Command::ExportOpml
-        | Command::Backup { .. } => unreachable!("handled without a runtime"),
+        | Command::Backup { .. }
+        | Command::Reload
+        | Command::Run { .. } => unreachable!("handled before"),
     }
 }
 
-fn load_config(path: &Path) -> Result<Config> {
+pub(crate) fn load_config(path: &Path) -> Result<Config> {
     Config::load(path).map_err(|err| match err {
         ConfigError::Invalid(_) => anyhow::anyhow!("invalid configuration:\n{err}"),
         ConfigError::Read { .. } => anyhow::Error::new(err),
@@ -194,6 +208,7 @@ fn pipeline(config: Config, store: Store) -> Result<Pipeline> {
         store,
         fetcher: Arc::new(fetcher),
         changes: Arc::new(Changes::default()),
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     })
 }
 

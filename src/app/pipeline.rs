@@ -14,6 +14,7 @@ use crate::config::{Config, Location, Source};
 use crate::daemon::{backoff_delay, next_run};
 use crate::fetch::{FetchError, Fetched, Fetcher, Outcome};
 use crate::item::Item;
+use crate::metrics::{FetchOutcome, Metrics};
 use crate::parse::{parse_feed, Origin, ParseError};
 use crate::serve::Changes;
 use crate::store::corrections;
@@ -28,6 +29,8 @@ pub struct Pipeline {
     pub fetcher: Arc<Fetcher>,
     /// Which published feeds an ingest changed: the server's cache keys.
     pub changes: Arc<Changes>,
+    /// Counted as each run ends.
+    pub metrics: Arc<Metrics>,
 }
 
 /// How one source's run ended.
@@ -121,6 +124,7 @@ impl Pipeline {
         let state = self.store.call(move |c| q::source_state(c, &id)).await?;
         let location = current_location(source, &state);
         let started = Utc::now();
+        let timer = std::time::Instant::now();
         let report = self.fetcher.fetch(&location, &state.validators).await;
         let moved_to = report.moved_to.map(|u| u.to_string());
         let outcome = match report.result {
@@ -143,7 +147,22 @@ impl Pipeline {
                     .await
             }
         }?;
+        self.count(&outcome, state.consecutive_failures, timer.elapsed());
         Ok(outcome)
+    }
+
+    fn count(&self, run: &SourceRun, failures_before: u32, took: std::time::Duration) {
+        let (outcome, failures) = match &run.outcome {
+            RunOutcome::Stored(summary) => {
+                self.metrics
+                    .items_stored(summary.new as u64, summary.new_relevant as u64);
+                (FetchOutcome::Stored, 0)
+            }
+            RunOutcome::NotModified => (FetchOutcome::NotModified, 0),
+            RunOutcome::Failed { .. } => (FetchOutcome::Failed, failures_before.saturating_add(1)),
+        };
+        self.metrics
+            .fetch_ended(&run.source_id, outcome, took, failures, Utc::now());
     }
 
     async fn parse_and_classify(

@@ -51,7 +51,11 @@ impl std::fmt::Display for Change {
 }
 
 /// The decision in force: the operator's when there is one, else the classifier's.
-fn decide_with(rules: &Rules, corrected: &HashMap<String, Correction>, item: &Item) -> Decision {
+pub(crate) fn decide_with(
+    rules: &Rules,
+    corrected: &HashMap<String, Correction>,
+    item: &Item,
+) -> Decision {
     let decision = decide(rules, item);
     match corrected.get(&item.key) {
         Some(correction) => correction.apply(&decision),

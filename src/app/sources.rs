@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::open_store;
 use crate::config::Config;
+use crate::daemon::lock;
 use crate::store::lookup;
 use crate::store::queries as q;
 
@@ -17,6 +18,24 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
     let (statuses, failing_since) = store
         .call(|c| Ok((q::list_sources(c)?, lookup::failing_since(c)?)))
         .await?;
+    // A daemon that refused an edit runs on its previous configuration: say so first,
+    // on stderr too with --json so that the array stays the contract's shape.
+    if let Some(error) =
+        lock::daemon_status(&config.daemon.database).and_then(|s| s.last_reload_error)
+    {
+        let mut text = format!(
+            "the running daemon rejected the configuration at {} and runs on the previous one:\n",
+            error.at.to_rfc3339()
+        );
+        for problem in &error.problems {
+            text.push_str(&format!("  {problem}\n"));
+        }
+        if as_json {
+            eprint!("{text}");
+        } else {
+            out!("{text}")?;
+        }
+    }
     let now = Utc::now();
     let listed: Vec<_> = config
         .sources

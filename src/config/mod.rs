@@ -34,6 +34,8 @@ pub use schedule::{Schedule, ScheduleError};
 pub struct Config {
     /// The config file, as named on the command line.
     pub path: PathBuf,
+    /// The rules file the config names, resolved against the config's folder.
+    pub rules_path: PathBuf,
     pub daemon: Daemon,
     pub sources: Vec<Source>,
     pub rules: Arc<Rules>,
@@ -56,11 +58,38 @@ pub struct Daemon {
     /// How many items each published feed carries.
     pub feed_items: usize,
     pub user_agent: String,
-    /// Items older than this are deleted; `None` keeps everything.
-    pub retention: Option<Duration>,
+    /// How long items are kept: see [`Retention`].
+    pub retention: Retention,
+    /// Reload on edits of feeds.toml and the rules file, not only on SIGHUP.
+    pub watch_config: bool,
     /// When two items are the same story, so that it is published once.
     pub dedup: DedupPolicy,
     pub limits: Limits,
+}
+
+/// What the periodic prune deletes. Whatever a published feed shows is always kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Relevant items older than this are deleted; `None` keeps them by age.
+    pub relevant: Option<Duration>,
+    /// Items the classifier found irrelevant are kept this long, so that a rule change
+    /// followed by a retag can still find them.
+    pub irrelevant: Duration,
+    /// At most this many relevant items per topic, the newest; `None`: no limit.
+    pub max_per_topic: Option<usize>,
+    /// How often the daemon prunes.
+    pub interval: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            relevant: None,
+            irrelevant: Duration::from_secs(30 * 86_400),
+            max_per_topic: None,
+            interval: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// Fetch limits and retry policy.
@@ -116,7 +145,7 @@ impl fmt::Display for Location {
 }
 
 /// One `[[source]]`, validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub id: String,
     /// The URL as the operator wrote it.
@@ -270,6 +299,7 @@ impl Config {
         match (problems.is_empty(), daemon, rules) {
             (true, Some(daemon), Some(rules)) => Ok(Config {
                 path: path.to_path_buf(),
+                rules_path,
                 daemon,
                 sources,
                 rules: Arc::new(rules),
@@ -495,8 +525,7 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
         }
     };
     let feed_items = positive(&raw.feed_items, "feed_items", report).unwrap_or(50) as usize;
-    let retention = positive(&raw.retention_days, "retention_days", report)
-        .map(|days| Duration::from_secs(days * 86_400));
+    let retention = validate_retention(raw, report);
     let database = raw
         .database
         .as_ref()
@@ -517,9 +546,37 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
         feed_items,
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
         retention,
+        watch_config: raw.watch_config.unwrap_or(true),
         dedup: validate_dedup(raw, report),
         limits,
     })
+}
+
+fn validate_retention(raw: &RawDaemon, report: &mut Reporter<'_>) -> Retention {
+    let defaults = Retention::default();
+    let days = |n: u64| Duration::from_secs(n.saturating_mul(86_400));
+    let relevant = positive(&raw.retention_days, "retention_days", report).map(days);
+    let irrelevant = positive(
+        &raw.irrelevant_retention_days,
+        "irrelevant_retention_days",
+        report,
+    )
+    .map_or(defaults.irrelevant, days);
+    Retention {
+        relevant,
+        // `retention_days` bounds every item: an irrelevant one is never kept longer.
+        irrelevant: relevant.map_or(irrelevant, |r| r.min(irrelevant)),
+        max_per_topic: positive(&raw.max_items_per_topic, "max_items_per_topic", report)
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        interval: positive(
+            &raw.retention_interval_minutes,
+            "retention_interval_minutes",
+            report,
+        )
+        .map_or(defaults.interval, |m| {
+            Duration::from_secs(m.saturating_mul(60))
+        }),
+    }
 }
 
 fn validate_dedup(raw: &RawDaemon, report: &mut Reporter<'_>) -> DedupPolicy {

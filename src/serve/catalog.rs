@@ -82,6 +82,8 @@ pub struct Changes {
     any: AtomicU64,
     /// Bumped per topic whose feeds changed.
     topics: Mutex<HashMap<String, u64>>,
+    /// Bumped when every topic may have changed; part of each topic's version.
+    all_topics: AtomicU64,
 }
 
 impl Changes {
@@ -94,6 +96,13 @@ impl Changes {
         self.any.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Records that any published file may have changed (a prune, a retag, a purge
+    /// in this process), so that each is rendered again at its next request.
+    pub fn record_all(&self) {
+        self.all_topics.fetch_add(1, Ordering::SeqCst);
+        self.any.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// The version of what a file shows: it changes when the file may have.
     fn version(&self, scope: &Scope) -> u64 {
         match scope {
@@ -101,7 +110,9 @@ impl Changes {
             Scope::Everything => self.any.load(Ordering::SeqCst),
             Scope::Topic(id) => {
                 let versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-                versions.get(id).copied().unwrap_or_default()
+                let topic = versions.get(id).copied().unwrap_or_default();
+                // Both only grow, so their sum changes when either does.
+                topic.wrapping_add(self.all_topics.load(Ordering::SeqCst))
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The axum router over the catalog: conditional requests, content coding, health.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -13,15 +13,67 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 use super::catalog::{Catalog, Coding, Rendered};
-use super::metrics::render_metrics;
+use super::health::Health;
+use crate::metrics::{self, Metrics};
 use crate::store::queries as q;
 
-/// What the handlers share.
+/// What the handlers share. The published site can be replaced while the server runs
+/// (a reload changed topics or titles); the metrics and health are the daemon's.
 #[derive(Clone)]
 pub struct ServerState {
-    pub catalog: Arc<Catalog>,
+    published: Arc<RwLock<Published>>,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+}
+
+/// The catalog in force and how long clients may cache what it renders.
+#[derive(Clone)]
+struct Published {
+    catalog: Arc<Catalog>,
     /// `Cache-Control: max-age`, from the shortest schedule.
-    pub max_age: Duration,
+    max_age: Duration,
+}
+
+impl ServerState {
+    /// A server over `catalog`, with metrics and health of its own.
+    pub fn new(catalog: Arc<Catalog>, max_age: Duration) -> ServerState {
+        ServerState::with(
+            catalog,
+            max_age,
+            Arc::new(Metrics::default()),
+            Arc::new(Health::default()),
+        )
+    }
+
+    pub fn with(
+        catalog: Arc<Catalog>,
+        max_age: Duration,
+        metrics: Arc<Metrics>,
+        health: Arc<Health>,
+    ) -> ServerState {
+        ServerState {
+            published: Arc::new(RwLock::new(Published { catalog, max_age })),
+            metrics,
+            health,
+        }
+    }
+
+    /// The catalog requests are answered from now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.published().catalog
+    }
+
+    /// From the next request on, answer from `catalog`.
+    pub fn replace_catalog(&self, catalog: Arc<Catalog>, max_age: Duration) {
+        *self.published.write().unwrap_or_else(|p| p.into_inner()) = Published { catalog, max_age };
+    }
+
+    fn published(&self) -> Published {
+        self.published
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// The router: the published files, `/healthz` and `/metrics`. GET and HEAD only
@@ -150,24 +202,45 @@ async fn feed(
     respond(&state, &format!("feeds/{file}"), &headers).await
 }
 
+/// Liveness and readiness as JSON: `status` is `ok` while the database answers (else
+/// 503, `unavailable`); the configuration's state says whether the last reload failed,
+/// which does not make the daemon unhealthy (it runs on the previous configuration).
 async fn healthz(State(state): State<ServerState>) -> Response<Body> {
-    match state.catalog.store.call(|c| q::data_version(c)).await {
-        Ok(_) => plain(StatusCode::OK, "ok\n".to_string()),
-        Err(err) => plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("database unavailable: {err}\n"),
-        ),
-    }
+    let store = state.catalog().store.clone();
+    // A locked or broken database must not hang the probe.
+    let probe =
+        tokio::time::timeout(Duration::from_secs(5), store.call(|c| q::data_version(c))).await;
+    let database = match probe {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("no answer within 5 s".to_string()),
+    };
+    let status = if database.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if database.is_ok() { "ok" } else { "unavailable" },
+        "database": { "ok": database.is_ok(), "error": database.err() },
+        "config": state.health.config(),
+    });
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!("{body}\n")))
+        .expect("static headers are valid")
 }
 
 async fn metrics(State(state): State<ServerState>) -> Response<Body> {
-    match state.catalog.store.call(|c| q::list_sources(c)).await {
-        Ok(sources) => plain(StatusCode::OK, render_metrics(&sources)),
-        Err(err) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("database error: {err}\n"),
-        ),
-    }
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+        .body(Body::from(state.metrics.encode()))
+        .expect("static headers are valid")
 }
 
 fn plain(status: StatusCode, body: String) -> Response<Body> {
@@ -179,7 +252,8 @@ fn plain(status: StatusCode, body: String) -> Response<Body> {
 }
 
 async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Response<Body> {
-    let rendered = match state.catalog.get(path).await {
+    let published = state.published();
+    let rendered = match published.catalog.get(path).await {
         Ok(Some(rendered)) => rendered,
         Ok(None) => return plain(StatusCode::NOT_FOUND, "not found\n".to_string()),
         Err(err) => {
@@ -197,12 +271,14 @@ async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Respon
         .header(header::LAST_MODIFIED, http_date(rendered.last_modified))
         .header(
             header::CACHE_CONTROL,
-            format!("public, max-age={}", state.max_age.as_secs()),
+            format!("public, max-age={}", published.max_age.as_secs()),
         )
         .header(header::VARY, "Accept-Encoding");
     let response = if is_not_modified(headers, &rendered) {
+        state.metrics.feed_request(metrics::Response::NotModified);
         builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
     } else {
+        state.metrics.feed_request(metrics::Response::Served);
         let builder = match coding.token() {
             Some(token) => builder.header(header::CONTENT_ENCODING, token),
             None => builder,

@@ -12,8 +12,9 @@
 //! sends.
 
 mod catalog;
+mod health;
 mod http;
-mod metrics;
 
 pub use catalog::{entry_of, Catalog, Changes, Rendered};
+pub use health::{ConfigStatus, Health, ReloadError};
 pub use http::{http_date, router, serve, ServerState};

@@ -10,6 +10,7 @@ pub mod clusters;
 pub mod corrections;
 pub mod lookup;
 pub mod queries;
+pub mod retention;
 mod schema;
 
 use std::path::Path;

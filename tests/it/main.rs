@@ -13,6 +13,8 @@ mod failures;
 mod fetch_faults;
 mod fixtures;
 mod hostile;
+mod inprocess;
+mod live;
 mod operations;
 mod operator;
 mod pipeline;

@@ -495,10 +495,7 @@ fn conditional_requests_compression_and_head() {
     );
     f.ingest("reuters", vec![(first, relevant(&topics))], at(2, 8));
     let catalog = Arc::new(f.catalog(Arc::new(Changes::default())));
-    let state = ServerState {
-        catalog,
-        max_age: Duration::from_secs(1200),
-    };
+    let state = ServerState::new(catalog, Duration::from_secs(1200));
     let listener = f
         .runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
