@@ -66,8 +66,8 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
     }
     let body = keep_first_entries(body, origin.caps.max_items);
     let mut repaired = repair_empty_media_text(&repair_rss_root(&body));
-    if recover::is_atom_03(&repaired) {
-        repaired = recover::rewrite(&repaired);
+    if guarded(|| recover::is_atom_03(&repaired)).unwrap_or(false) {
+        repaired = guarded(|| recover::rewrite(&repaired)).ok_or(ParseError::ParserPanicked)?;
     }
     let feed = match parse_with_feed_rs(&repaired, origin.url) {
         Ok(feed) if !feed.entries.is_empty() || !looks_like_it_has_items(&body) => feed,
@@ -325,11 +325,18 @@ fn parse_with_feed_rs(body: &[u8], base: Option<&Url>) -> Result<Feed, ParseErro
         .map_err(|err| ParseError::Invalid(err.to_string()))
 }
 
+/// `work`, or `None` if it panicked: quick-xml panics on some documents (an XML
+/// declaration naming an encoding in mid-document, found by the `feed` fuzz target),
+/// and a stranger's document must not take the process down.
+fn guarded<T>(work: impl FnOnce() -> T) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(work)).ok()
+}
+
 /// The last resort: the document with its broken references repaired (never valid
 /// XML, so nothing well-formed changes) and rewritten by [`recover::rewrite`]; taken only if
 /// it yields entries.
 fn recovered(body: &[u8], base: Option<&Url>) -> Option<Feed> {
-    let rewritten = recover::rewrite(&recover::repair_references(body));
+    let rewritten = guarded(|| recover::rewrite(&recover::repair_references(body)))?;
     parse_with_feed_rs(&rewritten, base)
         .ok()
         .filter(|feed| !feed.entries.is_empty())

@@ -65,11 +65,13 @@ pub(super) fn rewrite(body: &[u8]) -> Vec<u8> {
     let mut root = Root::Other;
     let mut channel_added = false;
     let mut base64: Option<Base64Text> = None;
+    let mut started = false;
     loop {
         let event = match reader.read_event() {
             Ok(Event::Eof) | Err(_) => break,
             Ok(event) => event,
         };
+        let written_any = std::mem::replace(&mut started, true);
         match event {
             Event::Start(start) | Event::Empty(start) if open.is_empty() && root == Root::Other => {
                 root = match start.local_name().into_inner() {
@@ -111,6 +113,9 @@ pub(super) fn rewrite(body: &[u8]) -> Vec<u8> {
                     b.encoded.push_str(&text);
                 }
             }
+            // A declaration is only allowed first; a later one made quick-xml (inside
+            // feed-rs) panic on changing the encoding mid-document (fuzzing found it).
+            Event::Decl(_) if written_any => {}
             other => {
                 let _ = writer.write_event(other);
             }
@@ -438,6 +443,14 @@ mod tests {
         assert_eq!(
             rewritten(r#"<feed><entry><title type="">evil</title></entry></feed>"#),
             "<feed><entry><title>evil</title></entry></feed>"
+        );
+    }
+
+    #[test]
+    fn a_declaration_after_the_start_is_dropped() {
+        assert_eq!(
+            rewritten("<?xml version=\"1.0\"?><rss><?xml version='1.0' encoding='iso-8859-1'?><channel/></rss>"),
+            "<?xml version=\"1.0\"?><rss><channel/></rss>"
         );
     }
 

@@ -309,3 +309,19 @@ fn a_document_with_too_many_entries_is_read_up_to_the_cap() {
         .collect();
     assert_eq!(guids, ["0", "1", "2", "3", "4", "5", "6"]);
 }
+
+/// Found by the `feed` fuzz target: quick-xml 0.42 (inside feed-rs) panics when an
+/// XML declaration naming an encoding comes in mid-document. The panic is caught; the
+/// recovery rewrite drops the stray declaration, so the items are read.
+#[test]
+fn a_declaration_in_mid_document_loses_nothing() {
+    let doc = "<rss version=\"2.0\">\n<channel><item><title>a</title><link>http://ex.org/a</link></item>\n\
+               <?xml version='1.0' encoding='iso-8859-1'?>\n<item><title>b</title></item></channel></rss>";
+    let titles: Vec<String> = parse(doc)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(titles, ["a", "b"]);
+}
