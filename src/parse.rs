@@ -446,7 +446,6 @@ fn normalize_entry(
         .title
         .as_ref()
         .map(|t| text_of_capped(t, text_budget(caps.max_title_chars)))
-        .map(|t| truncate_chars(&t, caps.max_title_chars).into_owned())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| {
             let words: Vec<&str> = summary.split_whitespace().take(12).collect();
@@ -456,6 +455,8 @@ fn normalize_entry(
                 format!("{}…", words.join(" "))
             }
         });
+    // Capped last: a title made of the summary's first words is capped too.
+    let title = truncate_chars(&title, caps.max_title_chars).into_owned();
     let published = entry.published.or(entry.updated);
     let key = Item::key_for(
         source_id,
