@@ -3,7 +3,9 @@
 //! Run: `cargo bench --bench classify` (release build). Prints items per second.
 //! Reads `shared/corpus/dev.jsonl` beside the checkout (or under `ENTENTE_SHARED`).
 //! Texts are prepared (HTML stripped) beforehand, as ingestion does before it
-//! classifies; the figure measures normalisation, matching and scoring.
+//! classifies; the figure measures language detection (with the label's language as
+//! the source's hint, as ingestion has one), normalisation, matching and scoring.
+//! Detection alone is measured too, with and without a hint.
 // Reports for people running tests and benches; the closed-stdout rule is for commands.
 #![allow(clippy::disallowed_macros)]
 
@@ -35,14 +37,17 @@ fn main() {
         std::process::exit(2);
     };
     let items = parse_jsonl(&dev).expect("dev set parses");
-    let texts: Vec<(String, String)> = items
+    let texts: Vec<(String, String, String)> = items
         .iter()
-        .map(|i| (i.title.clone(), entente::text::html_to_text(&i.summary)))
+        .map(|i| {
+            let summary = entente::text::html_to_text(&i.summary);
+            (i.title.clone(), summary, i.lang.clone())
+        })
         .collect();
 
     // Warm-up, then the measured rounds.
     let mut relevant = 0usize;
-    for (title, summary) in &texts {
+    for (title, summary, _) in &texts {
         relevant += usize::from(
             classify(
                 &rules,
@@ -57,19 +62,51 @@ fn main() {
     }
     let start = Instant::now();
     for _ in 0..ROUNDS {
-        for (title, summary) in &texts {
+        for (title, summary, hint) in &texts {
+            let lang = entente::lang::item_language(title, summary, Some(hint));
             let d = classify(
                 &rules,
                 black_box(&Text {
                     title,
                     summary,
-                    lang: None,
+                    lang: lang.as_deref(),
                 }),
             );
             black_box(&d);
         }
     }
     let elapsed = start.elapsed();
+    let detect = |hinted: bool| {
+        let start = Instant::now();
+        for _ in 0..ROUNDS {
+            for (title, summary, hint) in &texts {
+                let hint = hinted.then_some(hint.as_str());
+                black_box(entente::lang::detect(black_box(title), summary, hint));
+            }
+        }
+        start.elapsed().as_secs_f64() * 1e6 / (ROUNDS * texts.len()) as f64
+    };
+    let (with_hint, without_hint) = (detect(true), detect(false));
+    // The classifier alone, on the languages detected beforehand: with the figures
+    // above, what each part costs on a machine whose load varies between runs.
+    let detected: Vec<Option<String>> = texts
+        .iter()
+        .map(|(title, summary, hint)| entente::lang::item_language(title, summary, Some(hint)))
+        .collect();
+    let start_alone = Instant::now();
+    for _ in 0..ROUNDS {
+        for ((title, summary, _), lang) in texts.iter().zip(&detected) {
+            black_box(classify(
+                &rules,
+                black_box(&Text {
+                    title,
+                    summary,
+                    lang: lang.as_deref(),
+                }),
+            ));
+        }
+    }
+    let alone = start_alone.elapsed().as_secs_f64() * 1e6 / (ROUNDS * texts.len()) as f64;
     let classified = ROUNDS * texts.len();
     let per_second = classified as f64 / elapsed.as_secs_f64();
     println!(
@@ -79,9 +116,13 @@ fn main() {
     );
     println!("dev.jsonl: {} items, {relevant} relevant", texts.len());
     println!(
-        "classify: {classified} items in {:.3} s on one thread = {:.0} items/s ({:.2} µs/item)",
+        "classify (language detection included): {classified} items in {:.3} s on one thread = {:.0} items/s ({:.2} µs/item)",
         elapsed.as_secs_f64(),
         per_second,
         1e6 / per_second
     );
+    println!(
+        "language detection alone: {with_hint:.2} µs/item with the source's hint, {without_hint:.2} µs/item without"
+    );
+    println!("classification alone: {alone:.2} µs/item");
 }

@@ -10,8 +10,11 @@ against the JSON Feed 1.1 rules instead (the line says which reader was used).
 
 Fails (exit 1) when a feed is flagged ill-formed (`bozo`) or breaks a JSON Feed rule, when the three formats of
 one feed disagree on how many items they carry, when a feed named with --expect
-(default: `all`) has no items, or when feeds.opml or index.html is missing or the
-OPML is not well-formed XML. Prints one line a feed and a summary.
+(default: `all`) has no items, when a per-language feed (`{slug}.{lang}.{ext}`) does
+not declare its language, when an RSS or Atom feed names no stylesheet or the
+stylesheet is missing, or when feeds.opml or index.html is missing, the OPML is not
+well-formed XML or lists a feed that is not in the folder. Prints one line a feed and
+a summary.
 """
 
 import argparse
@@ -28,6 +31,10 @@ except ImportError:
     sys.exit("feedparser is not installed: pip install feedparser")
 
 FORMATS = ("rss", "atom", "json")
+
+LANGUAGES = ("en", "fr", "ru", "kk")
+
+STYLESHEET = '<?xml-stylesheet type="text/xsl" href="feed.xsl"?>'
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -55,16 +62,32 @@ def check_json_feed(path):
     return len(items), None
 
 
+def feed_language(path):
+    """The language a per-language feed's name gives (`all.fr.rss`: fr), else None."""
+    stem = path.stem
+    if "." in stem and stem.rsplit(".", 1)[1] in LANGUAGES:
+        return stem.rsplit(".", 1)[1]
+    return None
+
+
 def check_feed(path):
     """Returns (item count, problem or None) for one feed file."""
-    if path.suffix == ".json" and not FEEDPARSER_READS_JSON:
-        return check_json_feed(path)
+    lang = feed_language(path)
+    if path.suffix == ".json":
+        if lang and json.loads(path.read_bytes()).get("language") != lang:
+            return 0, f"does not declare its language {lang}"
+        if not FEEDPARSER_READS_JSON:
+            return check_json_feed(path)
+    elif STYLESHEET not in path.read_text(encoding="utf-8"):
+        return 0, "names no stylesheet"
     parsed = feedparser.parse(path.read_bytes())
     if parsed.bozo:
         return len(parsed.entries), f"ill-formed: {parsed.bozo_exception!r}"
     expected_version = {"rss": "rss20", "atom": "atom10", "json": "json11"}[path.suffix[1:]]
     if parsed.version != expected_version:
         return len(parsed.entries), f"read as {parsed.version!r}, not {expected_version}"
+    if lang and path.suffix != ".json" and parsed.feed.get("language") != lang:
+        return len(parsed.entries), f"declares {parsed.feed.get('language')!r}, not {lang}"
     return len(parsed.entries), None
 
 
@@ -103,10 +126,16 @@ def main():
     try:
         outlines = ElementTree.parse(opml).getroot().findall(".//outline[@xmlUrl]")
         print(f"feeds.opml: {len(outlines)} feeds, ok")
+        for outline in outlines:
+            name = outline.get("xmlUrl").rsplit("/feeds/", 1)[-1]
+            if not (args.dir / "feeds" / name).is_file():
+                problems.append(f"feeds.opml: lists {name}, which is not exported")
     except (OSError, ElementTree.ParseError) as error:
         problems.append(f"feeds.opml: {error}")
     if not (args.dir / "index.html").is_file():
         problems.append("index.html: missing")
+    if not (args.dir / "feeds" / "feed.xsl").is_file():
+        problems.append("feeds/feed.xsl: missing")
 
     print(f"{len(feeds)} feeds checked, {len(problems)} problems")
     for problem in problems:

@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use entente::classify::Topic;
 use entente::publish::{
-    render_feed, render_index, render_opml, AlsoReported, Entry, Format, Section, Site,
+    render_feed, render_opml, render_page, AlsoReported, Entry, Format, Lang, Page, PageKind, Site,
 };
 use url::Url;
 
@@ -28,7 +28,20 @@ fn site() -> Site {
             topic("diplomacy", "Diplomacy", "Visits, treaties and talks."),
         ],
         ttl_minutes: 30,
+        websub_hub: None,
     }
+}
+
+/// The front page in English showing `entries`.
+fn render_index(site: &Site, entries: &[Entry]) -> String {
+    let page = Page {
+        lang: Lang::En,
+        kind: PageKind::Front,
+        stories: entries.to_vec(),
+        outlets: Vec::new(),
+        updated: None,
+    };
+    render_page(site, &page)
 }
 
 fn date(day: u32, hour: u32) -> DateTime<Utc> {
@@ -317,7 +330,8 @@ fn topic_feeds_name_the_topic() {
     assert_eq!(rss.title.unwrap().content, "Entente — Energy & uranium");
     let atom = render_feed(&site, Some(energy), &entries, Format::Atom);
     assert!(atom.contains("https://entente.example.org/feeds/energy.atom"));
-    assert!(atom.contains("https://entente.example.org/#topic-energy"));
+    // The topic's own page now (issue 13), not a section of the front page.
+    assert!(atom.contains("href=\"https://entente.example.org/topics/energy\" rel=\"alternate\""));
 }
 
 #[test]
@@ -382,24 +396,18 @@ fn opml_lists_every_feed() {
         let url = format!("xmlUrl=\"https://entente.example.org/feeds/{slug}.rss\"");
         assert!(opml.contains(&url), "{url} missing from\n{opml}");
     }
-    assert_eq!(opml.matches("<outline ").count(), 3);
+    // The three feeds, then a folder per language (4) of the same three.
+    assert_eq!(opml.matches("<outline ").count(), 3 + 4 * 4);
     assert!(opml.contains("Energy &amp; uranium"));
-    assert!(opml.contains("htmlUrl=\"https://entente.example.org/#topic-energy\""));
+    assert!(opml.contains("htmlUrl=\"https://entente.example.org/topics/energy\""));
+    assert!(opml.contains("xmlUrl=\"https://entente.example.org/feeds/energy.kk.rss\""));
 }
 
 #[test]
 fn front_page_escapes_feed_text_and_links_every_feed() {
     let site = site();
     let all = entries();
-    let sections: Vec<Section> = site
-        .topics
-        .iter()
-        .map(|t| Section {
-            topic: t.clone(),
-            entries: in_topic(&all, &t.id),
-        })
-        .collect();
-    let page = render_index(&site, &sections);
+    let page = render_index(&site, &all);
 
     assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     assert!(page.contains(r#"<meta name="viewport""#));
@@ -420,9 +428,10 @@ fn front_page_escapes_feed_text_and_links_every_feed() {
             assert!(page.contains(&href), "{href}");
         }
     }
-    assert!(page.contains(r#"<section id="topic-energy">"#));
+    // Topics are navigation to their pages now (issue 13), dates in the reader's words.
+    assert!(page.contains(r#"<a href="https://entente.example.org/topics/energy">"#));
     assert!(page.contains("lang=\"fr\">Emmanuel Macron à Astana"));
-    assert!(page.contains("<time datetime=\"2025-01-06T09:00:00+00:00\">6 Jan 2025</time>"));
+    assert!(page.contains("<time datetime=\"2025-01-06T09:00:00+00:00\">6 January 2025</time>"));
     assert!(page.contains("https://entente.example.org/feeds.opml"));
 }
 
@@ -431,11 +440,17 @@ fn unsafe_links_are_never_published() {
     let site = site();
     let mut hostile = entries().remove(1);
     hostile.link = Some("javascript:alert(1)".into());
-    let section = Section {
-        topic: site.topics[1].clone(),
-        entries: vec![hostile.clone()],
-    };
-    assert!(!render_index(&site, &[section]).contains("javascript:"));
+    assert!(!render_index(&site, std::slice::from_ref(&hostile)).contains("javascript:"));
+    // Without a summary, the page summarizes the sanitized content as text.
+    let mut content_only = hostile.clone();
+    content_only.summary.clear();
+    content_only.content_html =
+        Some("<p>Talks <b>went</b> well. Both sides agreed. More.</p>".into());
+    let page = render_index(&site, &[content_only]);
+    assert!(
+        page.contains(">Talks went well. Both sides agreed.</p>"),
+        "{page}"
+    );
     for format in Format::ALL {
         let rendered = render_feed(&site, None, std::slice::from_ref(&hostile), format);
         assert!(!rendered.contains("javascript:"), "{format:?}");
@@ -449,11 +464,7 @@ fn untitled_entries_and_odd_outlets_still_render() {
     odd.title = "  ".into();
     odd.source_name = "<b>Wire & Co</b>\u{1}".into();
     odd.summary = "Control\u{1}character".into();
-    let section = Section {
-        topic: site.topics[0].clone(),
-        entries: vec![odd.clone()],
-    };
-    let page = render_index(&site, &[section]);
+    let page = render_index(&site, std::slice::from_ref(&odd));
     assert!(page.contains("(untitled)"));
     assert!(page.contains("&lt;b&gt;Wire &amp; Co&lt;/b&gt;"));
     assert!(!page.contains('\u{1}'));

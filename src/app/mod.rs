@@ -228,6 +228,7 @@ pub fn site(config: &Config) -> Site {
         description: config.daemon.description.clone(),
         topics: config.rules.topics().to_vec(),
         ttl_minutes: u32::try_from(shortest.num_minutes().max(1)).unwrap_or(u32::MAX),
+        websub_hub: config.daemon.websub_hub.clone(),
     }
 }
 

@@ -373,7 +373,9 @@ fn current_location(source: &Source, state: &SourceState) -> Location {
 pub fn classify_items(rules: &Rules, items: Vec<Item>) -> Vec<(Item, Decision)> {
     items
         .into_iter()
-        .map(|item| {
+        .map(|mut item| {
+            item.lang =
+                crate::lang::item_language(&item.title, &item.summary, item.lang.as_deref());
             let decision = decide(rules, &item);
             (item, decision)
         })

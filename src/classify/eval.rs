@@ -143,12 +143,14 @@ pub struct EvalReport {
 pub fn decide(rules: &Rules, item: &LabelledItem) -> Decision {
     let summary = crate::text::html_to_text(&item.summary);
     let title = crate::text::fold_whitespace(&item.title);
+    // The label's language is only the prior, as a source's hint is at ingestion.
+    let lang = crate::lang::item_language(&title, &summary, Some(&item.lang));
     classify(
         rules,
         &Text {
             title: &title,
             summary: &summary,
-            lang: Some(&item.lang),
+            lang: lang.as_deref(),
         },
     )
 }

@@ -89,7 +89,7 @@ fn topic_lines(out: &mut String, d: &Decision) {
             } else {
                 terms
             };
-            let _ = writeln!(out, "Topic {topic}: {terms}");
+            let _ = writeln!(out, "Topic {topic}{}: {terms}", weights(d, topic));
         }
     }
     let mut others: Vec<&str> = Vec::new();
@@ -108,8 +108,50 @@ fn topic_lines(out: &mut String, d: &Decision) {
         } else {
             "not given: the item is not relevant"
         };
-        let _ = writeln!(out, "Topic {topic} ({why}): {}", topic_terms(d, topic));
+        let _ = writeln!(
+            out,
+            "Topic {topic} ({why}){}: {}",
+            weights(d, topic),
+            topic_terms(d, topic)
+        );
     }
+}
+
+/// ` [counted 1.60 = own 1.00 + support 0.60; hints 1.00 not counted]`: every weight
+/// that decided the topic, and those that did not count.
+fn weights(d: &Decision, topic: &str) -> String {
+    let Some(t) = d.parts.topics.iter().find(|t| t.topic == topic) else {
+        return String::new();
+    };
+    let mut counted = Vec::new();
+    let mut not_counted = Vec::new();
+    if t.own > 0.0 {
+        counted.push(format!("own {:.2}", t.own));
+    }
+    let support_counted = t.own > 0.0;
+    for (name, value, used) in [
+        ("support", t.support, support_counted),
+        ("act words", t.act, t.acts_counted),
+        ("hints", t.hint, t.hints_counted),
+    ] {
+        if value > 0.0 {
+            let text = format!("{name} {value:.2}");
+            if used {
+                counted.push(text)
+            } else {
+                not_counted.push(text)
+            }
+        }
+    }
+    let mut out = format!(" [counted {:.2}", t.score);
+    if !counted.is_empty() {
+        let _ = write!(out, " = {}", counted.join(" + "));
+    }
+    if !not_counted.is_empty() {
+        let _ = write!(out, "; {} not counted", not_counted.join(", "));
+    }
+    out.push(']');
+    out
 }
 
 fn topic_terms(d: &Decision, topic: &str) -> String {

@@ -64,8 +64,9 @@ impl std::fmt::Display for RuleError {
 pub struct Text<'a> {
     pub title: &'a str,
     pub summary: &'a str,
-    /// The feed's language hint. Terms of all four languages are always matched, since
-    /// feeds mislabel languages and items quote names in other scripts.
+    /// The item's own language code (`crate::lang::detect`, the feed's hint as its
+    /// prior). Terms of all four languages are matched whatever it is, since items
+    /// quote names in other scripts; only groups with a `lang` list depend on it.
     pub lang: Option<&'a str>,
 }
 
@@ -104,6 +105,38 @@ pub struct ScoreParts {
     pub others: usize,
     /// Each dampening applied, in words.
     pub notes: Vec<String>,
+    /// Each topic with evidence: its terms' weights by kind and what counted.
+    #[serde(default)]
+    pub topics: Vec<TopicScore>,
+}
+
+/// A topic's evidence on one item, by kind (see `evidence` in docs/classifier.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TopicScore {
+    pub topic: String,
+    /// The item's own words for the topic (title matches multiplied).
+    pub own: f64,
+    /// Weak common words: counted only beside own words.
+    pub support: f64,
+    /// Common words of an act: counted beside own words or an actor (a hint term).
+    #[serde(default)]
+    pub act: f64,
+    /// Whether the act words counted.
+    #[serde(default)]
+    pub acts_counted: bool,
+    /// Actors' usual business: counted only when own words gave no topic.
+    pub hint: f64,
+    /// Whether the hints counted (own words gave no topic).
+    #[serde(default)]
+    pub hints_counted: bool,
+    /// What counted, compared with the topic threshold.
+    pub score: f64,
+}
+
+impl TopicScore {
+    fn has_evidence(&self) -> bool {
+        self.own > 0.0 || self.support > 0.0 || self.hint > 0.0 || self.act > 0.0
+    }
 }
 
 /// The classifier's decision on one item.

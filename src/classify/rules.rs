@@ -41,6 +41,10 @@ pub struct RawTopic {
     pub title: String,
     #[serde(default)]
     pub description: String,
+    /// Whether the topic is a sector (the default) or says what was done whatever the
+    /// sector (`sector = false`: diplomacy, trade). A company's hint yields to the
+    /// own words of another sector only.
+    pub sector: Option<bool>,
 }
 
 /// One group of terms: what they count for, how much, and the terms.
@@ -59,6 +63,19 @@ pub struct RawTermGroup {
     pub cue: Option<Spanned<f64>>,
     /// For dampers: the factor applied to the score when one of the terms is present.
     pub factor: Option<Spanned<f64>>,
+    /// For topic groups, what kind of evidence the terms are: `own` (the default: the
+    /// item's own words for the topic), `support` (weak common words that count only
+    /// beside an `own` term of the same topic), `act` (common words of an act, such as
+    /// "agree" or "supply": count beside an `own` term or beside an actor, a `hint`
+    /// term of any topic), `hint` (actors whose usual business
+    /// suggests the topic; they count only when the item's own words give no topic).
+    pub evidence: Option<Spanned<String>>,
+    /// For side groups: the terms are places (cities, regions, ports). A place of each
+    /// side in one item is a bilateral cue of `scoring.place_pair_cue`.
+    pub place: Option<Spanned<bool>>,
+    /// The item languages (`en`, `fr`, `ru`, `kk`) in which the terms count; all when
+    /// absent. For words whose sense depends on the language ("train", "plan").
+    pub lang: Option<Vec<Spanned<String>>>,
     /// A note for operators; `explain` shows it for dampers.
     #[serde(default)]
     pub about: String,
@@ -76,10 +93,12 @@ pub struct RawScoring {
     pub cue_cap: Option<Spanned<f64>>,
     pub damper_lift: Option<Spanned<f64>>,
     pub list_min_others: Option<Spanned<u32>>,
+    pub crowd_min_others: Option<Spanned<u32>>,
     pub list_factor: Option<Spanned<f64>>,
     pub focus_factor: Option<Spanned<f64>>,
     pub topic_threshold: Option<Spanned<f64>>,
     pub default_topic: Option<Spanned<String>>,
+    pub place_pair_cue: Option<Spanned<f64>>,
 }
 
 /// Checked scoring parameters.
@@ -98,6 +117,10 @@ pub struct Scoring {
     pub damper_lift: f64,
     /// Number of distinct third parties that makes a list.
     pub list_min_others: u32,
+    /// Number of distinct third parties at which the list damper applies whatever
+    /// the cues: with that many countries present, "ambassadors" and "agreement"
+    /// belong to the collective event (a credentials ceremony, a summit).
+    pub crowd_min_others: u32,
     /// Factor applied to a list without bilateral cues.
     pub list_factor: f64,
     /// Factor applied when the title is about a third party and misses one side.
@@ -106,6 +129,10 @@ pub struct Scoring {
     pub topic_threshold: f64,
     /// Topic of a relevant item that matched no topic term (index into topics).
     pub default_topic: Option<usize>,
+    /// Bilateral cue strength of an item naming a French place and a Kazakh place
+    /// (decentralised cooperation: "Lyon and Almaty", "the ports of Marseille and
+    /// Aktau").
+    pub place_pair_cue: f64,
 }
 
 /// The party a side term names.
@@ -135,6 +162,22 @@ pub enum Target {
     Topic(usize),
 }
 
+/// What kind of evidence a topic term is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TopicEvidence {
+    /// The item's own words for the topic.
+    #[default]
+    Own,
+    /// A weak common word: counts only beside an `Own` term of the same topic.
+    Support,
+    /// A common word of a (commercial) act, "agree", "supply", "project": counts beside
+    /// an `Own` term of the same topic, or beside an actor (a `Hint` term of any topic),
+    /// since a company that agrees or supplies is doing business.
+    Act,
+    /// An actor's usual business: counts only when own words give no topic.
+    Hint,
+}
+
 /// A checked group.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -142,6 +185,19 @@ pub struct Group {
     pub weight: f64,
     pub cue: f64,
     pub about: String,
+    pub evidence: TopicEvidence,
+    /// A side group of places (the gazetteer).
+    pub place: bool,
+    /// The item languages the terms count in; empty for all.
+    pub langs: Vec<crate::lang::Lang>,
+}
+
+impl Group {
+    /// Whether the group's terms count in an item of this language (an item of
+    /// unknown language counts every group).
+    pub fn applies_to(&self, lang: Option<crate::lang::Lang>) -> bool {
+        self.langs.is_empty() || lang.is_none_or(|l| self.langs.contains(&l))
+    }
 }
 
 /// A checked term: one entry of a group's `match` list.
@@ -172,6 +228,8 @@ pub struct Rules {
     pub(crate) groups: Vec<Group>,
     pub(crate) terms: Vec<Term>,
     pub(crate) matcher: Matcher,
+    /// Per topic, whether it is a sector (see [`RawTopic::sector`]).
+    pub(crate) topic_is_sector: Vec<bool>,
 }
 
 impl Rules {
@@ -199,12 +257,14 @@ impl Rules {
                 message,
             }]
         })?;
+        let topic_is_sector = raw.topic.iter().map(|t| t.sector.unwrap_or(true)).collect();
         Ok(Rules {
             topics,
             scoring,
             groups,
             terms,
             matcher,
+            topic_is_sector,
         })
     }
 
@@ -301,10 +361,16 @@ fn compile_scoring(raw: &RawScoring, topics: &[Topic], errors: &mut Vec<RuleErro
     let list_factor = number(&raw.list_factor, 0.5, 0.0..1.0, "list_factor");
     let focus_factor = number(&raw.focus_factor, 0.5, 0.0..1.0, "focus_factor");
     let topic_threshold = number(&raw.topic_threshold, 1.0, 0.01..100.0, "topic_threshold");
+    let place_pair_cue = number(&raw.place_pair_cue, 0.0, 0.0..10.0, "place_pair_cue");
     let list_min_others = raw
         .list_min_others
         .as_ref()
         .map_or(3, |v| *v.get_ref())
+        .max(1);
+    let crowd_min_others = raw
+        .crowd_min_others
+        .as_ref()
+        .map_or(u32::MAX, |v| *v.get_ref())
         .max(1);
     let default_topic = raw.default_topic.as_ref().and_then(|name| {
         let found = topics.iter().position(|t| &t.id == name.get_ref());
@@ -323,10 +389,12 @@ fn compile_scoring(raw: &RawScoring, topics: &[Topic], errors: &mut Vec<RuleErro
         cue_cap,
         damper_lift,
         list_min_others,
+        crowd_min_others,
         list_factor,
         focus_factor,
         topic_threshold,
         default_topic,
+        place_pair_cue,
     }
 }
 
@@ -357,11 +425,60 @@ fn compile_group(
         }
         None => 0.0,
     };
+    let evidence = match &raw.evidence {
+        None => TopicEvidence::Own,
+        Some(e) if !matches!(target, Target::Topic(_)) => {
+            errors.push(error(e.span(), "evidence = … is only for topic groups"));
+            TopicEvidence::Own
+        }
+        Some(e) => match e.get_ref().as_str() {
+            "own" => TopicEvidence::Own,
+            "support" => TopicEvidence::Support,
+            "hint" => TopicEvidence::Hint,
+            "act" => TopicEvidence::Act,
+            other => {
+                errors.push(error(
+                    e.span(),
+                    format!(
+                        "unknown evidence {other:?}: expected \"own\", \"support\", \"act\" or \"hint\""
+                    ),
+                ));
+                TopicEvidence::Own
+            }
+        },
+    };
+    let place = match &raw.place {
+        Some(p) if !matches!(target, Target::Side(Side::France | Side::Kazakhstan)) => {
+            errors.push(error(
+                p.span(),
+                "place = … is only for side = \"france\" or \"kazakhstan\" groups",
+            ));
+            false
+        }
+        Some(p) => *p.get_ref(),
+        None => false,
+    };
+    let mut langs = Vec::new();
+    for code in raw.lang.iter().flatten() {
+        match crate::lang::Lang::from_code(code.get_ref()) {
+            Some(lang) if code.get_ref().len() == 2 => langs.push(lang),
+            _ => errors.push(error(
+                code.span(),
+                format!(
+                    "unknown language {:?}: expected \"en\", \"fr\", \"ru\" or \"kk\"",
+                    code.get_ref()
+                ),
+            )),
+        }
+    }
     Some(Group {
         target,
         weight,
         cue,
         about: raw.about.clone(),
+        evidence,
+        place,
+        langs,
     })
 }
 
@@ -662,6 +779,51 @@ match = ["paris", "", "fr*", "a*b"]
         let errors = Rules::from_toml(text).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line_col(text), Some((4, 16)));
+    }
+
+    #[test]
+    fn evidence_place_and_lang_are_checked() {
+        let text = r#"
+[[topic]]
+id = "t"
+title = "T"
+
+[[terms]]
+topic = "t"
+weight = 1.0
+evidence = "rumour"
+match = ["x1"]
+
+[[terms]]
+kind = "cue"
+weight = 1.0
+evidence = "support"
+match = ["x2"]
+
+[[terms]]
+kind = "cue"
+weight = 1.0
+place = true
+match = ["x3"]
+
+[[terms]]
+topic = "t"
+weight = 1.0
+lang = ["en", "de"]
+match = ["x4"]
+"#;
+        let errors = Rules::from_toml(text).unwrap_err();
+        let joined: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(errors.len(), 4, "{joined:?}");
+        assert!(joined[0].contains("unknown evidence"), "{joined:?}");
+        assert_eq!(pointed(text, &errors[0]), "\"rumour\"");
+        assert!(joined[1].contains("only for topic groups"), "{joined:?}");
+        assert!(
+            joined[2].contains("place = … is only for side"),
+            "{joined:?}"
+        );
+        assert!(joined[3].contains("unknown language"), "{joined:?}");
+        assert_eq!(pointed(text, &errors[3]), "\"de\"");
     }
 
     #[test]

@@ -11,8 +11,9 @@
 
 use super::matcher::Hit;
 use super::normalize::normalize;
-use super::rules::{Rules, Side, Target};
-use super::{Decision, Evidence, Place, ScoreParts, Text};
+use super::rules::{Rules, Side, Target, TopicEvidence};
+use super::{Decision, Evidence, Place, ScoreParts, Text, TopicScore};
+use crate::lang::Lang;
 
 /// A hit that survived trap masking and pruning, with its place and source text.
 #[derive(Debug, Clone)]
@@ -24,14 +25,22 @@ struct Found {
 
 /// Classifies one item.
 pub fn decide(rules: &Rules, text: &Text<'_>) -> Decision {
+    let lang = text.lang.and_then(Lang::from_code);
     let mut found = Vec::new();
-    collect(rules, text.title, Place::Title, &mut found);
-    collect(rules, text.summary, Place::Summary, &mut found);
+    collect(rules, text.title, Place::Title, lang, &mut found);
+    collect(rules, text.summary, Place::Summary, lang, &mut found);
     let tally = Tally::of(rules, &found);
-    let (score, notes) = score(rules, &tally);
+    let (score, mut notes) = score(rules, &tally);
+    if tally.place_pair {
+        notes.push(format!(
+            "a French place and a Kazakh place: bilateral cue {:.2}",
+            rules.scoring.place_pair_cue
+        ));
+    }
     let relevant = score >= rules.scoring.threshold;
+    let topic_scores = topic_scores(rules, &tally);
     let topics = if relevant {
-        choose_topics(rules, &tally.topics)
+        choose_topics(rules, &topic_scores)
     } else {
         Vec::new()
     };
@@ -47,18 +56,24 @@ pub fn decide(rules: &Rules, text: &Text<'_>) -> Decision {
             cues: round(tally.cues),
             others: tally.others,
             notes,
+            topics: topic_scores
+                .into_iter()
+                .filter(|t| t.has_evidence())
+                .collect(),
         },
     }
 }
 
 /// Finds, masks and prunes the hits of one field.
-fn collect(rules: &Rules, source: &str, place: Place, out: &mut Vec<Found>) {
+fn collect(rules: &Rules, source: &str, place: Place, lang: Option<Lang>, out: &mut Vec<Found>) {
     if source.is_empty() {
         return;
     }
     let norm = normalize(source);
     let mut hits = Vec::new();
     rules.matcher.find(&norm.text, &mut hits);
+    // Terms of another language's sense are not there at all (they mask nothing).
+    hits.retain(|h| rules.groups[rules.terms[h.term].group].applies_to(lang));
     hits.sort_unstable_by_key(|h| (h.start, h.end));
     let longest = hits.iter().map(|h| h.end - h.start).max().unwrap_or(0);
     let kept: Vec<Hit> = (0..hits.len())
@@ -148,17 +163,33 @@ struct Tally {
     title_france: bool,
     title_kazakhstan: bool,
     title_other: bool,
-    topics: Vec<f64>,
+    france_place: bool,
+    kazakhstan_place: bool,
+    /// A place of each side was named, and its cue added.
+    place_pair: bool,
+    /// Per topic, the weights of its own, support, hint and act terms.
+    topics: Vec<[f64; 4]>,
 }
 
 impl Tally {
     fn of(rules: &Rules, found: &[Found]) -> Tally {
         let mut tally = Tally {
-            topics: vec![0.0; rules.topics.len()],
+            topics: vec![[0.0; 4]; rules.topics.len()],
             ..Tally::default()
         };
-        for (term, factor) in distinct_terms(rules, found) {
-            tally.add(rules, term, factor);
+        for (term, factor, in_title) in distinct_terms(rules, found) {
+            tally.add(rules, term, factor, in_title);
+        }
+        // Places of both sides with a word of interaction: "Lyon and Almaty sign a
+        // partnership", not a Kazakh film screened in Cannes.
+        let interaction = tally.cues > 0.0;
+        if tally.france_place
+            && tally.kazakhstan_place
+            && interaction
+            && rules.scoring.place_pair_cue > 0.0
+        {
+            tally.cues += rules.scoring.place_pair_cue;
+            tally.place_pair = true;
         }
         for f in found.iter().filter(|f| f.place == Place::Title) {
             tally.mark_title(rules, f.hit.term);
@@ -169,10 +200,17 @@ impl Tally {
         tally
     }
 
-    fn add(&mut self, rules: &Rules, term: usize, factor: f64) {
+    fn add(&mut self, rules: &Rules, term: usize, factor: f64, in_title: bool) {
         let group = &rules.groups[rules.terms[term].group];
         let weight = group.weight * factor;
         self.cues += group.cue * factor;
+        if group.place {
+            match group.target {
+                Target::Side(Side::France) => self.france_place = true,
+                Target::Side(Side::Kazakhstan) => self.kazakhstan_place = true,
+                _ => {}
+            }
+        }
         match group.target {
             Target::Side(Side::France) => self.france += weight,
             Target::Side(Side::Kazakhstan) => self.kazakhstan += weight,
@@ -187,7 +225,18 @@ impl Tally {
                     self.damper = Some((factor, group.about.clone()));
                 }
             }
-            Target::Topic(index) => self.topics[index] += weight,
+            Target::Topic(index) => {
+                let kind = match group.evidence {
+                    TopicEvidence::Own => 0,
+                    // What the title names is what the item is about: "Macron and
+                    // Tokayev discuss transit" is the leaders' act, not a mention.
+                    TopicEvidence::Support if in_title => 0,
+                    TopicEvidence::Support => 1,
+                    TopicEvidence::Hint => 2,
+                    TopicEvidence::Act => 3,
+                };
+                self.topics[index][kind] += weight;
+            }
             Target::Trap => {}
         }
     }
@@ -206,14 +255,19 @@ impl Tally {
     }
 }
 
-/// Each matched term once, with the factor of its best place.
-fn distinct_terms(rules: &Rules, found: &[Found]) -> Vec<(usize, f64)> {
-    let mut terms: Vec<(usize, f64)> = Vec::with_capacity(found.len());
+/// Each matched term once, with the factor of its best place and whether the title
+/// holds it.
+fn distinct_terms(rules: &Rules, found: &[Found]) -> Vec<(usize, f64, bool)> {
+    let mut terms: Vec<(usize, f64, bool)> = Vec::with_capacity(found.len());
     for f in found {
         let factor = place_factor(rules, f.place);
-        match terms.iter_mut().find(|(t, _)| *t == f.hit.term) {
-            Some((_, best)) => *best = best.max(factor),
-            None => terms.push((f.hit.term, factor)),
+        let in_title = f.place == Place::Title;
+        match terms.iter_mut().find(|(t, _, _)| *t == f.hit.term) {
+            Some((_, best, title)) => {
+                *best = best.max(factor);
+                *title |= in_title;
+            }
+            None => terms.push((f.hit.term, factor, in_title)),
         }
     }
     terms
@@ -236,7 +290,14 @@ fn score(rules: &Rules, tally: &Tally) -> (f64, Vec<String>) {
     }
     let mut score = presence * (1.0 + tally.cues.min(s.cue_cap));
     let lifted = tally.cues >= s.damper_lift;
-    if tally.others >= s.list_min_others as usize && !lifted {
+    let crowd = tally.others >= s.crowd_min_others as usize;
+    if crowd {
+        score *= s.list_factor;
+        notes.push(format!(
+            "crowd: {} other parties named (at least {}), whatever the cues, ×{:.2}",
+            tally.others, s.crowd_min_others, s.list_factor
+        ));
+    } else if tally.others >= s.list_min_others as usize && !lifted {
         score *= s.list_factor;
         notes.push(format!(
             "list: {} other parties named and bilateral cues below {:.2}, ×{:.2}",
@@ -260,22 +321,70 @@ fn score(rules: &Rules, tally: &Tally) -> (f64, Vec<String>) {
     (score, notes)
 }
 
-/// Topics at or above the threshold, in file order; else the best one; else the default.
-fn choose_topics(rules: &Rules, scores: &[f64]) -> Vec<String> {
+/// Each topic's evidence and what counted: own terms always, support terms beside an
+/// own term, hints only when own words (with their support) give no topic at all.
+fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
     let threshold = rules.scoring.topic_threshold;
-    let mut chosen: Vec<String> = rules
+    let actor = tally.topics.iter().any(|t| t[2] > 0.0);
+    let mut scores: Vec<TopicScore> = rules
         .topics
         .iter()
-        .zip(scores)
-        .filter(|(_, score)| **score >= threshold)
-        .map(|(t, _)| t.id.clone())
+        .zip(&tally.topics)
+        .map(|(topic, &[own, support, hint, act])| {
+            let mut counted = own;
+            if own > 0.0 {
+                counted += support;
+            }
+            let acts_counted = act > 0.0 && (own > 0.0 || actor);
+            if acts_counted {
+                counted += act;
+            }
+            TopicScore {
+                topic: topic.id.clone(),
+                own: round(own),
+                support: round(support),
+                act: round(act),
+                acts_counted,
+                hint: round(hint),
+                hints_counted: false,
+                score: round(counted),
+            }
+        })
+        .collect();
+    // A hint yields to the item's own words for another sector: TotalEnergies funding
+    // scholarships is education, not energy. Topics that are not sectors (diplomacy,
+    // trade: what was done, not where) take nothing from it, so an Orano contract
+    // stays energy as well as trade.
+    let sector_given = |except: usize| {
+        scores
+            .iter()
+            .enumerate()
+            .any(|(i, t)| i != except && rules.topic_is_sector[i] && t.score >= threshold)
+    };
+    let yields: Vec<bool> = (0..scores.len()).map(sector_given).collect();
+    for (t, yields) in scores.iter_mut().zip(yields) {
+        if t.hint > 0.0 && !yields {
+            t.score = round(t.score + t.hint);
+            t.hints_counted = true;
+        }
+    }
+    scores
+}
+
+/// Topics at or above the threshold, in file order; else the best one; else the default.
+fn choose_topics(rules: &Rules, scores: &[TopicScore]) -> Vec<String> {
+    let threshold = rules.scoring.topic_threshold;
+    let mut chosen: Vec<String> = scores
+        .iter()
+        .filter(|t| t.score >= threshold)
+        .map(|t| t.topic.clone())
         .collect();
     if chosen.is_empty() {
         let best = scores
             .iter()
             .enumerate()
-            .filter(|(_, s)| **s > 0.0)
-            .max_by(|a, b| a.1.total_cmp(b.1))
+            .filter(|(_, t)| t.score > 0.0)
+            .max_by(|a, b| a.1.score.total_cmp(&b.1.score))
             .map(|(i, _)| i)
             .or(rules.scoring.default_topic);
         chosen.extend(best.map(|i| rules.topics[i].id.clone()));

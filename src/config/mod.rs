@@ -64,6 +64,8 @@ pub struct Daemon {
     pub watch_config: bool,
     /// When two items are the same story, so that it is published once.
     pub dedup: DedupPolicy,
+    /// The WebSub hub that feeds advertise and that is pinged when they change.
+    pub websub_hub: Option<Url>,
     pub limits: Limits,
 }
 
@@ -524,6 +526,12 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
             Ok(Schedule::parse(DEFAULT_SCHEDULE, timezone).expect("the default schedule is valid"))
         }
     };
+    let websub_hub = match &raw.websub_hub {
+        Some(url) => parse_hub_url(url.get_ref())
+            .map(Some)
+            .map_err(|m| report.at(Some(url.span()), m)),
+        None => Ok(None),
+    };
     let feed_items = positive(&raw.feed_items, "feed_items", report).unwrap_or(50) as usize;
     let retention = validate_retention(raw, report);
     let database = raw
@@ -548,6 +556,7 @@ fn validate_daemon(raw: &RawDaemon, base_dir: &Path, report: &mut Reporter<'_>) 
         retention,
         watch_config: raw.watch_config.unwrap_or(true),
         dedup: validate_dedup(raw, report),
+        websub_hub: websub_hub.ok()?,
         limits,
     })
 }
@@ -606,6 +615,14 @@ pub fn default_user_agent() -> String {
         "entente/{} (+https://github.com/entente-feeds/entente; feed curator)",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+fn parse_hub_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("`websub_hub` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("`websub_hub` must be an http or https URL".to_string());
+    }
+    Ok(url)
 }
 
 fn parse_public_url(text: &str) -> Result<Url, String> {

@@ -23,6 +23,7 @@ pub const DAEMON_KEYS: &[&str] = &[
     "watch_config",
     "dedup_threshold",
     "dedup_window_hours",
+    "websub_hub",
     "limits",
 ];
 pub const LIMITS_KEYS: &[&str] = &[
@@ -68,6 +69,8 @@ pub struct RawDaemon {
     pub dedup_threshold: Option<Spanned<f64>>,
     /// How far apart (by date) two copies of a story may be.
     pub dedup_window_hours: Option<Spanned<i64>>,
+    /// The WebSub hub the feeds advertise and the daemon pings when they change.
+    pub websub_hub: Option<Spanned<String>>,
     #[serde(default)]
     pub limits: RawLimits,
 }

@@ -57,6 +57,8 @@ pub enum DaemonError {
     Client(String),
     #[error("HTTP server failed: {0}")]
     Server(#[source] std::io::Error),
+    #[error(transparent)]
+    WebSub(#[from] crate::websub::WebSubError),
 }
 
 /// Edits closer together than this are one reload (an editor writes, then renames).
@@ -95,6 +97,15 @@ pub async fn run(
         metrics: metrics.clone(),
     }));
     let (catalog, max_age) = published(&config, &store, &changes);
+    // The publisher compares the catalog of the configuration loaded at start: a reload
+    // that changes the topics or the hub takes effect for WebSub at the next restart.
+    crate::websub::start(
+        catalog.clone(),
+        config.daemon.websub_hub.clone(),
+        &config.daemon.user_agent,
+        shutdown.clone(),
+    )
+    .await?;
     let server_state = ServerState::with(catalog, max_age, metrics.clone(), health.clone());
     let address = listener.local_addr().map_err(DaemonError::Server)?;
     info!(address = %address, sources = config.sources.len(), "Listening.");

@@ -5,13 +5,13 @@
 //! rebuilding the feed, or moving an entry between topics, keeps every id.
 
 use atom_syndication::{
-    Category, Content, Entry as AtomEntry, Feed, FixedDateTime, Generator, Link, Person, Text,
-    WriteConfig,
+    Category, Content, Entry as AtomEntry, Feed, FixedDateTime, Generator, Link, Person, Source,
+    Text, WriteConfig,
 };
 use chrono::{DateTime, Utc};
 
-use super::{common_language, last_modified, xml_text, Entry, FeedContext};
-use super::{email_author, GENERATOR_NAME, GENERATOR_VERSION};
+use super::{email_author, is_web_url, GENERATOR_NAME, GENERATOR_VERSION};
+use super::{last_modified, xml_text, Entry, FeedContext};
 
 /// The date the `tag:` URIs are minted under. Fixed forever: changing it would change
 /// every entry id.
@@ -45,11 +45,11 @@ fn atom_feed(feed: &FeedContext<'_>, entries: &[Entry]) -> Feed {
             uri: None,
             version: Some(GENERATOR_VERSION.to_string()),
         }),
-        links: vec![
-            link(&feed.self_url, "self", Some("application/atom+xml")),
-            link(&feed.home_url(), "alternate", Some("text/html")),
-        ],
-        lang: common_language(entries).map(str::to_string),
+        links: std::iter::once(link(&feed.self_url, "self", Some("application/atom+xml")))
+            .chain(Some(link(&feed.home_url(), "alternate", Some("text/html"))))
+            .chain(feed.hub().map(|hub| link(&hub, "hub", None)))
+            .collect(),
+        lang: feed.language(entries).map(str::to_string),
         entries: entries.iter().map(|e| entry(feed, e)).collect(),
         ..Feed::default()
     }
@@ -58,7 +58,11 @@ fn atom_feed(feed: &FeedContext<'_>, entries: &[Entry]) -> Feed {
 fn entry(feed: &FeedContext<'_>, entry: &Entry) -> AtomEntry {
     let body = entry.body_html();
     AtomEntry {
-        title: Text::plain(xml_text(entry.display_title())),
+        title: Text {
+            lang: entry.lang.clone(),
+            ..Text::plain(xml_text(entry.display_title()))
+        },
+        source: Some(source(feed, entry)),
         id: entry_id(feed, &entry.key),
         updated: fixed(entry.last_changed()),
         published: Some(fixed(entry.published)),
@@ -88,6 +92,27 @@ fn entry(feed: &FeedContext<'_>, entry: &Entry) -> AtomEntry {
             ..Content::default()
         }),
         ..AtomEntry::default()
+    }
+}
+
+/// The outlet that reported the entry, as `<source>`: its name, and its feed when
+/// that is on the web (a `file:` mirror's path must not leak).
+fn source(feed: &FeedContext<'_>, entry: &Entry) -> Source {
+    let on_web = is_web_url(&entry.source_url);
+    let id = if on_web {
+        entry.source_url.clone()
+    } else {
+        entry_id(feed, &format!("source:{}", entry.source_id))
+    };
+    Source {
+        title: Text::plain(xml_text(entry.outlet())),
+        id,
+        updated: fixed(entry.last_changed()),
+        links: on_web
+            .then(|| link(&entry.source_url, "self", None))
+            .into_iter()
+            .collect(),
+        ..Source::default()
     }
 }
 

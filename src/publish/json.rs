@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{common_language, is_web_url, Entry, FeedContext};
+use super::{is_web_url, Entry, FeedContext};
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
 
@@ -20,7 +20,17 @@ struct JsonFeed<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
     authors: Vec<Author>,
+    /// WebSub hubs, as JSON Feed 1.1 names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub>,
     items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct Hub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -59,9 +69,19 @@ struct Author {
 #[derive(Serialize)]
 struct Extension<'a> {
     source: SourceRef<'a>,
+    /// The story this item stands for: every outlet's copy is one cluster.
+    cluster: Cluster<'a>,
     topics: &'a [String],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     also_reported: Vec<OtherCopy<'a>>,
+}
+
+#[derive(Serialize)]
+struct Cluster<'a> {
+    /// The published item's id, which names the story.
+    id: &'a str,
+    /// How many outlets carried it, this one included.
+    outlets: usize,
 }
 
 #[derive(Serialize)]
@@ -88,11 +108,19 @@ pub(super) fn render(feed: &FeedContext<'_>, entries: &[Entry]) -> String {
         home_page_url: feed.home_url(),
         feed_url: &feed.self_url,
         description: feed.description(),
-        language: common_language(entries),
+        language: feed.language(entries),
         authors: vec![Author {
             name: feed.site.title.clone(),
             url: Some(feed.site.base_url.to_string()),
         }],
+        hubs: feed
+            .hub()
+            .map(|url| Hub {
+                kind: "WebSub",
+                url,
+            })
+            .into_iter()
+            .collect(),
         items: entries.iter().map(|e| item(feed, e)).collect(),
     };
     // Serializing plain structs of strings cannot fail.
@@ -125,6 +153,10 @@ fn item<'a>(feed: &FeedContext<'a>, entry: &'a Entry) -> Item<'a> {
                 id: &entry.source_id,
                 name: &entry.source_name,
                 feed_url: is_web_url(&entry.source_url).then_some(entry.source_url.as_str()),
+            },
+            cluster: Cluster {
+                id: &entry.key,
+                outlets: 1 + entry.also_reported.len(),
             },
             topics: &entry.topics,
             also_reported: entry

@@ -13,13 +13,20 @@
 //!   format needs (entry body HTML, feed dates, XML-safe text);
 //! - `rss.rs`, `atom.rs`, `json.rs`: one feed format each;
 //! - `opml.rs`: the list of feeds for importing into a reader;
-//! - `html.rs`: the front page.
+//! - `html.rs`: the pages (front page per language, topic pages, search, 404);
+//! - `i18n.rs`: the interface languages and their words;
+//! - `paths.rs`: every published file named once ([`SitePath`]);
+//! - `stylesheet.rs`: the XSLT that shows RSS and Atom as a page in a browser, and
+//!   the favicon.
 
 mod atom;
 mod html;
+pub mod i18n;
 mod json;
 mod opml;
+mod paths;
 mod rss;
+mod stylesheet;
 
 use std::borrow::Cow;
 
@@ -28,8 +35,10 @@ use url::Url;
 
 use crate::classify::Topic;
 
-/// The name under which the feed of every topic is published: `/feeds/all.rss`.
-pub const ALL_SLUG: &str = "all";
+pub use html::{Health, Outlet, Page, PageKind, SearchResults};
+pub use i18n::Lang;
+pub use paths::{FeedId, SitePath, ALL_SLUG, OPML_PATH, STYLESHEET_FILE};
+pub use stylesheet::{favicon, STYLESHEET};
 
 /// What an entry without a title is called on the page and in feeds.
 const UNTITLED: &str = "(untitled)";
@@ -48,6 +57,8 @@ pub struct Site {
     pub topics: Vec<Topic>,
     /// How long readers may cache a feed, from the shortest schedule.
     pub ttl_minutes: u32,
+    /// The WebSub hub every feed advertises, when one is configured.
+    pub websub_hub: Option<Url>,
 }
 
 /// Another outlet's copy of a published story.
@@ -131,10 +142,22 @@ pub fn render_feed(
     entries: &[Entry],
     format: Format,
 ) -> String {
-    let feed = FeedContext::new(site, topic, format);
+    render_feed_in(site, topic, None, entries, format)
+}
+
+/// The feed of a topic (or every topic) for the items in one language (`lang` given)
+/// or in all. `entries` are already only those items.
+pub fn render_feed_in(
+    site: &Site,
+    topic: Option<&Topic>,
+    lang: Option<Lang>,
+    entries: &[Entry],
+    format: Format,
+) -> String {
+    let feed = FeedContext::new(site, topic, lang, format);
     match format {
-        Format::Rss => rss::render(&feed, entries),
-        Format::Atom => atom::render(&feed, entries),
+        Format::Rss => stylesheet::declare(rss::render(&feed, entries)),
+        Format::Atom => stylesheet::declare(atom::render(&feed, entries)),
         Format::Json => json::render(&feed, entries),
     }
 }
@@ -144,16 +167,23 @@ pub fn render_opml(site: &Site) -> String {
     opml::render(site)
 }
 
-/// One topic's block on the front page.
-#[derive(Debug, Clone)]
-pub struct Section {
-    pub topic: Topic,
-    pub entries: Vec<Entry>,
+/// A page: the front page, a topic's, search results.
+pub fn render_page(site: &Site, page: &Page<'_>) -> String {
+    html::render(site, page)
 }
 
-/// The HTML front page.
-pub fn render_index(site: &Site, sections: &[Section]) -> String {
-    html::render(site, sections)
+/// The page for a path we do not publish, with links home.
+pub fn render_not_found(site: &Site, lang: Lang) -> String {
+    html::not_found(site, lang)
+}
+
+/// The same as [`render_not_found`] without markup, for clients that are not browsers.
+pub fn not_found_text(site: &Site, lang: Lang) -> String {
+    let words = lang.words();
+    format!(
+        "{}: {}\n{}: {}\n",
+        words.not_found, words.not_found_text, words.home, site.base_url
+    )
 }
 
 /// The path of a published feed relative to the base URL: `feeds/{slug}.{ext}`, where
@@ -168,13 +198,24 @@ pub fn feed_slug(topic: Option<&Topic>) -> &str {
     topic.map_or(ALL_SLUG, |t| t.id.as_str())
 }
 
-/// The path of the OPML list relative to the base URL.
-pub const OPML_PATH: &str = "feeds.opml";
-
 impl Site {
     /// The absolute URL of a feed: `{base}feeds/{slug}.{ext}`.
     pub fn feed_url(&self, topic: Option<&Topic>, format: Format) -> String {
-        self.absolute(&feed_path(feed_slug(topic), format))
+        self.feed_url_in(topic, None, format)
+    }
+
+    /// The absolute URL of a feed, of one language's items when `lang` is given.
+    pub fn feed_url_in(&self, topic: Option<&Topic>, lang: Option<Lang>, format: Format) -> String {
+        self.page_url(&SitePath::Feed(FeedId {
+            topic: topic.map(|t| t.id.clone()),
+            lang,
+            format,
+        }))
+    }
+
+    /// The absolute URL of any published file.
+    pub fn page_url(&self, path: &SitePath) -> String {
+        self.absolute(&path.url_path())
     }
 
     /// The absolute URL of the OPML list.
@@ -182,12 +223,21 @@ impl Site {
         self.absolute(OPML_PATH)
     }
 
-    /// The page a feed stands for: the front page, at the topic's section for a topic.
+    /// The page a feed stands for: the front page, or the topic's page, in the
+    /// feed's language when it has one.
     pub fn home_url(&self, topic: Option<&Topic>) -> String {
-        match topic {
-            Some(t) => format!("{}#{}", self.base_url, section_anchor(&t.id)),
-            None => self.base_url.to_string(),
-        }
+        self.home_url_in(topic, None)
+    }
+
+    pub fn home_url_in(&self, topic: Option<&Topic>, lang: Option<Lang>) -> String {
+        let lang = lang.unwrap_or(Lang::En);
+        self.page_url(&match topic {
+            Some(t) => SitePath::Topic {
+                topic: t.id.clone(),
+                lang,
+            },
+            None => SitePath::Index(lang),
+        })
     }
 
     /// The title of a feed: the site's, followed by the topic's for a topic feed.
@@ -195,6 +245,14 @@ impl Site {
         match topic {
             Some(t) => format!("{} — {}", self.title, t.title),
             None => self.title.clone(),
+        }
+    }
+
+    /// The title of a feed of one language's items: the language named after it.
+    pub fn feed_title_in(&self, topic: Option<&Topic>, lang: Option<Lang>) -> String {
+        match lang {
+            Some(lang) => format!("{} ({})", self.feed_title(topic), lang.native_name()),
+            None => self.feed_title(topic),
         }
     }
 
@@ -228,11 +286,6 @@ impl Site {
         // `base_url` ends in `/`, so joining a relative path appends it.
         format!("{}{path}", self.base_url)
     }
-}
-
-/// The fragment that names a topic's section on the front page.
-pub fn section_anchor(topic_id: &str) -> String {
-    format!("topic-{topic_id}")
 }
 
 /// The newest `updated`/`published` among the entries (`None` for an empty feed): the
@@ -363,22 +416,41 @@ fn is_xml_char(c: char) -> bool {
 struct FeedContext<'a> {
     site: &'a Site,
     topic: Option<&'a Topic>,
+    /// Set for a feed of one language's items.
+    lang: Option<Lang>,
     /// The feed's own URL, for self links and ids.
     self_url: String,
 }
 
 impl<'a> FeedContext<'a> {
-    fn new(site: &'a Site, topic: Option<&'a Topic>, format: Format) -> Self {
-        let self_url = site.feed_url(topic, format);
+    fn new(site: &'a Site, topic: Option<&'a Topic>, lang: Option<Lang>, format: Format) -> Self {
+        let self_url = site.feed_url_in(topic, lang, format);
         FeedContext {
             site,
             topic,
+            lang,
             self_url,
         }
     }
 
     fn title(&self) -> String {
-        self.site.feed_title(self.topic)
+        self.site.feed_title_in(self.topic, self.lang)
+    }
+
+    /// The feed's language: its own for a one-language feed, else the one every
+    /// entry shares, if any.
+    fn language<'e>(&self, entries: &'e [Entry]) -> Option<&'e str>
+    where
+        'a: 'e,
+    {
+        match self.lang {
+            Some(lang) => Some(lang.code()),
+            None => common_language(entries),
+        }
+    }
+
+    fn hub(&self) -> Option<String> {
+        self.site.websub_hub.as_ref().map(Url::to_string)
     }
 
     fn description(&self) -> String {
@@ -386,7 +458,7 @@ impl<'a> FeedContext<'a> {
     }
 
     fn home_url(&self) -> String {
-        self.site.home_url(self.topic)
+        self.site.home_url_in(self.topic, self.lang)
     }
 }
 
@@ -484,6 +556,7 @@ mod tests {
                 description: String::new(),
             }],
             ttl_minutes: 60,
+            websub_hub: None,
         };
         let energy = site.topics.first();
         assert_eq!(
@@ -497,7 +570,11 @@ mod tests {
         assert_eq!(site.opml_url(), "https://ex.org/entente/feeds.opml");
         assert_eq!(
             site.home_url(energy),
-            "https://ex.org/entente/#topic-energy"
+            "https://ex.org/entente/topics/energy"
+        );
+        assert_eq!(
+            site.feed_url_in(energy, Some(Lang::Kk), Format::Atom),
+            "https://ex.org/entente/feeds/energy.kk.atom"
         );
         // An empty description falls back so RSS always has one.
         assert_eq!(site.feed_description(energy), "T — E");

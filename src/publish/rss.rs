@@ -11,8 +11,8 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item, Source};
 
-use super::{common_language, last_modified, xml_text, Entry, FeedContext};
 use super::{email_author, is_web_url, GENERATOR_NAME, GENERATOR_VERSION};
+use super::{last_modified, xml_text, Entry, FeedContext};
 
 /// The RSS specification the `docs` element points to.
 const RSS_DOCS: &str = "https://www.rssboard.org/rss-specification";
@@ -33,28 +33,35 @@ fn channel(feed: &FeedContext<'_>, entries: &[Entry]) -> Channel {
         title: xml_text(&feed.title()).into_owned(),
         link: feed.home_url(),
         description: xml_text(&feed.description()).into_owned(),
-        language: common_language(entries).map(str::to_string),
+        language: feed.language(entries).map(str::to_string),
         last_build_date: last_modified(entries).map(|d| d.to_rfc2822()),
         generator: Some(format!("{GENERATOR_NAME} {GENERATOR_VERSION}")),
         docs: Some(RSS_DOCS.to_string()),
         ttl: Some(feed.site.ttl_minutes.to_string()),
-        atom_ext: Some(self_link(&feed.self_url)),
+        atom_ext: Some(atom_links(feed)),
         items: entries.iter().map(|e| item(feed, e)).collect(),
         namespaces: BTreeMap::new(),
         ..Channel::default()
     }
 }
 
-/// The `atom:link rel="self"` that tells readers and validators where the feed lives.
-fn self_link(self_url: &str) -> AtomExtension {
-    AtomExtension {
-        links: vec![Link {
-            href: self_url.to_string(),
-            rel: "self".to_string(),
-            mime_type: Some("application/rss+xml".to_string()),
+/// The `atom:link rel="self"` that tells readers and validators where the feed lives,
+/// and `rel="hub"` naming the WebSub hub when one is configured.
+fn atom_links(feed: &FeedContext<'_>) -> AtomExtension {
+    let mut links = vec![Link {
+        href: feed.self_url.clone(),
+        rel: "self".to_string(),
+        mime_type: Some("application/rss+xml".to_string()),
+        ..Link::default()
+    }];
+    if let Some(hub) = feed.hub() {
+        links.push(Link {
+            href: hub,
+            rel: "hub".to_string(),
             ..Link::default()
-        }],
+        });
     }
+    AtomExtension { links }
 }
 
 fn item(feed: &FeedContext<'_>, entry: &Entry) -> Item {
@@ -76,9 +83,13 @@ fn item(feed: &FeedContext<'_>, entry: &Entry) -> Item {
         guid: Some(guid(entry)),
         pub_date: Some(entry.published.to_rfc2822()),
         source: source(entry),
-        dublin_core_ext: (!creators.is_empty()).then(|| DublinCoreExtension {
-            creators,
-            ..DublinCoreExtension::default()
+        // RSS has no per-item language; Dublin Core's says each item's own.
+        dublin_core_ext: (!creators.is_empty() || entry.lang.is_some()).then(|| {
+            DublinCoreExtension {
+                creators,
+                languages: entry.lang.iter().cloned().collect(),
+                ..DublinCoreExtension::default()
+            }
         }),
         ..Item::default()
     }

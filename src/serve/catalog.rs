@@ -6,11 +6,18 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::item::short_hash;
-use crate::publish::{self, AlsoReported, Entry, Format, Section, Site};
+use crate::classify::Topic;
+use sha2::{Digest, Sha256};
+
+use crate::item::hex;
+use crate::publish::{
+    self, AlsoReported, Entry, FeedId, Format, Health, Lang, Outlet, Page, PageKind, SearchResults,
+    Site, SitePath,
+};
 use crate::store::clusters::{self, Story};
+use crate::store::published;
 use crate::store::queries as q;
 use crate::store::{Store, StoreError};
 
@@ -32,8 +39,11 @@ pub struct Rendered {
 
 impl Rendered {
     fn new(body: String, content_type: &'static str) -> Rendered {
-        let etag = format!("\"{}\"", short_hash(&body));
-        let body = body.into_bytes();
+        Rendered::from_bytes(body.into_bytes(), content_type)
+    }
+
+    fn from_bytes(body: Vec<u8>, content_type: &'static str) -> Rendered {
+        let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
         Rendered {
             gzip: Arc::new(gzip(&body)),
             brotli: Arc::new(brotli(&body)),
@@ -84,6 +94,8 @@ pub struct Changes {
     topics: Mutex<HashMap<String, u64>>,
     /// Bumped when every topic may have changed; part of each topic's version.
     all_topics: AtomicU64,
+    /// Wakes the one waiter of [`Changes::changed`] (the WebSub publisher).
+    notify: tokio::sync::Notify,
 }
 
 impl Changes {
@@ -94,6 +106,13 @@ impl Changes {
             *versions.entry(topic.clone()).or_default() += 1;
         }
         self.any.fetch_add(1, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    /// Resolves after the next [`Changes::record`] (or at once if one happened since
+    /// the last call).
+    pub async fn changed(&self) {
+        self.notify.notified().await;
     }
 
     /// Records that any published file may have changed (a prune, a retag, a purge
@@ -101,6 +120,7 @@ impl Changes {
     pub fn record_all(&self) {
         self.all_topics.fetch_add(1, Ordering::SeqCst);
         self.any.fetch_add(1, Ordering::SeqCst);
+        self.notify.notify_one();
     }
 
     /// The version of what a file shows: it changes when the file may have.
@@ -136,23 +156,28 @@ struct Cached {
 
 /// Every published file, rendered on demand and cached until the content changes.
 ///
-/// `Last-Modified` is the time this catalog first rendered the current bytes of a file,
-/// strictly increasing per file. Not the newest entry's date: a feed also changes when
-/// an older-dated item arrives late, when another outlet's copy adds an "Also reported
-/// by" link, or when `retag` removes an item, and a client asking `If-Modified-Since`
-/// must not be told 304 then.
+/// `Last-Modified` is when the current bytes of a file were first rendered, stored
+/// with their ETag in the database (so a restart keeps it) and strictly increasing per
+/// file. Not the newest entry's date: a feed also changes when an older-dated item
+/// arrives late, when another outlet's copy adds an "Also reported by" link, or when
+/// `retag` removes an item, and a client asking `If-Modified-Since` must not be told
+/// 304 then.
 pub struct Catalog {
     pub(super) store: Store,
     site: Site,
     feed_items: usize,
     changes: Arc<Changes>,
-    cache: Mutex<HashMap<String, Cached>>,
-    /// Per path: the ETag last rendered and when those bytes were first rendered.
-    history: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
+    cache: Mutex<HashMap<SitePath, Cached>>,
 }
 
-/// How many of each topic's latest stories the front page shows.
-const FRONT_PAGE_ITEMS: usize = 5;
+/// How many stories a page shows (the front page, a topic's).
+const PAGE_ITEMS: usize = 30;
+
+/// How many search results a page shows.
+pub const SEARCH_PAGE_ITEMS: usize = 20;
+
+/// The deepest search results page served: ranking more is work no reader needs.
+const MAX_SEARCH_PAGE: usize = 50;
 
 impl Catalog {
     pub fn new(store: Store, site: Site, feed_items: usize, changes: Arc<Changes>) -> Catalog {
@@ -162,7 +187,6 @@ impl Catalog {
             feed_items,
             changes,
             cache: Mutex::new(HashMap::new()),
-            history: Mutex::new(HashMap::new()),
         }
     }
 
@@ -170,20 +194,62 @@ impl Catalog {
         &self.site
     }
 
-    /// Every path the catalog serves, relative to the site root.
-    pub fn paths(&self) -> Vec<String> {
-        let mut paths = vec!["index.html".to_string(), publish::OPML_PATH.to_string()];
-        for topic in self.site.feed_topics() {
-            for format in Format::ALL {
-                paths.push(publish::feed_path(publish::feed_slug(topic), format));
+    /// What this process's ingests changed.
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
+    }
+
+    /// Every file the catalog publishes.
+    pub fn site_paths(&self) -> Vec<SitePath> {
+        let mut paths: Vec<SitePath> = Lang::ALL.into_iter().map(SitePath::Index).collect();
+        for lang in Lang::ALL {
+            for topic in &self.site.topics {
+                paths.push(SitePath::Topic {
+                    topic: topic.id.clone(),
+                    lang,
+                });
             }
         }
+        paths.push(SitePath::Opml);
+        paths.extend(self.feeds().into_iter().map(SitePath::Feed));
+        paths.push(SitePath::Stylesheet);
+        paths.push(SitePath::Favicon);
         paths
     }
 
-    /// The file at `path` (as in [`Catalog::paths`]), or `None` when there is no such file.
+    /// Every feed: each topic and `all`, in every format, of every language and of each.
+    pub fn feeds(&self) -> Vec<FeedId> {
+        let mut feeds = Vec::new();
+        for topic in self.site.feed_topics() {
+            for lang in std::iter::once(None).chain(Lang::ALL.map(Some)) {
+                for format in Format::ALL {
+                    feeds.push(FeedId {
+                        topic: topic.map(|t| t.id.clone()),
+                        lang,
+                        format,
+                    });
+                }
+            }
+        }
+        feeds
+    }
+
+    /// Every file the catalog publishes, by its name under the export folder.
+    pub fn paths(&self) -> Vec<String> {
+        self.site_paths().iter().map(SitePath::file).collect()
+    }
+
+    /// The file at `path` (a request path or a name from [`Catalog::paths`]), or
+    /// `None` when there is no such file.
     pub async fn get(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
-        let path = if path.is_empty() { "index.html" } else { path };
+        match SitePath::parse(path) {
+            Some(path) => self.get_path(&path).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The file at `path`, or `None` when it names a topic the site does not have.
+    pub async fn get_path(&self, path: &SitePath) -> Result<Option<Rendered>, StoreError> {
         let Some(scope) = self.scope(path) else {
             return Ok(None);
         };
@@ -192,37 +258,48 @@ impl Catalog {
         if let Some(hit) = self.cached(path, data_version, changes) {
             return Ok(Some(hit));
         }
-        let Some(mut rendered) = self.render(path).await? else {
-            return Ok(None);
-        };
-        rendered.last_modified = self.first_rendered(path, &rendered.etag);
+        let mut rendered = self.render(path).await?;
+        let (file, etag) = (path.file(), rendered.etag.clone());
+        rendered.last_modified = self
+            .store
+            .call(move |c| published::first_rendered(c, &file, &etag, Utc::now()))
+            .await?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let entry = Cached {
             data_version,
             changes,
             rendered: rendered.clone(),
         };
-        cache.insert(path.to_string(), entry);
+        cache.insert(path.clone(), entry);
         Ok(Some(rendered))
     }
 
     /// What the file at `path` depends on; `None` when there is no such file.
-    fn scope(&self, path: &str) -> Option<Scope> {
-        match path {
-            "index.html" => return Some(Scope::Everything),
-            publish::OPML_PATH => return Some(Scope::Fixed),
-            _ => {}
+    fn scope(&self, path: &SitePath) -> Option<Scope> {
+        let topic = match path {
+            SitePath::Index(_) => return Some(Scope::Everything),
+            SitePath::Opml | SitePath::Stylesheet | SitePath::Favicon => return Some(Scope::Fixed),
+            SitePath::Topic { topic, .. } => Some(topic),
+            SitePath::Feed(feed) => feed.topic.as_ref(),
+        };
+        match topic {
+            None => Some(Scope::Everything),
+            Some(id) => {
+                let topic = self.topic(id)?;
+                // A page also shows the outlets' health, which any ingest may change.
+                if matches!(path, SitePath::Topic { .. }) {
+                    return Some(Scope::Everything);
+                }
+                Some(Scope::Topic(topic.id.clone()))
+            }
         }
-        let (slug, extension) = path.strip_prefix("feeds/")?.rsplit_once('.')?;
-        Format::from_extension(extension)?;
-        if slug == publish::ALL_SLUG {
-            return Some(Scope::Everything);
-        }
-        let topic = self.site.topics.iter().find(|t| t.id == slug)?;
-        Some(Scope::Topic(topic.id.clone()))
     }
 
-    fn cached(&self, path: &str, data_version: i64, changes: u64) -> Option<Rendered> {
+    fn topic(&self, id: &str) -> Option<&Topic> {
+        self.site.topics.iter().find(|t| t.id == id)
+    }
+
+    fn cached(&self, path: &SitePath, data_version: i64, changes: u64) -> Option<Rendered> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .get(path)
@@ -230,76 +307,120 @@ impl Catalog {
             .map(|c| c.rendered.clone())
     }
 
-    /// When these bytes of `path` were first rendered: kept while the ETag stays, else
-    /// now, and always later than the previous bytes' time (HTTP dates have whole
-    /// seconds, and two changes within one second must still be told apart).
-    fn first_rendered(&self, path: &str, etag: &str) -> DateTime<Utc> {
-        let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Utc::now()
-            .duration_trunc(TimeDelta::seconds(1))
-            .unwrap_or_else(|_| Utc::now());
-        let since = match history.get(path) {
-            Some((previous, since)) if previous == etag => *since,
-            Some((_, since)) => now.max(*since + TimeDelta::seconds(1)),
-            None => now,
-        };
-        history.insert(path.to_string(), (etag.to_string(), since));
-        since
-    }
-
-    async fn render(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
-        match path {
-            "index.html" => self.render_index().await.map(Some),
-            publish::OPML_PATH => Ok(Some(Rendered::new(
+    /// Renders a path that [`Catalog::scope`] accepted.
+    async fn render(&self, path: &SitePath) -> Result<Rendered, StoreError> {
+        Ok(match path {
+            SitePath::Index(lang) => self.render_page(*lang, None).await?,
+            SitePath::Topic { topic, lang } => self.render_page(*lang, self.topic(topic)).await?,
+            SitePath::Feed(feed) => self.render_feed(feed).await?,
+            SitePath::Opml => Rendered::new(
                 publish::render_opml(&self.site),
                 "text/x-opml; charset=utf-8",
-            ))),
-            _ => self.render_feed(path).await,
-        }
+            ),
+            SitePath::Stylesheet => {
+                Rendered::new(publish::STYLESHEET.to_string(), "text/xsl; charset=utf-8")
+            }
+            SitePath::Favicon => Rendered::from_bytes(publish::favicon(), "image/x-icon"),
+        })
     }
 
-    async fn render_feed(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
-        let Some((slug, extension)) = path.strip_prefix("feeds/").and_then(|f| f.rsplit_once('.'))
-        else {
-            return Ok(None);
-        };
-        let Some(format) = Format::from_extension(extension) else {
-            return Ok(None);
-        };
-        let topic = match slug {
-            publish::ALL_SLUG => None,
-            id => match self.site.topics.iter().find(|t| t.id == id) {
-                Some(topic) => Some(topic.clone()),
-                None => return Ok(None),
-            },
-        };
+    async fn render_feed(&self, feed: &FeedId) -> Result<Rendered, StoreError> {
+        let topic = feed.topic.as_deref().and_then(|id| self.topic(id));
         let entries = self
-            .entries(topic.as_ref().map(|t| t.id.clone()), self.feed_items)
+            .entries(topic.map(|t| t.id.clone()), feed.lang, self.feed_items)
             .await?;
-        let body = publish::render_feed(&self.site, topic.as_ref(), &entries, format);
-        Ok(Some(Rendered::new(body, format.content_type())))
+        let body = publish::render_feed_in(&self.site, topic, feed.lang, &entries, feed.format);
+        Ok(Rendered::new(body, feed.format.content_type()))
     }
 
-    async fn render_index(&self) -> Result<Rendered, StoreError> {
-        let mut sections = Vec::new();
-        for topic in &self.site.topics {
-            let entries = self
-                .entries(Some(topic.id.clone()), FRONT_PAGE_ITEMS)
-                .await?;
-            sections.push(Section {
-                topic: topic.clone(),
-                entries,
-            });
-        }
-        let body = publish::render_index(&self.site, &sections);
-        Ok(Rendered::new(body, "text/html; charset=utf-8"))
+    /// A front or topic page: the latest stories, those in the page's language first.
+    async fn render_page(&self, lang: Lang, topic: Option<&Topic>) -> Result<Rendered, StoreError> {
+        let id = topic.map(|t| t.id.clone());
+        let mut stories = self.entries(id.clone(), Some(lang), PAGE_ITEMS).await?;
+        let others = self.entries(id, None, PAGE_ITEMS).await?;
+        let others: Vec<Entry> = others
+            .into_iter()
+            .filter(|e| !stories.iter().any(|s| s.key == e.key))
+            .collect();
+        stories.extend(others);
+        let kind = match topic {
+            Some(topic) => PageKind::Topic(topic),
+            None => PageKind::Front,
+        };
+        let page = self.page(lang, kind, stories).await?;
+        Ok(Rendered::new(
+            publish::render_page(&self.site, &page),
+            "text/html; charset=utf-8",
+        ))
     }
 
-    /// The latest published stories, one entry each.
-    async fn entries(&self, topic: Option<String>, limit: usize) -> Result<Vec<Entry>, StoreError> {
+    /// The search results page for `query`; `page` counts from 1. Not cached: every
+    /// query is its own page.
+    pub async fn search(&self, query: &str, lang: Lang, page: usize) -> Result<String, StoreError> {
+        let page = page.clamp(1, MAX_SEARCH_PAGE);
+        let offset = (page - 1) * SEARCH_PAGE_ITEMS;
+        let text = query.to_string();
+        let mut stories = self
+            .store
+            .call(move |c| published::search(c, &text, SEARCH_PAGE_ITEMS + 1, offset))
+            .await?;
+        let has_next = stories.len() > SEARCH_PAGE_ITEMS && page < MAX_SEARCH_PAGE;
+        stories.truncate(SEARCH_PAGE_ITEMS);
+        let entries = stories.into_iter().map(entry_of).collect();
+        let kind = PageKind::Search(SearchResults {
+            query: query.to_string(),
+            page,
+            has_next,
+        });
+        let page = self.page(lang, kind, entries).await?;
+        Ok(publish::render_page(&self.site, &page))
+    }
+
+    async fn page<'a>(
+        &self,
+        lang: Lang,
+        kind: PageKind<'a>,
+        stories: Vec<Entry>,
+    ) -> Result<Page<'a>, StoreError> {
+        let sources = self.store.call(|c| q::list_sources(c)).await?;
+        let outlets = sources
+            .into_iter()
+            .map(|s| Outlet {
+                health: match s.status.as_str() {
+                    "pending" => Health::Pending,
+                    _ if s.consecutive_failures > 0 => Health::Failing,
+                    _ => Health::Ok,
+                },
+                name: if s.name.trim().is_empty() {
+                    s.id
+                } else {
+                    s.name
+                },
+            })
+            .collect();
+        let updated = stories.iter().map(|e| e.published).max();
+        Ok(Page {
+            lang,
+            kind,
+            stories,
+            outlets,
+            updated,
+        })
+    }
+
+    /// The latest published stories, one entry each, of one language's items if given.
+    async fn entries(
+        &self,
+        topic: Option<String>,
+        lang: Option<Lang>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
         let stories = self
             .store
-            .call(move |c| clusters::list_stories(c, topic.as_deref(), limit))
+            .call(move |c| match lang {
+                Some(lang) => published::list_stories_in(c, topic.as_deref(), lang.code(), limit),
+                None => clusters::list_stories(c, topic.as_deref(), limit),
+            })
             .await?;
         Ok(stories.into_iter().map(entry_of).collect())
     }

@@ -1,11 +1,13 @@
-//! The axum router over the catalog: conditional requests, content coding, health.
+//! The axum router over the catalog: each request path parsed once into a
+//! [`SitePath`], conditional requests, content coding, language, 404s, search, health.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -15,6 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use super::catalog::{Catalog, Coding, Rendered};
 use super::health::Health;
 use crate::metrics::{self, Metrics};
+use crate::publish::{self, Lang, SitePath};
 use crate::store::queries as q;
 
 /// What the handlers share. The published site can be replaced while the server runs
@@ -76,28 +79,22 @@ impl ServerState {
     }
 }
 
-/// The router: the published files, `/healthz` and `/metrics`. GET and HEAD only
-/// (anything else is 405); unknown paths are a 404 that does not repeat the path;
-/// every response says `X-Content-Type-Options: nosniff`.
+/// The router: the published files (every path [`SitePath`] parses), search,
+/// `/healthz` and `/metrics`. `HEAD` is answered wherever `GET` is, other methods get
+/// 405; unknown paths are a 404 that does not repeat the path; every response says
+/// `X-Content-Type-Options: nosniff`.
 pub fn router(state: ServerState) -> Router {
     Router::new()
-        .route("/", get(index))
-        .route("/index.html", get(index))
-        .route("/feeds.opml", get(opml))
-        .route("/feeds/{file}", get(feed))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .fallback(not_found)
+        .route("/search", get(search))
+        .fallback(site_file)
         .layer(axum::middleware::map_response(no_sniff))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .with_state(state)
-}
-
-async fn not_found() -> Response<Body> {
-    plain(StatusCode::NOT_FOUND, "not found\n".to_string())
 }
 
 async fn no_sniff(mut response: Response<Body>) -> Response<Body> {
@@ -186,20 +183,148 @@ pub async fn serve(
     Ok(())
 }
 
-async fn index(State(state): State<ServerState>, headers: HeaderMap) -> Response<Body> {
-    respond(&state, "index.html", &headers).await
-}
-
-async fn opml(State(state): State<ServerState>, headers: HeaderMap) -> Response<Body> {
-    respond(&state, "feeds.opml", &headers).await
-}
-
-async fn feed(
+/// Any path but the routes: a published file, else 404.
+async fn site_file(
     State(state): State<ServerState>,
-    Path(file): Path<String>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response<Body> {
-    respond(&state, &format!("feeds/{file}"), &headers).await
+    if method != Method::GET && method != Method::HEAD {
+        return method_not_allowed();
+    }
+    let Some(path) = SitePath::parse(uri.path()) else {
+        return not_found(&state, &headers, uri.path());
+    };
+    // The bare `/` speaks the reader's language; `/index.html` and `/fr/` are fixed.
+    let negotiated = uri.path() == "/";
+    let path = match path {
+        SitePath::Index(_) if negotiated => SitePath::Index(Lang::negotiate(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )),
+        path => path,
+    };
+    respond(&state, &path, &headers, negotiated, uri.path()).await
+}
+
+/// The query of `/search`: `q`, the interface language, the results page.
+#[derive(Debug, serde::Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    lang: Option<String>,
+    page: Option<String>,
+}
+
+/// The longest query read, in characters; the rest is ignored.
+const MAX_QUERY_CHARS: usize = 200;
+
+async fn search(
+    State(state): State<ServerState>,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let Ok(Query(query)) = query else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "malformed query string\n".to_string(),
+        );
+    };
+    let lang = query
+        .lang
+        .as_deref()
+        .and_then(Lang::from_code)
+        .unwrap_or_else(|| {
+            Lang::negotiate(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        });
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1);
+    let text: String = query.q.chars().take(MAX_QUERY_CHARS).collect();
+    match state.catalog().search(text.trim(), lang, page).await {
+        Ok(body) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .header(header::CONTENT_LANGUAGE, lang.code())
+            .header(header::CACHE_CONTROL, "no-cache")
+            .body(Body::from(body))
+            .expect("static headers are valid"),
+        Err(err) => {
+            tracing::error!(error = %err, "Search failed.");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error\n".to_string(),
+            )
+        }
+    }
+}
+
+/// Whether the client is a browser navigating: it asks for HTML.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html") || v.contains("application/xhtml+xml"))
+}
+
+/// An RSS or Atom feed, which names the XSLT stylesheet.
+fn is_xml_feed(path: &SitePath) -> bool {
+    matches!(path, SitePath::Feed(feed) if feed.format != crate::publish::Format::Json)
+}
+
+fn method_not_allowed() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::METHOD_NOT_ALLOWED)
+        .header(header::ALLOW, "GET, HEAD")
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from("only GET and HEAD are served\n"))
+        .expect("static headers are valid")
+}
+
+/// 404: a page with links home for browsers (they ask for `text/html`), the same
+/// words as plain text for everyone else; in the language of the path or the reader.
+fn not_found(state: &ServerState, headers: &HeaderMap, path: &str) -> Response<Body> {
+    let catalog = state.catalog();
+    let site = catalog.site();
+    let lang = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .and_then(Lang::from_code)
+        .unwrap_or_else(|| {
+            Lang::negotiate(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        });
+    let (body, content_type) = if wants_html(headers) {
+        (
+            publish::render_not_found(site, lang),
+            "text/html; charset=utf-8",
+        )
+    } else {
+        (
+            publish::not_found_text(site, lang),
+            "text/plain; charset=utf-8",
+        )
+    };
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_LANGUAGE, lang.code())
+        .header(header::VARY, "Accept, Accept-Language")
+        .body(Body::from(body))
+        .expect("static headers are valid")
 }
 
 /// Liveness and readiness as JSON: `status` is `ok` while the database answers (else
@@ -251,13 +376,19 @@ fn plain(status: StatusCode, body: String) -> Response<Body> {
         .expect("static headers are valid")
 }
 
-async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Response<Body> {
+async fn respond(
+    state: &ServerState,
+    path: &SitePath,
+    headers: &HeaderMap,
+    negotiated: bool,
+    requested: &str,
+) -> Response<Body> {
     let published = state.published();
-    let rendered = match published.catalog.get(path).await {
+    let rendered = match published.catalog.get_path(path).await {
         Ok(Some(rendered)) => rendered,
-        Ok(None) => return plain(StatusCode::NOT_FOUND, "not found\n".to_string()),
+        Ok(None) => return not_found(state, headers, requested),
         Err(err) => {
-            tracing::error!(error = %err, path, "Rendering failed.");
+            tracing::error!(error = %err, path = requested, "Rendering failed.");
             return plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error\n".to_string(),
@@ -266,14 +397,43 @@ async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Respon
     };
     let coding = negotiate(headers);
     let (bytes, etag) = rendered.variant(coding);
-    let builder = Response::builder()
+    let browser_feed = is_xml_feed(path) && wants_html(headers);
+    let vary = if negotiated {
+        "Accept-Encoding, Accept-Language"
+    } else if is_xml_feed(path) {
+        "Accept-Encoding, Accept"
+    } else {
+        "Accept-Encoding"
+    };
+    // Browsers show `application/rss+xml` as text or offer a download; as
+    // `application/xml` they apply the feed's stylesheet. Readers never ask for HTML,
+    // and any reader parses either.
+    let content_type = if browser_feed {
+        "application/xml; charset=utf-8"
+    } else {
+        rendered.content_type
+    };
+    let mut builder = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::LAST_MODIFIED, http_date(rendered.last_modified))
         .header(
             header::CACHE_CONTROL,
             format!("public, max-age={}", published.max_age.as_secs()),
         )
-        .header(header::VARY, "Accept-Encoding");
+        .header(header::VARY, vary);
+    if let SitePath::Index(lang) | SitePath::Topic { lang, .. } = path {
+        builder = builder.header(header::CONTENT_LANGUAGE, lang.code());
+    }
+    if let (SitePath::Feed(_), Some(hub)) = (path, &published.catalog.site().websub_hub) {
+        // WebSub discovery (W3C WebSub §4): the hub and the feed's own URL.
+        let link = format!(
+            "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
+            published.catalog.site().page_url(path)
+        );
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            builder = builder.header(header::LINK, value);
+        }
+    }
     let response = if is_not_modified(headers, &rendered) {
         state.metrics.feed_request(metrics::Response::NotModified);
         builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
@@ -285,10 +445,7 @@ async fn respond(state: &ServerState, path: &str, headers: &HeaderMap) -> Respon
         };
         builder
             .status(StatusCode::OK)
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(rendered.content_type),
-            )
+            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
             .body(Body::from(bytes.as_ref().clone()))
     };
     response.expect("rendered headers are valid")

@@ -289,7 +289,7 @@ pub fn list_stories(
         .collect()
 }
 
-fn story(conn: &Connection, shown: StoredItem, root: i64) -> Result<Story, StoreError> {
+pub(super) fn story(conn: &Connection, shown: StoredItem, root: i64) -> Result<Story, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.id, m.title, m.link, COALESCE(s.name, m.source_id)
          FROM items m LEFT JOIN sources s ON s.id = m.source_id

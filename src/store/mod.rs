@@ -9,6 +9,7 @@ pub mod backup;
 pub mod clusters;
 pub mod corrections;
 pub mod lookup;
+pub mod published;
 pub mod queries;
 pub mod retention;
 mod schema;

@@ -16,10 +16,19 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_corrections",
         include_str!("../../migrations/0005_corrections.sql"),
     ),
+    (
+        "0006_publishing",
+        include_str!("../../migrations/0006_publishing.sql"),
+    ),
+    (
+        "0007_title_signatures_v2",
+        include_str!("../../migrations/0007_title_signatures_v2.sql"),
+    ),
 ];
 
-/// How many migrations ran once the de-duplication keys' columns exist.
-const DEDUP_KEYS_MIGRATION: usize = 2;
+/// Migrations after which items lack their de-duplication keys (0002 adds the columns,
+/// 0007 clears signatures of an older form), which SQL cannot compute.
+const NEEDS_DEDUP_KEYS: &[&str] = &["0002_dedup", "0007_title_signatures_v2"];
 
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -31,14 +40,18 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         });
     }
     let tx = conn.transaction()?;
-    for (name, sql) in &MIGRATIONS[applied..] {
+    let pending = &MIGRATIONS[applied..];
+    for (name, sql) in pending {
         tx.execute_batch(sql)
             .map_err(|source| StoreError::Migration { name, source })?;
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
-    if applied < DEDUP_KEYS_MIGRATION {
-        // SQL cannot compute the keys (URL parsing, Unicode folding): items stored
-        // before 0002 get theirs here, in the same transaction, so none lacks them.
+    if pending
+        .iter()
+        .any(|(name, _)| NEEDS_DEDUP_KEYS.contains(name))
+    {
+        // SQL cannot compute the keys (URL parsing, Unicode folding): items get theirs
+        // here, in the same transaction, so none lacks them.
         super::clusters::backfill_keys(&tx)?;
     }
     tx.commit()?;

@@ -22,3 +22,4 @@ mod politeness;
 mod publishing;
 mod server;
 mod source_list;
+mod subscribers;

@@ -211,5 +211,36 @@ fn keys_of_items_stored_before_the_dedup_migration_are_filled_in() {
         )
         .unwrap();
     assert_eq!(url, "https://ex.org/a");
-    assert!(signature.starts_with("t1:"), "{signature}");
+    assert_eq!(
+        signature,
+        crate::dedup::TitleSignature::of("A title").to_string()
+    );
+}
+
+#[test]
+fn signatures_of_the_older_form_are_recomputed_by_the_migration() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(include_str!("../../../migrations/0001_init.sql"))
+        .unwrap();
+    conn.execute_batch(include_str!("../../../migrations/0002_dedup.sql"))
+        .unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    conn.execute(
+        "INSERT INTO items (key, source_id, link, title, summary, first_seen, last_seen,
+             sort_date, content_hash, relevant, score, decision, canonical_url,
+             title_signature)
+         VALUES ('k', 's', 'https://ex.org/a', 'Uranium supply deal signed', '', 't', 't',
+             't', 'h', 0, 0, '{}', 'https://ex.org/a', 't1:1,2,3')",
+        [],
+    )
+    .unwrap();
+    migrate(&mut conn).unwrap();
+    let signature: String = conn
+        .query_row("SELECT title_signature FROM items", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(
+        signature,
+        crate::dedup::TitleSignature::of("Uranium supply deal signed").to_string()
+    );
+    assert!(signature.starts_with("t2:"), "{signature}");
 }
