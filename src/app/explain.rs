@@ -7,14 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::{decide, open_store};
+use super::{decide, open_store_for_reading};
 use crate::classify::{Decision, Place, Scoring};
 use crate::config::Config;
 use crate::store::corrections;
 use crate::store::lookup;
 
 pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
-    let store = open_store(&config).await?;
+    let store = open_store_for_reading(&config).await?;
     let (stored, cluster, correction) = store
         .read(move |c| {
             let stored = lookup::find(c, &query)?;

@@ -10,11 +10,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use super::{catalog, open_store};
+use super::{catalog, open_store_for_reading};
 use crate::config::Config;
 
 pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
-    let store = open_store(&config).await?;
+    let store = open_store_for_reading(&config).await?;
     let catalog = catalog(&config, store);
     let paths = catalog.paths();
     for path in &paths {

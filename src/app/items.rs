@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::open_store;
+use super::open_store_for_reading;
 use crate::config::Config;
 use crate::store::lookup::{self, Cluster, Listing};
 use crate::store::{corrections, StoredItem};
@@ -54,7 +54,7 @@ pub(super) async fn items(config: Config, request: ItemsRequest) -> Result<ExitC
         include_irrelevant: request.all,
         limit: request.limit,
     };
-    let store = open_store(&config).await?;
+    let store = open_store_for_reading(&config).await?;
     let rows = store
         .read(move |c| {
             let corrected = corrections::all(c)?;

@@ -57,7 +57,7 @@ use crate::fetch::Fetcher;
 use crate::publish::Site;
 use crate::serve::Catalog;
 use crate::store::queries as q;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Standard output could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -204,6 +204,22 @@ async fn open_store(config: &Config) -> Result<Store> {
         .collect();
     store.call(move |c| q::sync_sources(c, &sources)).await?;
     Ok(store)
+}
+
+/// [`open_store`] for the commands that only read (`items`, `sources`, `explain`,
+/// `export`): a database this process cannot write is opened read-only instead, as
+/// it is (sources added to feeds.toml since its last write are then not listed).
+async fn open_store_for_reading(config: &Config) -> Result<Store> {
+    match open_store(config).await {
+        Err(err) if matches!(err.downcast_ref(), Some(StoreError::ReadOnly { .. })) => {
+            let path = config.daemon.database.clone();
+            let store = tokio::task::spawn_blocking(move || Store::open_read_only(&path))
+                .await
+                .context("database task failed")??;
+            Ok(store)
+        }
+        opened => opened,
+    }
 }
 
 fn pipeline(config: Config, store: Store) -> Result<Pipeline> {

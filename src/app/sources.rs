@@ -6,7 +6,7 @@ use anyhow::Result;
 use chrono::{DateTime, Local, Utc};
 use serde_json::json;
 
-use super::open_store;
+use super::open_store_for_reading;
 use crate::config::Config;
 use crate::daemon::lock;
 use crate::store::lookup;
@@ -14,7 +14,7 @@ use crate::store::queries as q;
 
 pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
     let failing_after = config.daemon.limits.failing_after;
-    let store = open_store(&config).await?;
+    let store = open_store_for_reading(&config).await?;
     let (statuses, failing_since) = store
         .read(|c| Ok((q::list_sources(c)?, lookup::failing_since(c)?)))
         .await?;

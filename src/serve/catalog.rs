@@ -204,10 +204,15 @@ impl Catalog {
         }
         let mut rendered = self.render(path).await?;
         let (file, etag) = (path.file(), rendered.etag.clone());
-        rendered.last_modified = self
-            .store
-            .call_unpublished(move |c| published::first_rendered(c, &file, &etag, Utc::now()))
-            .await?;
+        // A read-only database (`export` from one) cannot keep when these bytes were
+        // first rendered; an export writes no Last-Modified, so now stands in.
+        rendered.last_modified = if self.store.is_read_only() {
+            Utc::now()
+        } else {
+            self.store
+                .call_unpublished(move |c| published::first_rendered(c, &file, &etag, Utc::now()))
+                .await?
+        };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let entry = Cached {
             changes,

@@ -55,6 +55,21 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error(
+        "database {path} cannot be written ({reason}); this command writes to it. \
+`items`, `sources`, `explain` and `export` read a database they cannot write"
+    )]
+    ReadOnly { path: String, reason: String },
+    #[error(
+        "database {path} has schema version {found}, older than this entente's ({known}), \
+and cannot be written to migrate it: run a command that writes (e.g. `entente check`) \
+where the database is writable"
+    )]
+    OlderSchemaReadOnly {
+        path: String,
+        found: usize,
+        known: usize,
+    },
     #[error("cannot create the database folder {path}: {source}")]
     CreateDir {
         path: String,
@@ -116,6 +131,9 @@ struct Shared {
     readers: Mutex<Vec<Connection>>,
     watch: Mutex<Watch>,
     changes: Arc<Changes>,
+    /// Opened by [`Store::open_read_only`]: every write is refused before it reaches
+    /// SQLite.
+    read_only: bool,
 }
 
 /// The writing connection, and its `data_version` after its last job: its own commits
@@ -141,7 +159,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Store {
     /// Opens (creating if needed) the database, in WAL mode, with the schema up to
     /// date, and starts its writer.
+    ///
+    /// A database this process cannot write (a read-only file, folder or file system,
+    /// an immutable file) is refused with [`StoreError::ReadOnly`] before SQLite opens
+    /// it: SQLite would open it read-only without a word, create its `-wal`/`-shm`
+    /// files with the database's read-only mode, and fail at the first write.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(reason) = unwritable(path) {
+            return Err(StoreError::ReadOnly {
+                path: path.display().to_string(),
+                reason,
+            });
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                 path: dir.display().to_string(),
@@ -160,11 +189,62 @@ impl Store {
         schema::migrate(&mut writer)?;
         writer.set_prepared_statement_cache_capacity(64);
         let watch = open_connection(path, read_only(), 64)?;
+        Store::start(path.to_path_buf(), writer, watch, false)
+    }
+
+    /// Opens an existing database for reading only, for the commands that only read
+    /// (`items`, `sources`, `explain`, `export`) when [`Store::open`] says it cannot be
+    /// written. Creates no file: when no `-wal`/`-shm` exist beside it (no process has
+    /// it open, and none with this process's rights can write it) it is opened as
+    /// immutable, which reads the file alone; otherwise read-only through them.
+    /// Every write is then refused with [`StoreError::ReadOnly`].
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(open_error(
+                path,
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some("no such file".into()),
+                ),
+            ));
+        }
+        let reason = unwritable(path).unwrap_or_else(|| "opened read-only".into());
+        let uri = read_only_uri(path);
+        let open = |cache_kib| open_connection(Path::new(&uri), read_only(), cache_kib);
+        let writer = open(WRITER_CACHE_KIB)?;
+        let found: usize = writer
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|source| open_error(path, source))?;
+        let known = schema::known_version();
+        if found > known {
+            return Err(StoreError::NewerSchema { found, known });
+        }
+        if found < known {
+            return Err(StoreError::OlderSchemaReadOnly {
+                path: path.display().to_string(),
+                found,
+                known,
+            });
+        }
+        let watch = open(64)?;
+        let store = Store::start(PathBuf::from(&uri), writer, watch, true)?;
+        tracing::info!(database = %path.display(), %reason, "database opened read-only");
+        Ok(store)
+    }
+
+    /// Starts the writer thread over opened connections; `connect` is what the read
+    /// pool opens (the path, or the read-only URI).
+    fn start(
+        connect: PathBuf,
+        writer: Connection,
+        watch: Connection,
+        read_only: bool,
+    ) -> Result<Store, StoreError> {
         let seen = items::data_version(&watch)?;
         let version = items::data_version(&writer)?;
         let (jobs, queue) = mpsc::channel();
         let shared = Arc::new(Shared {
-            path: path.to_path_buf(),
+            path: connect,
             writer: Mutex::new(Writer {
                 conn: writer,
                 version,
@@ -173,6 +253,7 @@ impl Store {
             readers: Mutex::new(Vec::new()),
             watch: Mutex::new(Watch { conn: watch, seen }),
             changes: Arc::new(Changes::default()),
+            read_only,
         });
         // The thread holds the shared state weakly: it ends once the last handle is
         // dropped and the queue is drained.
@@ -182,6 +263,21 @@ impl Store {
             .spawn(move || writer_loop(&queue, &weak))
             .map_err(|e| StoreError::Task(format!("cannot start the database writer: {e}")))?;
         Ok(Store { shared })
+    }
+
+    /// Whether it was opened by [`Store::open_read_only`], so that every write fails.
+    pub fn is_read_only(&self) -> bool {
+        self.shared.read_only
+    }
+
+    fn refuse_if_read_only(&self) -> Result<(), StoreError> {
+        if self.shared.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.shared.path.display().to_string(),
+                reason: "opened read-only".into(),
+            });
+        }
+        Ok(())
     }
 
     /// What the store's commits changed, for caches of what it shows (and whoever
@@ -224,6 +320,7 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.refuse_if_read_only()?;
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut writer = lock(&store.shared.writer);
@@ -240,6 +337,7 @@ impl Store {
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.refuse_if_read_only()?;
         let mut writer = lock(&self.shared.writer);
         let before = writer.conn.total_changes();
         let result = work(&mut writer.conn);
@@ -284,6 +382,7 @@ impl Store {
         record: FetchRecord,
         policy: Policy,
     ) -> Result<oneshot::Receiver<Result<IngestSummary, StoreError>>, StoreError> {
+        self.refuse_if_read_only()?;
         let (reply, answer) = oneshot::channel();
         let job = IngestJob {
             source_id: source_id.to_string(),
@@ -335,6 +434,59 @@ fn writer_gone() -> StoreError {
 
 fn read_only() -> OpenFlags {
     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+}
+
+/// Why this process cannot write the database at `path` (or, when it does not exist
+/// yet, create it), or `None` when it can. Asks the file system, as SQLite would find
+/// out: a write open of the file, and write access to the folder when its `-wal` file
+/// would have to be created there.
+fn unwritable(path: &Path) -> Option<String> {
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    if path.exists() {
+        if let Err(err) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+        {
+            return Some(err.to_string());
+        }
+        if sidecar(path, "-wal").exists() {
+            return None;
+        }
+    } else if !dir.exists() {
+        return None; // Store::open creates it, or says why not
+    }
+    rustix::fs::access(&dir, rustix::fs::Access::WRITE_OK)
+        .err()
+        .map(|errno| format!("folder {}: {}", dir.display(), std::io::Error::from(errno)))
+}
+
+/// `path` with `suffix` appended: SQLite's `-wal` and `-shm` files.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The URI that opens `path` read-only, and immutable when no `-wal`/`-shm` file is
+/// beside it, so that SQLite creates none (it would give them the database's mode, and
+/// leave them behind read-only).
+fn read_only_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for c in path.display().to_string().chars() {
+        match c {
+            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?mode=ro");
+    if !sidecar(path, "-wal").exists() && !sidecar(path, "-shm").exists() {
+        uri.push_str("&immutable=1");
+    }
+    uri
 }
 
 fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {

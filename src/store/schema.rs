@@ -36,6 +36,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
 const NEEDS_DEDUP_KEYS: &[&str] = &["0002_dedup", "0007_title_signatures_v2"];
 
 /// Brings the schema up to date.
+/// The schema version this entente writes: the number of its migrations.
+pub fn known_version() -> usize {
+    MIGRATIONS.len()
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if applied > MIGRATIONS.len() {

@@ -21,6 +21,7 @@ mod operator;
 mod pipeline;
 mod politeness;
 mod publishing;
+mod read_only;
 mod server;
 mod source_list;
 mod subscribers;
