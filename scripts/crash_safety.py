@@ -2,7 +2,7 @@
 """Crash safety of `entente fetch`: SIGKILL at random moments, restart, compare.
 
 Usage: crash_safety.py ENTENTE_BINARY RULES_TOML [--sources N] [--items N] [--kills N]
-                       [--seed S] [--tmpfs MOUNTPOINT]
+                       [--daemon-kills N] [--seed S] [--tmpfs MOUNTPOINT]
 
 Serves N feeds from a local HTTP server on 127.0.0.1 (each answer delayed a little,
 so that kills land mid-pass), then:
@@ -11,13 +11,18 @@ so that kills land mid-pass), then:
 2. checks `PRAGMA integrity_check` is `ok`, and that every item of every source is
    stored exactly once (the guids of each source equal the feed's);
 3. runs one clean pass into a fresh database and exports both; every exported file
-   must be byte for byte the same.
+   must be byte for byte the same;
+4. the same for the daemon: `entente run` on a fresh database, SIGKILLed at a random
+   moment of its first pass --daemon-kills times (default 8), restarted each time,
+   then left running until every source is stored and stopped with SIGTERM; the
+   same checks, and its export equal to the clean run's.
 With --tmpfs (a tmpfs mounted there, and root to resize it), also a full disk: the
 database on a 2 MB tmpfs, a pass that runs out of space must fail with a clear error
 and leave the database readable and intact; after the tmpfs grows, a pass stores
 every item exactly once.
-Also reports (without failing) two writers at once and reads of a read-only
-database, which depend on the store.
+Then reads of a read-only database (`items`, `sources`, `export`; as root, run as
+`nobody` through setpriv) must work, and a refused write must leave no -wal/-shm.
+Also reports (without failing) two writers at once.
 
 Exits 1 with the reason on the first failed check. Prints what it did.
 """
@@ -164,6 +169,166 @@ def full_disk(args, mount, port, sources):
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def same_exports(args, work, config, clean, name):
+    """Exports `config` and `clean`; fails unless every file is byte for byte the same.
+    Returns how many files there are."""
+    for label, path in ((name, config), ("clean", clean)):
+        out = work / f"export-{label}"
+        shutil.rmtree(out, ignore_errors=True)
+        export = entente(args.binary, path, "export", "--out", str(out))
+        _, err = export.communicate(timeout=600)
+        if export.returncode != 0:
+            fail(f"export of the {label} run: {err.decode()[-2000:]}")
+    left, right = work / f"export-{name}", work / "export-clean"
+    differing = []
+    for folder, _, files in os.walk(left):
+        for file in files:
+            a = Path(folder) / file
+            b = right / a.relative_to(left)
+            if not b.exists() or not filecmp.cmp(a, b, shallow=False):
+                differing.append(str(a.relative_to(left)))
+    if differing:
+        fail(f"{name}: published files differ from a clean run's: {differing[:10]}")
+    return sum(len(f) for _, _, f in os.walk(left))
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stored_sources(database):
+    """How many sources the database has fetched and stored (0 before it exists)."""
+    if not database.exists():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
+        (done,) = db.execute("SELECT COUNT(*) FROM sources WHERE last_success IS NOT NULL").fetchone()
+        db.close()
+        return done
+    except sqlite3.Error:
+        return 0  # not created yet, or mid-migration
+
+
+def healthy(port):
+    """Whether the daemon on `port` answers /healthz with 200 (it is up, its signal
+    handlers in place)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def daemon_kills(args, work, port, sources, clean):
+    """`entente run` SIGKILLed mid-ingest, restarted, then checked like `fetch`."""
+    folder = work / "daemon"
+    config = write_config(folder, args.rules, port, sources)
+    database = folder / "data" / "entente.db"
+    mid_ingest = 0
+    for _ in range(args.daemon_kills):
+        before = stored_sources(database)
+        process = entente(args.binary, config, "run", "--listen", f"127.0.0.1:{free_port()}")
+        # Mid-ingest: once this run has stored a source more, after a random moment
+        # more, unless it stored the rest first.
+        deadline = time.time() + 120
+        while stored_sources(database) <= before and before < len(sources) and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(random.uniform(0.0, 0.3))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        after = stored_sources(database)
+        if after < len(sources):
+            mid_ingest += 1  # its first pass had not stored every source yet
+        if after < before:
+            fail(f"a killed daemon lost stored sources: {before} before, {after} after")
+    print(f"daemon killed mid-pass {mid_ingest} of {args.daemon_kills} times")
+    port = free_port()
+    process = entente(args.binary, config, "run", "--listen", f"127.0.0.1:{port}")
+    deadline = time.time() + 600
+    while stored_sources(database) < len(sources) or not healthy(port):
+        if process.poll() is not None:
+            fail(f"the restarted daemon exited {process.returncode}: {process.stderr.read().decode()[-2000:]}")
+        if time.time() > deadline:
+            fail(f"the restarted daemon stored {stored_sources(database)} of {len(sources)} sources in 600 s")
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        fail("the daemon did not stop within 60 s of SIGTERM")
+    if process.returncode != 0:
+        fail(f"the daemon exited {process.returncode} on SIGTERM: {process.stderr.read().decode()[-2000:]}")
+    check_stored(database, sources, args.items)
+    print(f"daemon: integrity ok; every one of {len(sources) * args.items} items stored exactly once")
+    count = same_exports(args, work, config, clean, "daemon")
+    print(f"daemon: the {count} published files equal a clean run's")
+
+
+def as_reader():
+    """The command prefix that runs entente without the right to write the copy."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        return None
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+
+def read_only(args, work):
+    """A copy of the clean database nobody may write: reading commands work, a
+    writing one is refused clearly and leaves no -wal/-shm behind."""
+    prefix = as_reader()
+    if prefix is None:
+        print("read-only database: not tried (root without setpriv)")
+        return
+    # A copy of a closed database: its WAL checkpointed into the file, no -wal/-shm.
+    src = sqlite3.connect(work / "clean" / "data" / "entente.db")
+    src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    readonly = work / "readonly"
+    shutil.copytree(work / "clean", readonly)
+    data = readonly / "data"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{data / 'entente.db'}{suffix}").unlink(missing_ok=True)
+    for path in data.iterdir():
+        path.chmod(0o444)
+    data.chmod(0o555)
+    work.chmod(0o755)
+    readonly.chmod(0o755)
+    out = work / "export-ro"
+    out.mkdir()
+    out.chmod(0o777)
+    ro_config = readonly / "feeds.toml"
+    for command in (["items", "--all", "--json"], ["sources", "--json"], ["export", "--out", str(out)]):
+        process = subprocess.run(
+            [*prefix, args.binary, "--config", str(ro_config), *command],
+            capture_output=True,
+            env={**os.environ, "RUST_LOG": "error"},
+            timeout=600,
+        )
+        if process.returncode != 0:
+            fail(f"read-only database, {command[0]}: {process.stderr.decode()[-1000:]}")
+    refused = subprocess.run(
+        [*prefix, args.binary, "--config", str(ro_config), "fetch"],
+        capture_output=True,
+        env={**os.environ, "RUST_LOG": "error"},
+        timeout=600,
+    )
+    if refused.returncode == 0 or b"cannot be written" not in refused.stderr:
+        fail(f"a fetch into a read-only database: exit {refused.returncode} {refused.stderr.decode()[-500:]}")
+    left = [p.name for p in data.iterdir() if p.name.endswith(("-wal", "-shm", "-journal"))]
+    if left:
+        fail(f"read-only database: left {left}")
+    data.chmod(0o755)
+    print("read-only database: items, sources and export read it; fetch is refused clearly")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -171,6 +336,7 @@ def main():
     parser.add_argument("--sources", type=int, default=40)
     parser.add_argument("--items", type=int, default=150)
     parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--daemon-kills", type=int, default=8)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--tmpfs", help="a tmpfs mount point, for the full-disk check")
     args = parser.parse_args()
@@ -217,27 +383,15 @@ def main():
         clean = write_config(work / "clean", args.rules, port, sources)
         run = entente(args.binary, clean, "fetch")
         run.communicate(timeout=600)
-        for name, config in (("crashed", crashed), ("clean", clean)):
-            out = work / f"export-{name}"
-            export = entente(args.binary, config, "export", "--out", str(out))
-            _, err = export.communicate(timeout=600)
-            if export.returncode != 0:
-                fail(f"export of the {name} run: {err.decode()[-2000:]}")
-        left, right = work / "export-crashed", work / "export-clean"
-        differing = []
-        for folder, _, files in os.walk(left):
-            for file in files:
-                a = Path(folder) / file
-                b = right / a.relative_to(left)
-                if not b.exists() or not filecmp.cmp(a, b, shallow=False):
-                    differing.append(str(a.relative_to(left)))
-        if differing:
-            fail(f"published files differ from a clean run's: {differing[:10]}")
-        count = sum(len(f) for _, _, f in os.walk(left))
+        count = same_exports(args, work, crashed, clean, "crashed")
         print(f"the {count} published files equal a clean run's")
+
+        daemon_kills(args, work, port, sources, clean)
 
         if args.tmpfs:
             full_disk(args, Path(args.tmpfs), port, sources)
+
+        read_only(args, work)
 
         # Observations that depend on the store (reported, not failed).
         both = [entente(args.binary, clean, "fetch") for _ in range(2)]
@@ -246,22 +400,6 @@ def main():
             _, err = process.communicate(timeout=600)
             codes.append((process.returncode, b"locked" in err))
         print(f"two writers at once: exit codes {[c for c, _ in codes]}, 'locked' in errors: {[l for _, l in codes]}")
-        if os.geteuid() == 0:
-            print("read-only database: not tried (running as root, which ignores file modes)")
-            print("OK")
-            return
-        readonly = work / "readonly"
-        shutil.copytree(work / "clean", readonly)
-        for path in (readonly / "data").iterdir():
-            path.chmod(0o444)
-        (readonly / "data").chmod(0o555)
-        ro_config = readonly / "feeds.toml"
-        for command in (["items", "--json"], ["export", "--out", str(work / "export-ro")]):
-            process = entente(args.binary, ro_config, *command)
-            _, err = process.communicate(timeout=600)
-            first = err.decode().strip().splitlines()[:1]
-            print(f"read-only database, {command[0]}: exit {process.returncode} {first}")
-        (readonly / "data").chmod(0o755)
         print("OK")
     finally:
         server.shutdown()

@@ -202,7 +202,17 @@ async fn open_store(config: &Config) -> Result<Store> {
         .iter()
         .map(|s| (s.id.clone(), s.url.clone(), s.name.clone()))
         .collect();
-    store.call(move |c| q::sync_sources(c, &sources)).await?;
+    // Only when feeds.toml changed them: a write waits behind a daemon's long ingest,
+    // and a command beside the daemon must not.
+    let stored = store.read(|c| q::list_sources(c)).await?;
+    let in_sync = sources.iter().all(|(id, url, name)| {
+        stored
+            .iter()
+            .any(|s| &s.id == id && &s.url == url && &s.name == name)
+    });
+    if !in_sync {
+        store.call(move |c| q::sync_sources(c, &sources)).await?;
+    }
     Ok(store)
 }
 

@@ -269,6 +269,7 @@ impl Pipeline {
             // the move: the suggestion lasts until feeds.toml names a new URL.
             suggested_url: moved_to.map(Some),
         };
+        debug!(items = items.len(), "Storing the feed.");
         let summary = self
             .store
             .ingest(&source.id, items, record, self.config.daemon.dedup)

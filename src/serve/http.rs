@@ -332,9 +332,10 @@ fn not_found(state: &ServerState, headers: &HeaderMap, path: &str) -> Response<B
 /// which does not make the daemon unhealthy (it runs on the previous configuration).
 async fn healthz(State(state): State<ServerState>) -> Response<Body> {
     let store = state.catalog().store.clone();
-    // A locked or broken database must not hang the probe.
+    // On a read connection of the pool, which does not wait behind the writer: a long
+    // ingest is not an outage. A locked or broken database must not hang the probe.
     let probe =
-        tokio::time::timeout(Duration::from_secs(5), store.call(|c| q::data_version(c))).await;
+        tokio::time::timeout(Duration::from_secs(5), store.read(|c| q::data_version(c))).await;
     let database = match probe {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(err)) => Err(err.to_string()),

@@ -106,6 +106,12 @@ const MAX_BATCH: usize = 32;
 /// every ingest walks; a reader's, a feed's worth of rows.
 const WRITER_CACHE_KIB: i64 = 4 * 1024;
 const READER_CACHE_KIB: i64 = 2 * 1024;
+/// How long the writer waits for the write lock another process holds (a daemon's
+/// long ingest, a `retag` beside it) before it gives up: its turn comes when that
+/// transaction ends, so it waits for it rather than fail part-way. Readers rarely
+/// wait at all (WAL), and `/healthz` bounds its own probe.
+const WRITER_BUSY: Duration = Duration::from_secs(600);
+const READER_BUSY: Duration = Duration::from_secs(10);
 /// Idle read connections kept open.
 const IDLE_READERS: usize = 4;
 
@@ -177,7 +183,8 @@ impl Store {
                 source,
             })?;
         }
-        let mut writer = open_connection(path, OpenFlags::default(), WRITER_CACHE_KIB)?;
+        let mut writer =
+            open_connection(path, OpenFlags::default(), WRITER_CACHE_KIB, WRITER_BUSY)?;
         // Every transaction of the writer takes the write lock when it begins: a deferred
         // one that reads first and then writes fails at once (SQLITE_BUSY, no waiting)
         // when another connection committed in between, e.g. a retag on a connection of
@@ -188,7 +195,7 @@ impl Store {
             .map_err(|source| open_error(path, source))?;
         schema::migrate(&mut writer)?;
         writer.set_prepared_statement_cache_capacity(64);
-        let watch = open_connection(path, read_only(), 64)?;
+        let watch = open_connection(path, read_only(), 64, READER_BUSY)?;
         Store::start(path.to_path_buf(), writer, watch, false)
     }
 
@@ -210,7 +217,8 @@ impl Store {
         }
         let reason = unwritable(path).unwrap_or_else(|| "opened read-only".into());
         let uri = read_only_uri(path);
-        let open = |cache_kib| open_connection(Path::new(&uri), read_only(), cache_kib);
+        let open =
+            |cache_kib| open_connection(Path::new(&uri), read_only(), cache_kib, READER_BUSY);
         let writer = open(WRITER_CACHE_KIB)?;
         let found: usize = writer
             .query_row("PRAGMA user_version", [], |row| row.get(0))
@@ -417,7 +425,12 @@ impl Store {
         let pooled = lock(&self.shared.readers).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => open_connection(&self.shared.path, read_only(), READER_CACHE_KIB)?,
+            None => open_connection(
+                &self.shared.path,
+                read_only(),
+                READER_CACHE_KIB,
+                READER_BUSY,
+            )?,
         };
         let result = work(&conn);
         let mut readers = lock(&self.shared.readers);
@@ -500,10 +513,11 @@ fn open_connection(
     path: &Path,
     flags: OpenFlags,
     cache_kib: i64,
+    busy: Duration,
 ) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
     let setup = || -> rusqlite::Result<()> {
-        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.busy_timeout(busy)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Negative: KiB rather than pages.

@@ -49,6 +49,11 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             known: MIGRATIONS.len(),
         });
     }
+    if applied == MIGRATIONS.len() {
+        // Up to date: no transaction, which would take the write lock and wait behind
+        // a daemon's long write (every command opens the store through here).
+        return Ok(());
+    }
     let tx = conn.transaction()?;
     let pending = &MIGRATIONS[applied..];
     for (name, sql) in pending {

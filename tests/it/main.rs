@@ -16,6 +16,7 @@ mod fixtures;
 mod hostile;
 mod inprocess;
 mod live;
+mod no_stall;
 mod operations;
 mod operator;
 mod pipeline;
