@@ -204,7 +204,7 @@ async fn open_store(config: &Config) -> Result<Store> {
         .collect();
     // Only when feeds.toml changed them: a write waits behind a daemon's long ingest,
     // and a command beside the daemon must not.
-    let stored = store.read(|c| q::list_sources(c)).await?;
+    let stored = store.read(q::list_sources).await?;
     let in_sync = sources.iter().all(|(id, url, name)| {
         stored
             .iter()

@@ -334,8 +334,7 @@ async fn healthz(State(state): State<ServerState>) -> Response<Body> {
     let store = state.catalog().store.clone();
     // On a read connection of the pool, which does not wait behind the writer: a long
     // ingest is not an outage. A locked or broken database must not hang the probe.
-    let probe =
-        tokio::time::timeout(Duration::from_secs(5), store.read(|c| q::data_version(c))).await;
+    let probe = tokio::time::timeout(Duration::from_secs(5), store.read(q::data_version)).await;
     let database = match probe {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(err)) => Err(err.to_string()),
