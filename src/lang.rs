@@ -196,29 +196,49 @@ struct Votes {
 impl Votes {
     /// Counts the letters of each script, and the common (lowercase) words written with
     /// Kazakh letters: a name such as "Қазақстан" may be quoted in Russian, but
-    /// "облысындағы" is Kazakh prose.
+    /// "облысындағы" is Kazakh prose. A word is a run of letters; one pass over the
+    /// chars, each tested once.
     fn count_letters(&mut self, text: &str) {
-        for word in text
-            .split(|c: char| !c.is_alphabetic())
-            .filter(|w| !w.is_empty())
-        {
-            let mut kazakh_letters = 0;
-            for c in word.chars() {
-                if ('\u{0400}'..='\u{04FF}').contains(&c) {
-                    self.cyrillic += 1;
-                    kazakh_letters += usize::from(is_kazakh_letter(c));
-                } else if c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c) {
-                    self.latin += 1;
-                    if is_french_accent(c) {
-                        // Accents in a name ("Élysée", "Tokaïev") are weaker than words.
-                        self.french += 0.3;
-                    }
+        let mut kazakh_letters = 0;
+        let mut lowercase_start = false;
+        let mut in_word = false;
+        for c in text.chars() {
+            if !crate::letters::is_alphabetic(c) {
+                if in_word {
+                    self.end_word(kazakh_letters, lowercase_start);
+                }
+                in_word = false;
+                continue;
+            }
+            if !in_word {
+                in_word = true;
+                kazakh_letters = 0;
+                lowercase_start = match c {
+                    'a'..='z' | 'а'..='я' => true,
+                    'A'..='Z' | 'А'..='Я' => false,
+                    _ => c.is_lowercase(),
+                };
+            }
+            if ('\u{0400}'..='\u{04FF}').contains(&c) {
+                self.cyrillic += 1;
+                kazakh_letters += usize::from(is_kazakh_letter(c));
+            } else if c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c) {
+                self.latin += 1;
+                if is_french_accent(c) {
+                    // Accents in a name ("Élysée", "Tokaïev") are weaker than words.
+                    self.french += 0.3;
                 }
             }
-            self.kazakh += kazakh_letters;
-            if kazakh_letters > 0 && word.chars().next().is_some_and(char::is_lowercase) {
-                self.kazakh_common_words += 1;
-            }
+        }
+        if in_word {
+            self.end_word(kazakh_letters, lowercase_start);
+        }
+    }
+
+    fn end_word(&mut self, kazakh_letters: usize, lowercase_start: bool) {
+        self.kazakh += kazakh_letters;
+        if kazakh_letters > 0 && lowercase_start {
+            self.kazakh_common_words += 1;
         }
     }
 
