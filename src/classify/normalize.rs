@@ -46,10 +46,20 @@ pub fn normalize(source: &str) -> Normalized {
     let mut out = String::with_capacity(source.len() + 8);
     let mut origin: Vec<u32> = Vec::with_capacity(source.len() + 9);
     for (pos, c) in source.char_indices() {
-        push_folded(c, &mut out);
         let pos = u32::try_from(pos).unwrap_or(u32::MAX);
-        origin.truncate(out.len());
-        origin.resize(out.len(), pos);
+        // Most chars of most items: one byte in, the same byte out.
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+            origin.push(pos);
+            continue;
+        }
+        push_folded(c, &mut out);
+        // A mark may have replaced the letter before it, a space may have merged.
+        if out.len() < origin.len() {
+            origin.truncate(out.len());
+        } else {
+            origin.resize(out.len(), pos);
+        }
     }
     origin.push(u32::try_from(source.len()).unwrap_or(u32::MAX));
     Normalized { text: out, origin }

@@ -415,7 +415,8 @@ fn evidence(rules: &Rules, found: &[Found]) -> Vec<Evidence> {
             continue;
         }
         seen.push((f.hit.term, f.place));
-        let group = &rules.groups[rules.terms[f.hit.term].group];
+        let group_index = rules.terms[f.hit.term].group;
+        let group = &rules.groups[group_index];
         let record = |role: String, weight: f64| Evidence {
             term: rules.matcher.written(f.hit.variant).to_string(),
             matched: f.matched.to_string(),
@@ -423,7 +424,7 @@ fn evidence(rules: &Rules, found: &[Found]) -> Vec<Evidence> {
             weight,
             place: f.place,
         };
-        out.push(record(role_name(rules, group.target), group.weight));
+        out.push(record(rules.group_roles[group_index].clone(), group.weight));
         if group.cue > 0.0 {
             out.push(record("cue".to_string(), group.cue));
         }
