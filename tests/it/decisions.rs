@@ -574,7 +574,7 @@ fn explain_says_which_story_an_item_copies_and_why() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(score >= 0.7 && score < 1.0, "{why}");
+    assert!((0.7..1.0).contains(&score), "{why}");
     assert!(why.ends_with("at or above dedup_threshold 0.70"), "{why}");
     assert!(
         rewrite.contains("only in this title: none")
