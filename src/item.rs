@@ -67,6 +67,16 @@ impl Item {
     }
 }
 
+/// The validators stored from the last successful fetch of a source: what the fetcher
+/// sends back and the store keeps, so it lives below both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// For servers that send neither: an unchanged body is not parsed again.
+    pub body_hash: Option<String>,
+}
+
 /// 128 bits of SHA-256 in hex: short enough to read, long enough never to collide here.
 pub fn short_hash(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes())[..16])

@@ -18,7 +18,7 @@ use crate::store::queries::StoredItem;
 pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
     let store = open_store(&config).await?;
     let (stored, cluster, correction) = store
-        .call(move |c| {
+        .read(move |c| {
             let stored = lookup::find(c, &query)?;
             let cluster = lookup::cluster(c, &stored)?;
             let correction = corrections::get(c, &stored.item.key)?;
@@ -79,7 +79,7 @@ pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
     };
     out!("{}", classifier.explain())?;
     out!("{}", arithmetic(&classifier, &config.rules.scoring))?;
-    if in_force != stored.decision {
+    if !crate::store::queries::same_verdict(&in_force, &stored.decision) {
         outln!()?;
         outln!("The stored decision differs (rules changed since): run `entente retag`.")?;
     }

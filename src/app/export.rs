@@ -7,17 +7,15 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
 use super::{catalog, open_store};
 use crate::config::Config;
-use crate::serve::Changes;
 
 pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
     let store = open_store(&config).await?;
-    let catalog = catalog(&config, store, Arc::new(Changes::default()));
+    let catalog = catalog(&config, store);
     let paths = catalog.paths();
     for path in &paths {
         let rendered = catalog

@@ -56,7 +56,7 @@ pub(super) async fn items(config: Config, request: ItemsRequest) -> Result<ExitC
     };
     let store = open_store(&config).await?;
     let rows = store
-        .call(move |c| {
+        .read(move |c| {
             let corrected = corrections::all(c)?;
             lookup::list(c, &listing)?
                 .into_iter()

@@ -55,7 +55,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigError};
 use crate::fetch::Fetcher;
 use crate::publish::Site;
-use crate::serve::{Catalog, Changes};
+use crate::serve::Catalog;
 use crate::store::queries as q;
 use crate::store::Store;
 
@@ -98,8 +98,14 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Backup { file } => backup::backup(&load_config(&config_path)?, &file),
         Command::Reload => reload::reload(&load_config(&config_path)?),
         command => {
-            let runtime =
-                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            // Few blocking threads: the pipeline bounds its parsing and the store its
+            // connections anyway, and each extra thread may hold a malloc arena of its
+            // own, which is memory that is never given back.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .max_blocking_threads(8)
+                .build()
+                .context("cannot start the async runtime")?;
             let result = runtime.block_on(async {
                 if let Command::Run { listen } = command {
                     return run::run_daemon(&config_path, listen).await;
@@ -203,13 +209,12 @@ async fn open_store(config: &Config) -> Result<Store> {
 fn pipeline(config: Config, store: Store) -> Result<Pipeline> {
     let fetcher = Fetcher::new(&config.daemon.user_agent, config.daemon.limits.clone())
         .context("cannot build the HTTP client")?;
-    Ok(Pipeline {
-        config: Arc::new(config),
+    Ok(Pipeline::new(
+        Arc::new(config),
         store,
-        fetcher: Arc::new(fetcher),
-        changes: Arc::new(Changes::default()),
-        metrics: Arc::new(crate::metrics::Metrics::default()),
-    })
+        Arc::new(fetcher),
+        Arc::new(crate::metrics::Metrics::default()),
+    ))
 }
 
 /// What a site says about itself in every published file.
@@ -232,6 +237,6 @@ pub fn site(config: &Config) -> Site {
     }
 }
 
-fn catalog(config: &Config, store: Store, changes: Arc<Changes>) -> Catalog {
-    Catalog::new(store, site(config), config.daemon.feed_items, changes)
+fn catalog(config: &Config, store: Store) -> Catalog {
+    Catalog::new(store, site(config), config.daemon.feed_items)
 }

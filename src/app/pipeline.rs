@@ -1,11 +1,18 @@
 //! One source through the stages: fetch → parse → classify → store, and the fetch state
 //! recorded whatever happened. One broken source is a normal event: its error is
 //! recorded and logged, and it never stops the others.
+//!
+//! Bounded at every stage, so that memory does not grow with the number of sources: at
+//! most `limits.concurrency` + one per core sources are between their fetch and their commit
+//! (each holds one body), the fetcher's slots bound the requests among them, parsing
+//! and classifying run on at most one blocking thread per core, and the store's one
+//! writer batches the feeds that wait for it into one transaction.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::Semaphore;
 use tracing::{debug, info, instrument, warn};
 use url::Url;
 
@@ -16,8 +23,6 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Outcome};
 use crate::item::Item;
 use crate::metrics::{FetchOutcome, Metrics};
 use crate::parse::{parse_feed, Origin, ParseError};
-use crate::serve::Changes;
-use crate::store::corrections;
 use crate::store::queries as q;
 use crate::store::{FetchRecord, IngestSummary, SourceState, Store, StoreError};
 
@@ -27,10 +32,12 @@ pub struct Pipeline {
     pub config: Arc<Config>,
     pub store: Store,
     pub fetcher: Arc<Fetcher>,
-    /// Which published feeds an ingest changed: the server's cache keys.
-    pub changes: Arc<Changes>,
     /// Counted as each run ends.
     pub metrics: Arc<Metrics>,
+    /// Sources between the start of their fetch and the end of their store.
+    in_flight: Arc<Semaphore>,
+    /// Blocking threads parsing and classifying.
+    parsers: Arc<Semaphore>,
 }
 
 /// How one source's run ended.
@@ -110,18 +117,50 @@ fn served_as(fetched: &Fetched) -> String {
 }
 
 impl Pipeline {
-    /// Runs the given sources once, concurrently (the fetcher bounds how many at a time).
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        fetcher: Arc<Fetcher>,
+        metrics: Arc<Metrics>,
+    ) -> Pipeline {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Enough for every fetch slot, plus one parsing per core.
+        let in_flight = config.daemon.limits.concurrency.max(1) + cores;
+        Pipeline {
+            config,
+            store,
+            fetcher,
+            metrics,
+            in_flight: Arc::new(Semaphore::new(in_flight)),
+            parsers: Arc::new(Semaphore::new(cores)),
+        }
+    }
+
+    /// Runs the given sources once, a bounded number at a time; the runs in the order
+    /// of `sources`.
     pub async fn run_pass(&self, sources: &[Source]) -> Result<Vec<SourceRun>, StoreError> {
-        let runs = join_all(sources.iter().map(|s| self.run_source(s))).await;
-        runs.into_iter().collect()
+        let at_once = self.in_flight.available_permits().max(1);
+        let mut runs: Vec<(usize, Result<SourceRun, StoreError>)> =
+            stream::iter(sources.iter().enumerate())
+                .map(|(n, source)| async move { (n, self.run_source(source).await) })
+                .buffer_unordered(at_once)
+                .collect()
+                .await;
+        runs.sort_by_key(|(n, _)| *n);
+        runs.into_iter().map(|(_, run)| run).collect()
     }
 
     /// Fetches, parses, classifies and stores one source. Only a database failure is an
     /// error here; everything the source does wrong is recorded as its outcome.
     #[instrument(skip_all, fields(source = %source.id))]
     pub async fn run_source(&self, source: &Source) -> Result<SourceRun, StoreError> {
+        let _slot = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
         let id = source.id.clone();
-        let state = self.store.call(move |c| q::source_state(c, &id)).await?;
+        let state = self.store.read(move |c| q::source_state(c, &id)).await?;
         let location = current_location(source, &state);
         let started = Utc::now();
         let timer = std::time::Instant::now();
@@ -181,6 +220,11 @@ impl Pipeline {
         let source_id = source.id.clone();
         let lang = source.lang.clone();
         let rules = self.config.rules.clone();
+        let _parser = self.parsers.acquire().await.map_err(|e| Failure {
+            kind: "internal".into(),
+            message: e.to_string(),
+            retry_after: None,
+        })?;
         let task = tokio::task::spawn_blocking(move || {
             let origin = Origin {
                 source_id: &source_id,
@@ -223,20 +267,10 @@ impl Pipeline {
             // the move: the suggestion lasts until feeds.toml names a new URL.
             suggested_url: moved_to.map(Some),
         };
-        let id = source.id.clone();
-        let policy = self.config.daemon.dedup;
         let summary = self
             .store
-            .call(move |c| {
-                // An operator's correction outlives edits of the item it corrects.
-                let mut items = items;
-                corrections::apply_to(c, &mut items)?;
-                q::ingest_with(c, &id, &items, &record, &policy)
-            })
+            .ingest(&source.id, items, record, self.config.daemon.dedup)
             .await?;
-        if summary.relevant_changed > 0 {
-            self.changes.record(&summary.changed_topics);
-        }
         info!(
             new = summary.new,
             relevant = summary.new_relevant,
@@ -270,10 +304,7 @@ impl Pipeline {
             next_attempt: Some(next),
             suggested_url: moved_to.map(Some),
         };
-        let id = source.id.clone();
-        self.store
-            .call(move |c| q::record_fetch(c, &id, &record))
-            .await?;
+        self.record(source, record).await?;
         debug!("Not modified.");
         Ok(SourceRun {
             source_id: source.id.clone(),
@@ -281,6 +312,14 @@ impl Pipeline {
             next_attempt: next,
             retry_at: None,
         })
+    }
+
+    /// Records a run that brought no items: a feed of none, batched like the others.
+    async fn record(&self, source: &Source, record: FetchRecord) -> Result<(), StoreError> {
+        self.store
+            .ingest(&source.id, Vec::new(), record, self.config.daemon.dedup)
+            .await
+            .map(|_| ())
     }
 
     async fn record_failure(
@@ -315,10 +354,7 @@ impl Pipeline {
             next_attempt: Some(retry_at),
             suggested_url: None,
         };
-        let id = source.id.clone();
-        self.store
-            .call(move |c| q::record_fetch(c, &id, &record))
-            .await?;
+        self.record(source, record).await?;
         Ok(SourceRun {
             source_id: source.id.clone(),
             outcome: RunOutcome::Failed {

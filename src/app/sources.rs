@@ -16,7 +16,7 @@ pub(super) async fn sources(config: Config, as_json: bool) -> Result<ExitCode> {
     let failing_after = config.daemon.limits.failing_after;
     let store = open_store(&config).await?;
     let (statuses, failing_since) = store
-        .call(|c| Ok((q::list_sources(c)?, lookup::failing_since(c)?)))
+        .read(|c| Ok((q::list_sources(c)?, lookup::failing_since(c)?)))
         .await?;
     // A daemon that refused an edit runs on its previous configuration: say so first,
     // on stderr too with --json so that the array stays the contract's shape.

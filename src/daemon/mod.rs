@@ -87,15 +87,15 @@ pub async fn run(
 
     let metrics = Arc::new(Metrics::default());
     let health = Arc::new(Health::default());
-    let changes = Arc::new(Changes::default());
+    // The store records what its commits change; the rest only reads it.
+    let changes = store.changes().clone();
     let fetcher = new_fetcher(&config)?;
-    let pipeline = Arc::new(RwLock::new(Pipeline {
-        config: config.clone(),
-        store: store.clone(),
+    let pipeline = Arc::new(RwLock::new(Pipeline::new(
+        config.clone(),
+        store.clone(),
         fetcher,
-        changes: changes.clone(),
-        metrics: metrics.clone(),
-    }));
+        metrics.clone(),
+    )));
     let (catalog, max_age) = published(&config, &store, &changes);
     // The publisher compares the catalog of the configuration loaded at start: a reload
     // that changes the topics or the hub takes effect for WebSub at the next restart.
@@ -243,12 +243,9 @@ fn new_fetcher(config: &Config) -> Result<Arc<Fetcher>, DaemonError> {
 
 /// The catalog for `config` and the `max-age` of what it serves.
 fn published(config: &Config, store: &Store, changes: &Arc<Changes>) -> (Arc<Catalog>, Duration) {
-    let catalog = Catalog::new(
-        store.clone(),
-        site(config),
-        config.daemon.feed_items,
-        changes.clone(),
-    );
+    // The catalog reads the store's own record of changes; `changes` is that record.
+    debug_assert!(Arc::ptr_eq(changes, store.changes()));
+    let catalog = Catalog::new(store.clone(), site(config), config.daemon.feed_items);
     let max_age = Duration::from_secs(u64::from(catalog.site().ttl_minutes) * 60);
     (Arc::new(catalog), max_age)
 }

@@ -20,14 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::item::hex;
 
-/// The validators stored from the last successful fetch of a source.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    /// For servers that send neither: an unchanged body is not parsed again.
-    pub body_hash: Option<String>,
-}
+pub use crate::item::Validators;
 
 /// A body worth parsing.
 #[derive(Debug, Clone)]

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -19,7 +18,7 @@ use crate::publish::{
 use crate::store::clusters::{self, Story};
 use crate::store::published;
 use crate::store::queries as q;
-use crate::store::{Store, StoreError};
+use crate::store::{Changes, Store, StoreError};
 
 /// One rendered file, with what HTTP caching needs.
 #[derive(Debug, Clone)]
@@ -84,60 +83,6 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Which published files changed through this process's ingests, so that only those
-/// are rendered again. Shared by the pipeline (which records) and the catalog.
-#[derive(Debug, Default)]
-pub struct Changes {
-    /// Bumped by every change: the `all` feeds and the front page show every topic.
-    any: AtomicU64,
-    /// Bumped per topic whose feeds changed.
-    topics: Mutex<HashMap<String, u64>>,
-    /// Bumped when every topic may have changed; part of each topic's version.
-    all_topics: AtomicU64,
-    /// Wakes the one waiter of [`Changes::changed`] (the WebSub publisher).
-    notify: tokio::sync::Notify,
-}
-
-impl Changes {
-    /// Records that these topics' feeds (and so `all` and the front page) changed.
-    pub fn record<'a>(&self, topics: impl IntoIterator<Item = &'a String>) {
-        let mut versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-        for topic in topics {
-            *versions.entry(topic.clone()).or_default() += 1;
-        }
-        self.any.fetch_add(1, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// Resolves after the next [`Changes::record`] (or at once if one happened since
-    /// the last call).
-    pub async fn changed(&self) {
-        self.notify.notified().await;
-    }
-
-    /// Records that any published file may have changed (a prune, a retag, a purge
-    /// in this process), so that each is rendered again at its next request.
-    pub fn record_all(&self) {
-        self.all_topics.fetch_add(1, Ordering::SeqCst);
-        self.any.fetch_add(1, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// The version of what a file shows: it changes when the file may have.
-    fn version(&self, scope: &Scope) -> u64 {
-        match scope {
-            Scope::Fixed => 0,
-            Scope::Everything => self.any.load(Ordering::SeqCst),
-            Scope::Topic(id) => {
-                let versions = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-                let topic = versions.get(id).copied().unwrap_or_default();
-                // Both only grow, so their sum changes when either does.
-                topic.wrapping_add(self.all_topics.load(Ordering::SeqCst))
-            }
-        }
-    }
-}
-
 /// What a published file's bytes depend on.
 enum Scope {
     /// Only the configuration: the OPML list.
@@ -147,9 +92,8 @@ enum Scope {
     Topic(String),
 }
 
-/// A rendered file and the versions it was rendered at.
+/// A rendered file and the version of its scope it was rendered at.
 struct Cached {
-    data_version: i64,
     changes: u64,
     rendered: Rendered,
 }
@@ -166,7 +110,6 @@ pub struct Catalog {
     pub(super) store: Store,
     site: Site,
     feed_items: usize,
-    changes: Arc<Changes>,
     cache: Mutex<HashMap<SitePath, Cached>>,
 }
 
@@ -180,12 +123,12 @@ pub const SEARCH_PAGE_ITEMS: usize = 20;
 const MAX_SEARCH_PAGE: usize = 50;
 
 impl Catalog {
-    pub fn new(store: Store, site: Site, feed_items: usize, changes: Arc<Changes>) -> Catalog {
+    /// The catalog over `store`, whose [`Changes`] say when a cached file is stale.
+    pub fn new(store: Store, site: Site, feed_items: usize) -> Catalog {
         Catalog {
             store,
             site,
             feed_items,
-            changes,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -194,9 +137,9 @@ impl Catalog {
         &self.site
     }
 
-    /// What this process's ingests changed.
+    /// What the store's commits changed.
     pub fn changes(&self) -> &Arc<Changes> {
-        &self.changes
+        self.store.changes()
     }
 
     /// Every file the catalog publishes.
@@ -253,20 +196,20 @@ impl Catalog {
         let Some(scope) = self.scope(path) else {
             return Ok(None);
         };
-        let changes = self.changes.version(&scope);
-        let data_version = self.store.call(|c| q::data_version(c)).await?;
-        if let Some(hit) = self.cached(path, data_version, changes) {
+        // What the store's commits changed: no query, and no lock the writer holds.
+        self.store.notice_other_commits()?;
+        let changes = self.version(&scope);
+        if let Some(hit) = self.cached(path, changes) {
             return Ok(Some(hit));
         }
         let mut rendered = self.render(path).await?;
         let (file, etag) = (path.file(), rendered.etag.clone());
         rendered.last_modified = self
             .store
-            .call(move |c| published::first_rendered(c, &file, &etag, Utc::now()))
+            .call_unpublished(move |c| published::first_rendered(c, &file, &etag, Utc::now()))
             .await?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let entry = Cached {
-            data_version,
             changes,
             rendered: rendered.clone(),
         };
@@ -299,11 +242,21 @@ impl Catalog {
         self.site.topics.iter().find(|t| t.id == id)
     }
 
-    fn cached(&self, path: &SitePath, data_version: i64, changes: u64) -> Option<Rendered> {
+    /// The version of what a file shows: it changes when the file may have.
+    fn version(&self, scope: &Scope) -> u64 {
+        let changes = self.store.changes();
+        match scope {
+            Scope::Fixed => 0,
+            Scope::Everything => changes.of_all(),
+            Scope::Topic(id) => changes.of_topic(id),
+        }
+    }
+
+    fn cached(&self, path: &SitePath, changes: u64) -> Option<Rendered> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .get(path)
-            .filter(|c| c.data_version == data_version && c.changes == changes)
+            .filter(|c| c.changes == changes)
             .map(|c| c.rendered.clone())
     }
 
@@ -362,7 +315,7 @@ impl Catalog {
         let text = query.to_string();
         let mut stories = self
             .store
-            .call(move |c| published::search(c, &text, SEARCH_PAGE_ITEMS + 1, offset))
+            .read(move |c| published::search(c, &text, SEARCH_PAGE_ITEMS + 1, offset))
             .await?;
         let has_next = stories.len() > SEARCH_PAGE_ITEMS && page < MAX_SEARCH_PAGE;
         stories.truncate(SEARCH_PAGE_ITEMS);
@@ -382,7 +335,7 @@ impl Catalog {
         kind: PageKind<'a>,
         stories: Vec<Entry>,
     ) -> Result<Page<'a>, StoreError> {
-        let sources = self.store.call(|c| q::list_sources(c)).await?;
+        let sources = self.store.read(q::list_sources).await?;
         let outlets = sources
             .into_iter()
             .map(|s| Outlet {
@@ -417,7 +370,7 @@ impl Catalog {
     ) -> Result<Vec<Entry>, StoreError> {
         let stories = self
             .store
-            .call(move |c| match lang {
+            .read(move |c| match lang {
                 Some(lang) => published::list_stories_in(c, topic.as_deref(), lang.code(), limit),
                 None => clusters::list_stories(c, topic.as_deref(), limit),
             })

@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::queries::{stored_item, timestamp, StoredItem, ITEM_COLUMNS};
+use super::rows::{stored_item, timestamp, StoredItem, ITEM_COLUMNS, ITEM_COLUMN_COUNT};
 use super::StoreError;
 use crate::dedup::{canonical_url, Policy, TitleSignature};
 use crate::item::Item;
@@ -36,6 +36,15 @@ use crate::item::Item;
 pub fn keys(item: &Item) -> (Option<String>, String) {
     let url = item.link.as_deref().map(canonical_url);
     (url, TitleSignature::of(&item.title).to_string())
+}
+
+/// The keys stored with an item: its canonical link always (`explain` finds items by
+/// it), its title signature only when it is compared (a relevant item): irrelevant
+/// items are never matched, and their signatures were a tenth of the database.
+pub fn keys_if(relevant: bool, item: &Item) -> (Option<String>, Option<String>) {
+    let url = item.link.as_deref().map(canonical_url);
+    let signature = relevant.then(|| TitleSignature::of(&item.title).to_string());
+    (url, signature)
 }
 
 /// Fills in the keys of items stored before migration 0002.
@@ -82,50 +91,61 @@ struct Newcomer {
 /// Puts a relevant item that belongs to no cluster into the cluster of the story it
 /// copies, if any; returns that cluster's root. An item that is already a member, or
 /// the root of others, stays where it is: membership never changes once stored.
-pub fn place(tx: &Transaction<'_>, id: i64, policy: &Policy) -> Result<Option<i64>, StoreError> {
-    if is_clustered(tx, id)? {
-        return Ok(None);
-    }
+pub fn place(tx: &Connection, id: i64, policy: &Policy) -> Result<Option<i64>, StoreError> {
     let Some(newcomer) = newcomer(tx, id)? else {
         return Ok(None);
     };
+    if is_clustered(tx, id)? {
+        return Ok(None);
+    }
     let Some(root) = best_match(&newcomer, &candidates(tx, &newcomer, policy)?, policy) else {
         return Ok(None);
     };
-    tx.execute(
-        "UPDATE items SET duplicate_of = ?2 WHERE id = ?1",
-        params![id, root],
-    )?;
+    tx.prepare_cached("UPDATE items SET duplicate_of = ?2 WHERE id = ?1")?
+        .execute(params![id, root])?;
     Ok(Some(root))
 }
 
-fn is_clustered(tx: &Transaction<'_>, id: i64) -> Result<bool, StoreError> {
-    Ok(tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM items WHERE id = ?1 AND duplicate_of IS NOT NULL)
-             OR EXISTS (SELECT 1 FROM items WHERE duplicate_of = ?1)",
-        [id],
-        |row| row.get(0),
-    )?)
+fn is_clustered(tx: &Connection, id: i64) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM items WHERE id = ?1 AND duplicate_of IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM items WHERE duplicate_of = ?1)",
+        )?
+        .query_row([id], |row| row.get(0))?)
 }
 
-fn newcomer(tx: &Transaction<'_>, id: i64) -> Result<Option<Newcomer>, StoreError> {
+fn newcomer(tx: &Connection, id: i64) -> Result<Option<Newcomer>, StoreError> {
     let row = tx
-        .query_row(
-            "SELECT source_id, canonical_url, title_signature, lang, sort_date
+        .prepare_cached(
+            "SELECT source_id, canonical_url, title_signature, lang, sort_date, link, title
              FROM items WHERE id = ?1",
-            [id],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, Option<String>>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                    row.get::<_, Option<String>>(3)?,
-                    row.get::<_, String>(4)?,
-                ))
-            },
-        )
+        )?
+        .query_row([id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, Option<String>>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, String>(6)?,
+            ))
+        })
         .optional()?;
-    Ok(row.map(
+    let Some((source_id, mut canonical_url, mut signature, lang, date, link, title)) = row else {
+        return Ok(None);
+    };
+    if signature.is_none() {
+        // Stored while irrelevant, so without keys: it is compared from now on.
+        canonical_url = link.as_deref().map(crate::dedup::canonical_url);
+        signature = Some(TitleSignature::of(&title).to_string());
+        tx.prepare_cached(
+            "UPDATE items SET canonical_url = ?2, title_signature = ?3 WHERE id = ?1",
+        )?
+        .execute(params![id, canonical_url, signature])?;
+    }
+    Ok(Some((source_id, canonical_url, signature, lang, date)).map(
         |(source_id, canonical_url, signature, lang, date)| Newcomer {
             id,
             source_id,
@@ -146,17 +166,22 @@ fn parse_signature(text: Option<&str>) -> TitleSignature {
 }
 
 /// The relevant items within the window around the newcomer, earliest stored first.
+/// `relevant = 1`, not `relevant`: only the comparison matches the partial index of
+/// relevant items by date, so the rows read are the window's relevant items, never
+/// the whole table. (A token index would make it independent of the window too, but
+/// the word alignment of [`TitleSignature::similarity`] matches inflected and
+/// respelled words, so no exact token is guaranteed to be shared.)
 fn candidates(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     newcomer: &Newcomer,
     policy: &Policy,
 ) -> Result<Vec<Candidate>, StoreError> {
     let window = Duration::from_std(policy.window).unwrap_or_else(|_| Duration::days(36500));
     let (from, to) = (newcomer.sort_date - window, newcomer.sort_date + window);
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang
          FROM items
-         WHERE relevant AND id != ?1 AND sort_date BETWEEN ?2 AND ?3
+         WHERE relevant = 1 AND id != ?1 AND sort_date BETWEEN ?2 AND ?3
          ORDER BY id",
     )?;
     let rows = stmt.query_map(
@@ -223,20 +248,18 @@ fn same_language(a: Option<&str>, b: Option<&str>) -> bool {
 
 /// The root of the item's cluster (the item itself when it is in none).
 pub fn root_of(tx: &Connection, id: i64) -> Result<i64, StoreError> {
-    Ok(tx.query_row(
-        "SELECT COALESCE(duplicate_of, id) FROM items WHERE id = ?1",
-        [id],
-        |row| row.get(0),
-    )?)
+    Ok(tx
+        .prepare_cached("SELECT COALESCE(duplicate_of, id) FROM items WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))?)
 }
 
 /// The topics of every relevant member of the item's cluster: the feeds whose bytes
 /// change when the item or its cluster does.
 pub fn cluster_topics(conn: &Connection, id: i64) -> Result<BTreeSet<String>, StoreError> {
     let root = root_of(conn, id)?;
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
-         WHERE m.relevant AND (m.id = ?1 OR m.duplicate_of = ?1)",
+         WHERE m.relevant = 1 AND (m.id = ?1 OR m.duplicate_of = ?1)",
     )?;
     let topics = stmt.query_map([root], |row| row.get(0))?;
     Ok(topics.collect::<Result<_, _>>()?)
@@ -265,22 +288,30 @@ pub fn list_stories(
     topic: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Story>, StoreError> {
-    // `shown` is each cluster's earliest relevant member; see the module docs.
+    // `shown` is each cluster's earliest relevant member; see the module docs. The
+    // relevant items are walked newest first along their partial index, keeping those
+    // that no earlier relevant member of their cluster hides, until `limit`: the cost
+    // is the feed's length, not the history's.
     let sql = format!(
-        "WITH clusters AS (
-             SELECT COALESCE(duplicate_of, id) AS root, MIN(id) AS shown
-             FROM items WHERE relevant GROUP BY root)
-         SELECT {ITEM_COLUMNS}, c.root
-         FROM clusters c JOIN items i ON i.id = c.shown LEFT JOIN sources s ON s.id = i.source_id
-         WHERE ?1 IS NULL OR EXISTS (
+        "SELECT {ITEM_COLUMNS}, COALESCE(i.duplicate_of, i.id) AS root
+         FROM items i INDEXED BY items_relevant_by_date LEFT JOIN sources s ON s.id = i.source_id
+         WHERE i.relevant = 1
+           AND NOT EXISTS (
+             SELECT 1 FROM items m
+             WHERE m.relevant = 1 AND m.id < i.id
+               AND (m.id = COALESCE(i.duplicate_of, i.id)
+                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id)))
+           AND (?1 IS NULL OR EXISTS (
              SELECT 1 FROM items m JOIN item_topics t ON t.item_id = m.id
-             WHERE m.relevant AND (m.id = c.root OR m.duplicate_of = c.root) AND t.topic = ?1)
+             WHERE m.relevant = 1 AND t.topic = ?1
+               AND (m.id = COALESCE(i.duplicate_of, i.id)
+                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))))
          ORDER BY i.sort_date DESC, i.key LIMIT ?2"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt.query_map(params![topic, limit], |row| {
-        Ok((stored_item(row)?, row.get::<_, i64>(18)?))
+        Ok((stored_item(row)?, row.get::<_, i64>(ITEM_COLUMN_COUNT)?))
     })?;
     let shown: Vec<(StoredItem, i64)> = rows.collect::<Result<_, _>>()?;
     shown
@@ -293,7 +324,7 @@ pub(super) fn story(conn: &Connection, shown: StoredItem, root: i64) -> Result<S
     let mut stmt = conn.prepare_cached(
         "SELECT m.id, m.title, m.link, COALESCE(s.name, m.source_id)
          FROM items m LEFT JOIN sources s ON s.id = m.source_id
-         WHERE m.relevant AND (m.id = ?1 OR m.duplicate_of = ?1) AND m.id != ?2
+         WHERE m.relevant = 1 AND (m.id = ?1 OR m.duplicate_of = ?1) AND m.id != ?2
          ORDER BY m.id",
     )?;
     let rows = stmt.query_map(params![root, shown.id], |row| {
@@ -334,7 +365,7 @@ fn topics_of(conn: &Connection, id: i64) -> Result<Vec<String>, StoreError> {
 /// story instead of splitting into several.
 pub fn reroot_before_delete(tx: &Transaction<'_>, cutoff: &str) -> Result<(), StoreError> {
     let orphans: Vec<(i64, i64)> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT m.id, m.duplicate_of FROM items m JOIN items r ON r.id = m.duplicate_of
              WHERE r.sort_date < ?1 AND m.sort_date >= ?1
              ORDER BY m.duplicate_of, m.id",
@@ -352,10 +383,8 @@ pub fn reroot_before_delete(tx: &Transaction<'_>, cutoff: &str) -> Result<(), St
                 None
             }
         };
-        tx.execute(
-            "UPDATE items SET duplicate_of = ?2 WHERE id = ?1",
-            params![id, new_root],
-        )?;
+        tx.prepare_cached("UPDATE items SET duplicate_of = ?2 WHERE id = ?1")?
+            .execute(params![id, new_root])?;
     }
     Ok(())
 }

@@ -166,23 +166,9 @@ fn put_in_force(
         tx.query_row("SELECT relevant FROM items WHERE id = ?1", [id], |row| {
             row.get(0)
         })?;
-    tx.execute(
-        "UPDATE items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1",
-        params![
-            id,
-            decision.relevant,
-            decision.score,
-            serde_json::to_string(decision)?
-        ],
-    )?;
-    tx.execute("DELETE FROM item_topics WHERE item_id = ?1", [id])?;
+    // As any decision is written: the topics, the stored text, the title tokens.
+    super::items::write_decision(tx, id, decision)?;
     if decision.relevant {
-        for topic in &decision.topics {
-            tx.execute(
-                "INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)",
-                params![id, topic],
-            )?;
-        }
         // As at ingest: an item joins a story when it becomes relevant, not again.
         if !was_relevant {
             clusters::place(tx, id, policy)?;
@@ -211,12 +197,14 @@ pub fn labelled(conn: &Connection) -> Result<Vec<Labelled>, StoreError> {
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], |row| {
         let stored = super::queries::stored_item(row)?;
-        let topics: String = row.get(19)?;
-        let marked_at: String = row.get(20)?;
+        // The correction's columns follow the item's.
+        let after = super::rows::ITEM_COLUMN_COUNT;
+        let topics: String = row.get(after + 1)?;
+        let marked_at: String = row.get(after + 2)?;
         Ok(Labelled {
             item: stored.item,
             correction: Correction {
-                relevant: row.get(18)?,
+                relevant: row.get(after)?,
                 topics: serde_json::from_str(&topics).unwrap_or_default(),
                 marked_at: parse_time(&marked_at),
             },

@@ -1,28 +1,50 @@
 //! SQLite storage: sources with their fetch state, every item with the classifier's
-//! decision and topics.
+//! decision and topics, and which published feeds each write changed.
 //!
-//! One connection behind a `std::sync::Mutex`, used only inside `spawn_blocking` (see
-//! [`Store::call`]) so that database work never blocks the async runtime; no `.await`
-//! happens while the lock is held. WAL lets the CLI read while the daemon writes.
+//! # Connections
+//! - **One writer connection**, behind a mutex. Fetched feeds go to a writer thread of
+//!   their own, which stores the feeds queued together in one transaction, each feed
+//!   in its own savepoint, so a crash loses at most the batch, never half a feed, and
+//!   a failing feed is rolled back alone. Other writes ([`Store::call`]) take the same
+//!   connection between batches.
+//! - **Readers**: listings, lookups, the served feeds and `/healthz` run on read-only
+//!   connections of a small pool, on blocking threads, so they never wait behind the
+//!   writer (WAL lets them read the last commit while it writes).
+//! - **A watch connection** notices commits by other processes (`PRAGMA data_version`).
+//!
+//! # Consequences
+//! The store records in [`Changes`] what each of its commits changed (see there); the
+//! server's catalog reads it, so a cached feed can never outlive the items it shows.
 
 pub mod backup;
+pub mod changes;
 pub mod clusters;
 pub mod corrections;
+pub mod items;
 pub mod lookup;
 pub mod published;
 pub mod queries;
 pub mod retention;
+pub mod rows;
 mod schema;
+pub mod sources;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
 
-pub use queries::{
-    FetchRecord, IngestSummary, ItemFilter, RetagSummary, SourceState, SourceStatus, StoredItem,
-};
+pub use changes::Changes;
+pub use items::{IngestSummary, ItemFilter, RetagSummary};
+pub use rows::StoredItem;
+pub use sources::{FetchRecord, SourceState, SourceStatus};
+
+use crate::classify::Decision;
+use crate::dedup::Policy;
+use crate::item::Item;
 
 /// Why a database operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,16 +81,66 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("database task failed: {0}")]
     Task(String),
+    #[error("the transaction of a batch of {feeds} feeds failed to commit: {message}")]
+    BatchCommit { feeds: usize, message: String },
+}
+
+/// At most this many fetched feeds share one transaction.
+const MAX_BATCH: usize = 32;
+/// SQLite's page cache per connection, in KiB: the writer's holds the indexes that
+/// every ingest walks; a reader's, a feed's worth of rows.
+const WRITER_CACHE_KIB: i64 = 4 * 1024;
+const READER_CACHE_KIB: i64 = 2 * 1024;
+/// Idle read connections kept open.
+const IDLE_READERS: usize = 4;
+
+/// A fetched feed to store: its items with their decisions and the fetch record.
+struct IngestJob {
+    source_id: String,
+    items: Vec<(Item, Decision)>,
+    record: FetchRecord,
+    policy: Policy,
+    reply: oneshot::Sender<Result<IngestSummary, StoreError>>,
 }
 
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    path: PathBuf,
+    writer: Mutex<Writer>,
+    jobs: Mutex<mpsc::Sender<IngestJob>>,
+    readers: Mutex<Vec<Connection>>,
+    watch: Mutex<Watch>,
+    changes: Arc<Changes>,
+}
+
+/// The writing connection, and its `data_version` after its last job: its own commits
+/// never move it, so a change means another process committed.
+struct Writer {
+    conn: Connection,
+    version: i64,
+}
+
+/// The watch connection and the `data_version` it showed after the writer's last
+/// commit: any other value means another process committed since.
+struct Watch {
+    conn: Connection,
+    seen: i64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Store {
-    /// Opens (creating if needed) the database, in WAL mode, with the schema up to date.
+    /// Opens (creating if needed) the database, in WAL mode, with the schema up to
+    /// date, and starts its writer.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
@@ -76,51 +148,325 @@ impl Store {
                 source,
             })?;
         }
-        let open_error = |source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        };
-        let mut conn = Connection::open(path).map_err(open_error)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(open_error)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_error)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(open_error)?;
-        schema::migrate(&mut conn)?;
-        Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let mut writer = open_connection(path, OpenFlags::default(), WRITER_CACHE_KIB)?;
+        // Every transaction of the writer takes the write lock when it begins: a deferred
+        // one that reads first and then writes fails at once (SQLITE_BUSY, no waiting)
+        // when another connection committed in between, e.g. a retag on a connection of
+        // its own beside the daemon's writer.
+        writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|source| open_error(path, source))?;
+        schema::migrate(&mut writer)?;
+        writer.set_prepared_statement_cache_capacity(64);
+        let watch = open_connection(path, read_only(), 64)?;
+        let seen = items::data_version(&watch)?;
+        let version = items::data_version(&writer)?;
+        let (jobs, queue) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            path: path.to_path_buf(),
+            writer: Mutex::new(Writer {
+                conn: writer,
+                version,
+            }),
+            jobs: Mutex::new(jobs),
+            readers: Mutex::new(Vec::new()),
+            watch: Mutex::new(Watch { conn: watch, seen }),
+            changes: Arc::new(Changes::default()),
+        });
+        // The thread holds the shared state weakly: it ends once the last handle is
+        // dropped and the queue is drained.
+        let weak = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("entente-writer".into())
+            .spawn(move || writer_loop(&queue, &weak))
+            .map_err(|e| StoreError::Task(format!("cannot start the database writer: {e}")))?;
+        Ok(Store { shared })
     }
 
-    /// Runs database work on a blocking thread.
+    /// What the store's commits changed, for caches of what it shows (and whoever
+    /// waits for a change: the WebSub publisher).
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.shared.changes
+    }
+
+    /// Counts a commit by another process (another connection, e.g. `entente retag`
+    /// beside the daemon) as a change of everything. Cheap: one read of a counter on
+    /// a connection of its own, which waits for no writer.
+    pub fn notice_other_commits(&self) -> Result<(), StoreError> {
+        let mut watch = lock(&self.shared.watch);
+        let version = items::data_version(&watch.conn)?;
+        if version != watch.seen {
+            watch.seen = version;
+            self.shared.changes.record_all();
+        }
+        Ok(())
+    }
+
+    /// Runs work on the writer's connection, on a blocking thread. Any row it changes
+    /// counts as a change of every published file.
     pub async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.call_blocking(work))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// [`Store::call`] for a write that changes no published file's content (the
+    /// published files' own bookkeeping, e.g. when their bytes were first rendered):
+    /// recorded as no change, or every render would invalidate every file.
+    pub async fn call_unpublished<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&mut conn)
+            let mut writer = lock(&store.shared.writer);
+            let result = work(&mut writer.conn);
+            store.shared.after_commit(&mut writer);
+            result
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Runs database work on this thread, for the command line outside a runtime.
+    /// [`Store::call`] on this thread.
     pub fn call_blocking<T>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        work(&mut conn)
+        let mut writer = lock(&self.shared.writer);
+        let before = writer.conn.total_changes();
+        let result = work(&mut writer.conn);
+        if writer.conn.total_changes() != before {
+            self.shared.changes.record_all();
+        }
+        self.shared.after_commit(&mut writer);
+        result
     }
+
+    /// Stores a fetched feed and its fetch record atomically (see
+    /// [`items::ingest_with`]), batched by the writer with the feeds queued with it.
+    pub async fn ingest(
+        &self,
+        source_id: &str,
+        items: Vec<(Item, Decision)>,
+        record: FetchRecord,
+        policy: Policy,
+    ) -> Result<IngestSummary, StoreError> {
+        self.submit_ingest(source_id, items, record, policy)?
+            .await
+            .map_err(|_| writer_gone())?
+    }
+
+    /// [`Store::ingest`] outside an async runtime.
+    pub fn ingest_blocking(
+        &self,
+        source_id: &str,
+        items: Vec<(Item, Decision)>,
+        record: FetchRecord,
+        policy: Policy,
+    ) -> Result<IngestSummary, StoreError> {
+        self.submit_ingest(source_id, items, record, policy)?
+            .blocking_recv()
+            .map_err(|_| writer_gone())?
+    }
+
+    fn submit_ingest(
+        &self,
+        source_id: &str,
+        items: Vec<(Item, Decision)>,
+        record: FetchRecord,
+        policy: Policy,
+    ) -> Result<oneshot::Receiver<Result<IngestSummary, StoreError>>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = IngestJob {
+            source_id: source_id.to_string(),
+            items,
+            record,
+            policy,
+            reply,
+        };
+        lock(&self.shared.jobs)
+            .send(job)
+            .map_err(|_| writer_gone())?;
+        Ok(answer)
+    }
+
+    /// Runs a read on a read-only connection of the pool, on a blocking thread.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(work))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// [`Store::read`] on this thread.
+    pub fn read_blocking<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = lock(&self.shared.readers).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.shared.path, read_only(), READER_CACHE_KIB)?,
+        };
+        let result = work(&conn);
+        let mut readers = lock(&self.shared.readers);
+        if readers.len() < IDLE_READERS {
+            readers.push(conn);
+        }
+        result
+    }
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::Task("the database writer stopped".into())
+}
+
+fn read_only() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+}
+
+fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Open {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn open_connection(
+    path: &Path,
+    flags: OpenFlags,
+    cache_kib: i64,
+) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+    let setup = || -> rusqlite::Result<()> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Negative: KiB rather than pages.
+        conn.pragma_update(None, "cache_size", -cache_kib)?;
+        Ok(())
+    };
+    setup().map_err(|e| open_error(path, e))?;
+    Ok(conn)
+}
+
+/// The writer thread: stores the fetched feeds in the order they come, those queued
+/// together in one batch, until every handle is gone.
+fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Shared>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let mut writer = lock(&shared.writer);
+        let answers = ingest_batch(&mut writer.conn, batch, &shared.changes);
+        // Before the answers, so that a caller who reads next sees its own commit as
+        // its own, not as another process's.
+        shared.after_commit(&mut writer);
+        drop(writer);
+        for (reply, result) in answers {
+            let _ = reply.send(result);
+        }
+    }
+}
+
+impl Shared {
+    /// After the writer's commit: the watch connection's counter now includes it. A
+    /// commit by another process since the writer's last job shows in the writer's own
+    /// counter, and counts as a change of everything.
+    fn after_commit(&self, writer: &mut Writer) {
+        {
+            let mut watch = lock(&self.watch);
+            if let Ok(version) = items::data_version(&watch.conn) {
+                watch.seen = version;
+            }
+        }
+        if let Ok(version) = items::data_version(&writer.conn) {
+            if version != writer.version {
+                writer.version = version;
+                self.changes.record_all();
+            }
+        }
+    }
+}
+
+/// The answer to one feed's caller.
+type Answer = (
+    oneshot::Sender<Result<IngestSummary, StoreError>>,
+    Result<IngestSummary, StoreError>,
+);
+
+/// Stores a batch of feeds in one transaction, each in a savepoint of its own, and
+/// records what changed; returns each feed's answer.
+fn ingest_batch(
+    conn: &mut Connection,
+    mut batch: Vec<IngestJob>,
+    changes: &Changes,
+) -> Vec<Answer> {
+    let mut results: Vec<Result<IngestSummary, StoreError>> = Vec::with_capacity(batch.len());
+    let committed = (|| -> Result<(), rusqlite::Error> {
+        let mut tx = conn.transaction()?;
+        for job in &mut batch {
+            let result = (|| -> Result<IngestSummary, StoreError> {
+                let savepoint = tx.savepoint()?;
+                // An operator's correction outlives edits of the item it corrects.
+                corrections::apply_to(&savepoint, &mut job.items)?;
+                let summary = items::ingest_in(
+                    &savepoint,
+                    &job.source_id,
+                    &job.items,
+                    &job.record,
+                    &job.policy,
+                )?;
+                savepoint.commit()?;
+                Ok(summary)
+            })();
+            results.push(result);
+        }
+        tx.commit()
+    })();
+    let feeds = batch.len();
+    let mut answers = Vec::with_capacity(feeds);
+    for (job, result) in batch
+        .into_iter()
+        .zip(results.into_iter().chain(std::iter::repeat_with(|| {
+            Err(StoreError::Task("not run".into()))
+        })))
+    {
+        let result = match (&committed, result) {
+            (Ok(()), Ok(summary)) => {
+                if summary.relevant_changed > 0 {
+                    changes.record(&summary.changed_topics);
+                }
+                Ok(summary)
+            }
+            (Ok(()), Err(error)) => Err(error),
+            (Err(error), _) => Err(StoreError::BatchCommit {
+                feeds,
+                message: error.to_string(),
+            }),
+        };
+        answers.push((job.reply, result));
+    }
+    answers
 }
 
 #[cfg(test)]

@@ -38,7 +38,10 @@ pub fn list_stories_in(
     let mut stmt = conn.prepare_cached(&sql)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt.query_map(params![topic, limit, lang.to_ascii_lowercase()], |row| {
-        Ok((stored_item(row)?, row.get::<_, i64>(18)?))
+        Ok((
+            stored_item(row)?,
+            row.get::<_, i64>(super::rows::ITEM_COLUMN_COUNT)?,
+        ))
     })?;
     let shown: Vec<_> = rows.collect::<Result<_, _>>()?;
     shown
@@ -98,7 +101,10 @@ pub fn search(
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(offset).unwrap_or(i64::MAX);
     let rows = stmt.query_map(params![matched, limit, offset], |row| {
-        Ok((stored_item(row)?, row.get::<_, i64>(18)?))
+        Ok((
+            stored_item(row)?,
+            row.get::<_, i64>(super::rows::ITEM_COLUMN_COUNT)?,
+        ))
     })?;
     let shown: Vec<_> = rows.collect::<Result<_, _>>()?;
     shown

@@ -13,6 +13,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0002_dedup.sql"),
     ),
     (
+        "0003_scale",
+        include_str!("../../migrations/0003_scale.sql"),
+    ),
+    // 0004 belongs to a branch not merged yet; this list is in numbered order.
+    (
         "0005_corrections",
         include_str!("../../migrations/0005_corrections.sql"),
     ),

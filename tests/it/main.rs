@@ -6,6 +6,7 @@
 #[path = "../support/shared.rs"]
 mod shared;
 
+mod bench_smoke;
 mod common;
 mod daemon;
 mod decisions;

@@ -17,7 +17,7 @@ use entente::classify::Decision;
 use entente::config::Config;
 use entente::dedup::Policy;
 use entente::item::Item;
-use entente::serve::{router, Catalog, Changes, ServerState};
+use entente::serve::{router, Catalog, ServerState};
 use entente::store::queries as q;
 use entente::store::{FetchRecord, Store};
 use tokio::runtime::Runtime;
@@ -74,12 +74,11 @@ impl Fixture {
         topics[..n].to_vec()
     }
 
-    fn catalog(&self, changes: Arc<Changes>) -> Catalog {
+    fn catalog(&self) -> Catalog {
         Catalog::new(
             self.store.clone(),
             entente::app::site(&self.loaded),
             self.loaded.daemon.feed_items,
-            changes,
         )
     }
 
@@ -118,7 +117,7 @@ fn ingest_into(
         suggested_url: None,
     };
     store
-        .call_blocking(|c| q::ingest_with(c, source, &items, &record, &Policy::default()))
+        .ingest_blocking(source, items, record, Policy::default())
         .unwrap()
 }
 
@@ -261,7 +260,7 @@ fn three_sources_one_story(f: &Fixture) -> Vec<String> {
 fn one_story_from_three_sources_is_published_once() {
     let f = Fixture::new();
     let expected = three_sources_one_story(&f);
-    let catalog = f.catalog(Arc::new(Changes::default()));
+    let catalog = f.catalog();
     let body = f.get(&catalog, "feeds/all.json").body;
     let feed: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let items = feed["items"].as_array().unwrap();
@@ -340,7 +339,7 @@ fn a_later_copy_never_reappears_and_clusters_survive_retag_and_retention() {
             .duplicates,
         1
     );
-    let catalog = f.catalog(Arc::new(Changes::default()));
+    let catalog = f.catalog();
     let ids = ids_in("feeds/all.rss", &f.get(&catalog, "feeds/all.rss").body);
     assert_eq!(ids, expected);
 
@@ -364,7 +363,7 @@ fn a_later_copy_never_reappears_and_clusters_survive_retag_and_retention() {
             )
         })
         .unwrap();
-    let catalog = f.catalog(Arc::new(Changes::default()));
+    let catalog = f.catalog();
     let feed: serde_json::Value =
         serde_json::from_slice(&f.get(&catalog, "feeds/all.json").body).unwrap();
     let titles: Vec<&str> = feed["items"]
@@ -384,7 +383,7 @@ fn a_later_copy_never_reappears_and_clusters_survive_retag_and_retention() {
         .call_blocking(|c| q::delete_older_than(c, at(6, 10)))
         .unwrap();
     assert_eq!(deleted, 1);
-    let catalog = f.catalog(Arc::new(Changes::default()));
+    let catalog = f.catalog();
     let ids = ids_in("feeds/all.atom", &f.get(&catalog, "feeds/all.atom").body);
     assert_eq!(ids.len(), 3, "{ids:?}");
 }
@@ -421,8 +420,8 @@ fn every_format_of_every_topic_parses_back_in_order_with_stable_ids() {
         );
     }
     expected.insert("all".into(), all);
-    let catalog = f.catalog(Arc::new(Changes::default()));
-    let rebuilt = f.catalog(Arc::new(Changes::default()));
+    let catalog = f.catalog();
+    let rebuilt = f.catalog();
     for path in catalog.paths().iter().filter(|p| p.starts_with("feeds/")) {
         let rendered = f.get(&catalog, path);
         if path.ends_with(".xsl") {
@@ -498,7 +497,7 @@ fn conditional_requests_compression_and_head() {
         at(2, 8),
     );
     f.ingest("reuters", vec![(first, relevant(&topics))], at(2, 8));
-    let catalog = Arc::new(f.catalog(Arc::new(Changes::default())));
+    let catalog = Arc::new(f.catalog());
     let state = ServerState::new(catalog, Duration::from_secs(1200));
     let listener = f
         .runtime
@@ -623,8 +622,7 @@ fn conditional_requests_compression_and_head() {
 fn only_the_feeds_of_changed_topics_are_rebuilt() {
     let f = Fixture::new();
     let topics = f.topics(2);
-    let changes = Arc::new(Changes::default());
-    let catalog = f.catalog(changes.clone());
+    let catalog = f.catalog();
     let first = item(
         "reuters",
         "a",
@@ -633,8 +631,7 @@ fn only_the_feeds_of_changed_topics_are_rebuilt() {
         "en",
         at(2, 8),
     );
-    let summary = f.ingest("reuters", vec![(first, relevant(&topics[..1]))], at(2, 8));
-    changes.record(&summary.changed_topics);
+    f.ingest("reuters", vec![(first, relevant(&topics[..1]))], at(2, 8));
     let paths = [
         format!("feeds/{}.rss", topics[0]),
         format!("feeds/{}.rss", topics[1]),
@@ -656,7 +653,6 @@ fn only_the_feeds_of_changed_topics_are_rebuilt() {
         summary.changed_topics.iter().collect::<Vec<_>>(),
         [&topics[0]]
     );
-    changes.record(&summary.changed_topics);
     let after: Vec<_> = paths.iter().map(|p| f.get(&catalog, p)).collect();
     let rebuilt: Vec<bool> = before
         .iter()
@@ -701,7 +697,7 @@ fn export_writes_exactly_the_bytes_served() {
     let f = Fixture::new();
     three_sources_one_story(&f);
     let out = export(&f);
-    let catalog = f.catalog(Arc::new(Changes::default()));
+    let catalog = f.catalog();
     let mut paths = catalog.paths();
     paths.sort();
     assert_eq!(

@@ -21,7 +21,7 @@ use entente::classify::Decision;
 use entente::config::Config;
 use entente::dedup::Policy;
 use entente::item::Item;
-use entente::serve::{router, Catalog, Changes, ServerState};
+use entente::serve::{router, Catalog, ServerState};
 use entente::store::queries as q;
 use entente::store::{FetchRecord, Store};
 
@@ -60,7 +60,6 @@ impl Site {
             store.clone(),
             entente::app::site(&loaded),
             loaded.daemon.feed_items,
-            Arc::new(Changes::default()),
         ));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();

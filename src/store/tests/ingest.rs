@@ -206,3 +206,47 @@ fn find_item_takes_a_number_a_key_or_a_link() {
     let missing = store.call_blocking(|c| find_item(c, "nope")).unwrap_err();
     assert!(matches!(missing, StoreError::NotFound(_)));
 }
+
+#[test]
+fn long_summaries_and_html_are_stored_packed_and_read_back_whole() {
+    let (_dir, store) = open();
+    let mut long = item("s", "long", "A long one");
+    long.summary = "Astana и Париж, ça va. ".repeat(120);
+    long.content_html = Some(format!("<p>{}</p>", long.summary));
+    // Irrelevant: relevant items keep their text in the columns, for search.
+    let items = vec![(long.clone(), decision(false, &[]))];
+    store
+        .call_blocking(|c| ingest(c, "s", &items, &ok_record()))
+        .unwrap();
+    let (stored_type, stored_bytes): (String, i64) = store
+        .call_blocking(|c| {
+            Ok(c.query_row(
+                "SELECT typeof(body), length(body) FROM items WHERE summary = ''",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(stored_type, "blob");
+    assert!(
+        (stored_bytes as usize) < long.summary.len() / 4,
+        "{stored_bytes} bytes for the summary's {} and the HTML",
+        long.summary.len()
+    );
+    for _ in 0..2 {
+        // Twice: the second read reuses the thread's decompressor.
+        let listed = store
+            .call_blocking(|c| {
+                list_items(
+                    c,
+                    &ItemFilter {
+                        include_irrelevant: true,
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(listed[0].item.summary, long.summary);
+        assert_eq!(listed[0].item.content_html, long.content_html);
+    }
+}

@@ -1,0 +1,415 @@
+//! The `items` and `item_topics` tables: ingest, listings, lookups, retag, retention.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::rows::{
+    decision_json, pack, same_verdict, stored_item, timestamp, unpack, StoredItem, ITEM_COLUMNS,
+};
+use super::sources::write_fetch_record;
+use super::{clusters, FetchRecord, StoreError};
+use crate::classify::Decision;
+use crate::dedup::Policy;
+use crate::item::Item;
+
+/// What one ingest changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// New items that the classifier found relevant.
+    pub new_relevant: usize,
+    /// Relevant items added or changed: the published feeds changed.
+    pub relevant_changed: usize,
+    /// New relevant items published as "Also reported by" of an earlier story.
+    pub duplicates: usize,
+    /// The topics whose published feeds changed (the `all` feed changes with any).
+    pub changed_topics: BTreeSet<String>,
+}
+
+/// [`ingest_with`] the default de-duplication policy.
+pub fn ingest(
+    conn: &mut Connection,
+    source_id: &str,
+    items: &[(Item, Decision)],
+    record: &FetchRecord,
+) -> Result<IngestSummary, StoreError> {
+    ingest_with(conn, source_id, items, record, &Policy::default())
+}
+
+/// Stores a fetched feed's items and the fetch record in one transaction: a crash
+/// loses the whole feed or nothing, and the validators never run ahead of the items.
+/// Each item that becomes relevant joins the cluster of the story it copies, in the
+/// same transaction (see [`clusters`]).
+pub fn ingest_with(
+    conn: &mut Connection,
+    source_id: &str,
+    items: &[(Item, Decision)],
+    record: &FetchRecord,
+    policy: &Policy,
+) -> Result<IngestSummary, StoreError> {
+    let tx = conn.transaction()?;
+    let summary = ingest_in(&tx, source_id, items, record, policy)?;
+    tx.commit()?;
+    Ok(summary)
+}
+
+/// [`ingest_with`] inside a transaction the caller holds: the store's writer puts
+/// several feeds in one transaction, each in its own savepoint.
+pub fn ingest_in(
+    tx: &Connection,
+    source_id: &str,
+    items: &[(Item, Decision)],
+    record: &FetchRecord,
+    policy: &Policy,
+) -> Result<IngestSummary, StoreError> {
+    let now = timestamp(record.attempted_at);
+    let mut summary = IngestSummary::default();
+    for (item, decision) in items {
+        let existing: Option<(i64, String, bool)> = tx
+            .prepare_cached("SELECT id, content_hash, relevant FROM items WHERE key = ?1")?
+            .query_row([&item.key], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()?;
+        let hash = item.content_hash();
+        match existing {
+            Some((id, old_hash, _)) if old_hash == hash => {
+                tx.prepare_cached("UPDATE items SET last_seen = ?2 WHERE id = ?1")?
+                    .execute(params![id, now])?;
+                summary.unchanged += 1;
+            }
+            Some((id, _, was_relevant)) => {
+                let before = clusters::cluster_topics(tx, id)?;
+                update_item(tx, id, item, &hash, decision, &now)?;
+                summary.updated += 1;
+                if decision.relevant && !was_relevant {
+                    clusters::place(tx, id, policy)?;
+                }
+                if was_relevant || decision.relevant {
+                    summary.relevant_changed += 1;
+                    summary.changed_topics.extend(before);
+                    summary
+                        .changed_topics
+                        .extend(clusters::cluster_topics(tx, id)?);
+                }
+            }
+            None => {
+                let id = insert_item(tx, item, &hash, decision, &now)?;
+                summary.new += 1;
+                if decision.relevant {
+                    summary.new_relevant += 1;
+                    summary.relevant_changed += 1;
+                    if clusters::place(tx, id, policy)?.is_some() {
+                        summary.duplicates += 1;
+                    }
+                    summary
+                        .changed_topics
+                        .extend(clusters::cluster_topics(tx, id)?);
+                }
+            }
+        }
+    }
+    write_fetch_record(tx, source_id, record, summary.new)?;
+    Ok(summary)
+}
+
+fn insert_item(
+    tx: &Connection,
+    item: &Item,
+    hash: &str,
+    decision: &Decision,
+    now: &str,
+) -> Result<i64, StoreError> {
+    let sort_date = item
+        .published
+        .or(item.updated)
+        .map(timestamp)
+        .unwrap_or_else(|| now.to_string());
+    let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
+    let packed = pack(
+        &item.summary,
+        item.content_html.as_deref(),
+        decision.relevant,
+    );
+    tx.prepare_cached(
+        "INSERT INTO items (key, source_id, guid, link, title, summary, content_html, published,
+            updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
+            relevant, score, decision, canonical_url, title_signature, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21)",
+    )?
+    .execute(params![
+            item.key,
+            item.source_id,
+            item.guid,
+            item.link,
+            item.title,
+            packed.summary,
+            packed.content_html,
+            item.published.map(timestamp),
+            item.updated.map(timestamp),
+            now,
+            sort_date,
+            serde_json::to_string(&item.authors)?,
+            serde_json::to_string(&item.categories)?,
+            item.lang,
+            hash,
+            decision.relevant,
+            decision.score,
+            decision_json(decision)?,
+            canonical_url,
+            title_signature,
+            packed.body,
+        ])?;
+    let id = tx.last_insert_rowid();
+    write_topics(tx, id, decision)?;
+    Ok(id)
+}
+
+fn update_item(
+    tx: &Connection,
+    id: i64,
+    item: &Item,
+    hash: &str,
+    decision: &Decision,
+    now: &str,
+) -> Result<(), StoreError> {
+    // An edited title or link changes the keys later items are compared with, not the
+    // cluster this item is in: membership is decided once. Only relevant items are
+    // compared, so only they keep keys.
+    let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
+    let packed = pack(
+        &item.summary,
+        item.content_html.as_deref(),
+        decision.relevant,
+    );
+    tx.prepare_cached(
+        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
+            published = ?7, updated = ?8, last_seen = ?9,
+            sort_date = COALESCE(?7, ?8, sort_date), authors = ?10, categories = ?11,
+            lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15,
+            body = ?16
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        item.guid,
+        item.link,
+        item.title,
+        packed.summary,
+        packed.content_html,
+        item.published.map(timestamp),
+        item.updated.map(timestamp),
+        now,
+        serde_json::to_string(&item.authors)?,
+        serde_json::to_string(&item.categories)?,
+        item.lang,
+        hash,
+        canonical_url,
+        title_signature,
+        packed.body,
+    ])?;
+    write_decision(tx, id, decision)
+}
+
+pub(super) fn write_decision(
+    tx: &Connection,
+    id: i64,
+    decision: &Decision,
+) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1")?
+        .execute(params![
+            id,
+            decision.relevant,
+            decision.score,
+            decision_json(decision)?
+        ])?;
+    if decision.relevant {
+        unpack_body(tx, id)?;
+    }
+    write_topics(tx, id, decision)
+}
+
+/// Gives an item that turned relevant its summary and HTML as text again: relevant
+/// items are searched (`item_search`, kept by triggers on the `summary` column).
+fn unpack_body(tx: &Connection, id: i64) -> Result<(), StoreError> {
+    let body: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT body FROM items WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))?;
+    let Some(body) = body else {
+        return Ok(());
+    };
+    let (summary, content_html) = unpack(&body).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into())
+    })?;
+    tx.prepare_cached(
+        "UPDATE items SET summary = ?2, content_html = ?3, body = NULL WHERE id = ?1",
+    )?
+    .execute(params![id, summary, content_html])?;
+    Ok(())
+}
+
+fn write_topics(tx: &Connection, id: i64, decision: &Decision) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
+        .execute([id])?;
+    if decision.relevant {
+        let mut insert = tx
+            .prepare_cached("INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)")?;
+        for topic in &decision.topics {
+            insert.execute(params![id, topic])?;
+        }
+    }
+    Ok(())
+}
+
+/// Which items a listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    /// Only items tagged with this topic (`None`: any).
+    pub topic: Option<String>,
+    /// Irrelevant items too.
+    pub include_irrelevant: bool,
+    pub limit: Option<usize>,
+}
+
+/// Items newest first, ties broken by key so that the order is stable.
+pub fn list_items(conn: &Connection, filter: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
+    let topic_clause = if filter.topic.is_some() {
+        "AND i.id IN (SELECT item_id FROM item_topics WHERE topic = ?1)"
+    } else {
+        "AND ?1 IS NULL"
+    };
+    let relevance_clause = if filter.include_irrelevant {
+        ""
+    } else {
+        "AND i.relevant = 1"
+    };
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
+         WHERE 1 {relevance_clause} {topic_clause}
+         ORDER BY i.sort_date DESC, i.key LIMIT ?2"
+    );
+    let limit = filter.limit.map_or(-1, |n| n as i64);
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![filter.topic, limit], stored_item)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Finds an item by its number, key, link or guid. One indexed lookup after the
+/// other, first match wins: an `OR` over the four would read the whole table.
+pub fn find_item(conn: &Connection, query: &str) -> Result<StoredItem, StoreError> {
+    let lookup =
+        |condition: &str, value: &dyn rusqlite::ToSql| -> Result<Option<StoredItem>, StoreError> {
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
+             WHERE {condition} ORDER BY i.id LIMIT 1"
+            );
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row([value], stored_item)
+                .optional()?)
+        };
+    if let Ok(id) = query.parse::<i64>() {
+        if let Some(found) = lookup("i.id = ?1", &id)? {
+            return Ok(found);
+        }
+    }
+    if let Some(found) = lookup("i.key = ?1", &query)? {
+        return Ok(found);
+    }
+    if let Some(found) = lookup("i.link = ?1", &query)? {
+        return Ok(found);
+    }
+    // A guid is part of the item's key, hashed with its source: try each source.
+    let sources: Vec<String> = conn
+        .prepare_cached("SELECT id FROM sources ORDER BY id")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for source in sources {
+        let key = Item::key_for(&source, Some(query), None, "", None);
+        let found = lookup("i.key = ?1", &key)?;
+        if let Some(found) = found.filter(|f| f.item.guid.as_deref() == Some(query)) {
+            return Ok(found);
+        }
+    }
+    Err(StoreError::NotFound(query.to_string()))
+}
+
+/// What a retag changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RetagSummary {
+    pub items: usize,
+    pub relevance_changed: usize,
+    pub topics_changed: usize,
+}
+
+/// Re-decides every stored item in batches of `batch` items, one transaction per
+/// batch; `progress` hears (done, total) after each batch. An item that turns relevant
+/// joins the cluster of the story it copies, as at ingest; clusters are otherwise
+/// kept (see [`clusters`] for what is published when a cluster's first item turns
+/// irrelevant).
+pub fn retag(
+    conn: &mut Connection,
+    batch: usize,
+    policy: &Policy,
+    mut decide: impl FnMut(&Item) -> Decision,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<RetagSummary, StoreError> {
+    let total: usize = conn.query_row("SELECT COUNT(*) FROM items", [], |row| row.get(0))?;
+    let mut summary = RetagSummary::default();
+    let mut after_id = 0_i64;
+    loop {
+        let tx = conn.transaction()?;
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
+             WHERE i.id > ?1 ORDER BY i.id LIMIT ?2"
+        );
+        let rows: Vec<StoredItem> = {
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![after_id, batch as i64], stored_item)?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after_id = last.id;
+        for stored in &rows {
+            let decision = decide(&stored.item);
+            let relevance_changed = decision.relevant != stored.decision.relevant;
+            let topics_changed = decision.topics != stored.decision.topics;
+            if !same_verdict(&decision, &stored.decision) {
+                write_decision(&tx, stored.id, &decision)?;
+            }
+            if relevance_changed && decision.relevant {
+                clusters::place(&tx, stored.id, policy)?;
+            }
+            summary.relevance_changed += usize::from(relevance_changed);
+            summary.topics_changed += usize::from(topics_changed && !relevance_changed);
+        }
+        tx.commit()?;
+        summary.items += rows.len();
+        progress(summary.items, total);
+    }
+    Ok(summary)
+}
+
+/// Deletes items dated before `cutoff`; returns how many. Clusters that lose their
+/// root are handed to their earliest surviving member first.
+pub fn delete_older_than(conn: &Connection, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+    let cutoff = timestamp(cutoff);
+    let tx = conn.unchecked_transaction()?;
+    clusters::reroot_before_delete(&tx, &cutoff)?;
+    let deleted = tx.execute("DELETE FROM items WHERE sort_date < ?1", [&cutoff])?;
+    tx.commit()?;
+    Ok(deleted)
+}
+
+/// Changes whenever any connection (another process too) committed a change: the
+/// published files' cache key, with the server's own generation counter.
+pub fn data_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA data_version", [], |row| row.get(0))?)
+}
