@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::dedup::{canonical_url, Policy, TitleSignature, INSERTION_COST, SUBSTITUTION_COST};
 use crate::store::corrections;
 use crate::store::lookup::{self, Member};
-use crate::store::queries::StoredItem;
+use crate::store::StoredItem;
 
 pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
     let store = open_store(&config).await?;
