@@ -253,6 +253,21 @@ impl Catalog {
         }
     }
 
+    /// The file at `path` (a name from [`Catalog::paths`]) rendered now, by the same
+    /// code as [`Catalog::get`], without the server's cache or its `Last-Modified`
+    /// bookkeeping: for `export`, which writes the bytes only. A write between two
+    /// renderings would also empty every reader's page cache (SQLite drops it when the
+    /// database changed), so that each file would read its rows from disk again.
+    pub async fn render_file(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
+        let Some(path) = SitePath::parse(path) else {
+            return Ok(None);
+        };
+        if self.scope(&path).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.render(&path).await?))
+    }
+
     /// The file at `path`, or `None` when it names a topic the site does not have.
     pub async fn get_path(&self, path: &SitePath) -> Result<Option<Rendered>, StoreError> {
         let Some(scope) = self.scope(path) else {

@@ -38,10 +38,12 @@ pub fn list_stories_in(
                AND (m.id = COALESCE(i.duplicate_of, i.id)
                     OR m.duplicate_of = COALESCE(i.duplicate_of, i.id)))
            AND (?1 IS NULL OR EXISTS (
-             SELECT 1 FROM items m JOIN item_topics t ON t.item_id = m.id
-             WHERE m.relevant = 1 AND t.topic = ?1
+             SELECT 1 FROM items m
+             WHERE m.relevant = 1
                AND (m.id = COALESCE(i.duplicate_of, i.id)
-                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))))
+                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))
+               AND EXISTS (
+                 SELECT 1 FROM item_topics t WHERE t.item_id = m.id AND t.topic = ?1)))
          ORDER BY i.sort_date DESC, i.key LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
