@@ -39,8 +39,9 @@ struct Published {
 
 impl Published {
     fn new(catalog: Arc<Catalog>, max_age: Duration) -> Published {
-        let cache_control = HeaderValue::from_str(&format!("public, max-age={}", max_age.as_secs()))
-            .expect("digits are a valid header");
+        let cache_control =
+            HeaderValue::from_str(&format!("public, max-age={}", max_age.as_secs()))
+                .expect("digits are a valid header");
         Published {
             catalog,
             cache_control,
@@ -79,7 +80,8 @@ impl ServerState {
 
     /// From the next request on, answer from `catalog`.
     pub fn replace_catalog(&self, catalog: Arc<Catalog>, max_age: Duration) {
-        *self.published.write().unwrap_or_else(|p| p.into_inner()) = Published::new(catalog, max_age);
+        *self.published.write().unwrap_or_else(|p| p.into_inner()) =
+            Published::new(catalog, max_age);
     }
 
     fn published(&self) -> Published {
@@ -348,7 +350,10 @@ async fn respond(
     };
     let mut builder = Response::builder()
         .header(header::ETAG, etag.clone())
-        .header(header::LAST_MODIFIED, rendered.last_modified_header().clone())
+        .header(
+            header::LAST_MODIFIED,
+            rendered.last_modified_header().clone(),
+        )
         .header(header::CACHE_CONTROL, published.cache_control.clone())
         .header(header::VARY, HeaderValue::from_static(vary));
     if let SitePath::Index(lang) | SitePath::Topic { lang, .. } = path {

@@ -258,7 +258,11 @@ fn opening_with_an_unchanged_config_writes_no_source() {
         .call_blocking(|c| record_fetch(c, "s", &ok_record()))
         .unwrap();
     let version = store.changes().of_all();
-    let same = [("s".to_string(), "https://ex.org/feed".to_string(), "S".to_string())];
+    let same = [(
+        "s".to_string(),
+        "https://ex.org/feed".to_string(),
+        "S".to_string(),
+    )];
     let writes = store
         .call_blocking(move |c| {
             let before = c.total_changes();
@@ -275,8 +279,16 @@ fn opening_with_an_unchanged_config_writes_no_source() {
 
     // A renamed source and a new one are written; the renamed one keeps its state.
     let changed = [
-        ("s".to_string(), "https://ex.org/feed".to_string(), "S2".to_string()),
-        ("t".to_string(), "https://ex.org/t".to_string(), "T".to_string()),
+        (
+            "s".to_string(),
+            "https://ex.org/feed".to_string(),
+            "S2".to_string(),
+        ),
+        (
+            "t".to_string(),
+            "https://ex.org/t".to_string(),
+            "T".to_string(),
+        ),
     ];
     let writes = store
         .call_blocking(move |c| {
