@@ -45,6 +45,16 @@ impl Item {
         short_hash(&format!("{source_id}\n{basis}"))
     }
 
+    /// The date the item sorts by: its own (published, else updated), unless that is
+    /// more than [`FUTURE_DATE_MARGIN_DAYS`] after `now` (the time it is stored), when
+    /// `None` says "sort it as first seen". The item keeps its own date for display; a
+    /// date such as 9999-12-31 must not pin it to the top of every feed.
+    pub fn sane_sort_date(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.published
+            .or(self.updated)
+            .filter(|date| *date <= now + chrono::TimeDelta::days(FUTURE_DATE_MARGIN_DAYS))
+    }
+
     /// A hash of what a reader sees, to notice when a stored item changed.
     pub fn content_hash(&self) -> String {
         let mut hasher = Sha256::new();
@@ -77,6 +87,70 @@ pub struct Validators {
     pub body_hash: Option<String>,
 }
 
+/// How far ahead of its first sighting an item's date may be and still order it:
+/// announcements of the coming days are dated ahead; a year 9999 or 2062 is a mistake.
+pub const FUTURE_DATE_MARGIN_DAYS: i64 = 14;
+
+/// How much of one feed is kept: a stranger's feed must not fill the database or make
+/// every published file huge (one 9.8 MB title made each feed 59 MB). Set in
+/// feeds.toml `[daemon.limits]`; the defaults are far above what real feeds send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldCaps {
+    /// Entries kept from one fetched document (the first ones: feeds list newest first).
+    pub max_items: usize,
+    /// Characters of a title; a longer one is cut and ends in "…".
+    pub max_title_chars: usize,
+    /// Characters of the plain-text summary.
+    pub max_summary_chars: usize,
+    /// Bytes of an entry's HTML before sanitizing (the sanitizer closes what the cut
+    /// leaves open).
+    pub max_content_bytes: usize,
+    /// Authors, and categories, kept per entry; each at most `max_short_chars`.
+    pub max_list_len: usize,
+    /// Characters of an author, a category or an entry's own id.
+    pub max_short_chars: usize,
+}
+
+impl Default for FieldCaps {
+    fn default() -> Self {
+        FieldCaps {
+            max_items: 2_000,
+            max_title_chars: 1_000,
+            max_summary_chars: 20_000,
+            max_content_bytes: 512 * 1024,
+            max_list_len: 50,
+            max_short_chars: 500,
+        }
+    }
+}
+
+/// `text` cut to at most `max` characters, ending in "…" when it was cut.
+pub fn truncate_chars(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(_) => {
+            let keep = max.saturating_sub(1);
+            let end = text
+                .char_indices()
+                .nth(keep)
+                .map_or(text.len(), |(at, _)| at);
+            std::borrow::Cow::Owned(format!("{}…", text[..end].trim_end()))
+        }
+    }
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character.
+pub fn truncate_bytes(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// 128 bits of SHA-256 in hex: short enough to read, long enough never to collide here.
 pub fn short_hash(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes())[..16])
@@ -104,6 +178,39 @@ mod tests {
             Item::key_for("s", None, Some("http://a/1"), "Retitled", None)
         );
         assert_ne!(by_guid, by_link);
+    }
+
+    #[test]
+    fn a_far_future_date_does_not_sort_the_item() {
+        let now = DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let at = |text: &str| Some(DateTime::parse_from_rfc3339(text).unwrap().to_utc());
+        let mut item = Item {
+            key: String::new(),
+            source_id: "s".into(),
+            guid: None,
+            link: None,
+            title: "t".into(),
+            summary: String::new(),
+            content_html: None,
+            published: at("9999-12-31T23:59:59Z"),
+            updated: None,
+            authors: vec![],
+            categories: vec![],
+            lang: None,
+        };
+        assert_eq!(item.sane_sort_date(now), None);
+        item.published = at("2026-06-10T12:00:00Z");
+        assert_eq!(item.sane_sort_date(now), item.published);
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate_chars("Қазақстан", 4), "Қаз…");
+        assert_eq!(truncate_chars("Paris", 5), "Paris");
+        assert_eq!(truncate_bytes("éé", 3), "é");
+        assert_eq!(truncate_bytes("ab", 5), "ab");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use url::Url;
 use crate::config::{Config, Location};
 use crate::discover::{self, Candidate};
 use crate::fetch::{Fetcher, Outcome, Validators};
+use crate::item::FieldCaps;
 use crate::parse::{parse_feed, Origin, ParsedFeed};
 
 /// A feed found, read and parsed.
@@ -128,6 +129,8 @@ pub(super) async fn read_source(
         source_id,
         lang_hint: lang,
         url: url.as_ref(),
+        // A preview: the default caps (those of a feeds.toml that sets none).
+        caps: FieldCaps::default(),
     };
     parse_feed(&fetched.body, origin).with_context(|| format!("{location} is not a readable feed"))
 }
@@ -156,6 +159,7 @@ async fn read(fetcher: &Fetcher, url: &Url, lang: Option<&str>) -> Result<(Url, 
         source_id: "new",
         lang_hint: lang,
         url: Some(&base),
+        caps: FieldCaps::default(),
     };
     let feed = parse_feed(&fetched.body, origin).with_context(|| {
         let kind = fetched.content_type.as_deref().unwrap_or("no Content-Type");

@@ -225,11 +225,13 @@ impl Pipeline {
             message: e.to_string(),
             retry_after: None,
         })?;
+        let caps = self.config.daemon.limits.caps;
         let task = tokio::task::spawn_blocking(move || {
             let origin = Origin {
                 source_id: &source_id,
                 lang_hint: lang.as_deref(),
                 url: url.as_ref(),
+                caps,
             };
             parse_feed(&body, origin).map(|feed| classify_items(&rules, feed.items))
         });

@@ -24,6 +24,7 @@ use url::Url;
 
 use crate::classify::{RawRules, Rules};
 use crate::dedup::Policy as DedupPolicy;
+use crate::item::FieldCaps;
 pub use raw::{RawDaemon, RawLimits, RawSource};
 use raw::{DAEMON_KEYS, LIMITS_KEYS, SOURCE_KEYS};
 pub use schedule::{Schedule, ScheduleError};
@@ -107,6 +108,8 @@ pub struct Limits {
     pub failing_after: u32,
     /// How long in-flight work may take to end after SIGTERM.
     pub grace: Duration,
+    /// How much of one fetched feed is kept (items, field lengths).
+    pub caps: FieldCaps,
 }
 
 impl Default for Limits {
@@ -121,6 +124,7 @@ impl Default for Limits {
             max_backoff: Duration::from_secs(6 * 3600),
             failing_after: 5,
             grace: Duration::from_secs(10),
+            caps: FieldCaps::default(),
         }
     }
 }
@@ -475,6 +479,25 @@ fn validate_limits(raw: &RawLimits, report: &mut Reporter<'_>) -> Limits {
         failing_after: positive(&raw.failing_after, "failing_after", report)
             .map_or(d.failing_after, |n| n.min(u64::from(u32::MAX)) as u32),
         grace: secs(positive(&raw.grace_secs, "grace_secs", report), d.grace),
+        caps: FieldCaps {
+            max_items: count(
+                positive(&raw.max_items_per_fetch, "max_items_per_fetch", report),
+                d.caps.max_items,
+            ),
+            max_title_chars: count(
+                positive(&raw.max_title_chars, "max_title_chars", report),
+                d.caps.max_title_chars,
+            ),
+            max_summary_chars: count(
+                positive(&raw.max_summary_chars, "max_summary_chars", report),
+                d.caps.max_summary_chars,
+            ),
+            max_content_bytes: count(
+                positive(&raw.max_content_bytes, "max_content_bytes", report),
+                d.caps.max_content_bytes,
+            ),
+            ..d.caps
+        },
     }
 }
 

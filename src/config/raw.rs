@@ -36,6 +36,10 @@ pub const LIMITS_KEYS: &[&str] = &[
     "max_backoff_secs",
     "failing_after",
     "grace_secs",
+    "max_items_per_fetch",
+    "max_title_chars",
+    "max_summary_chars",
+    "max_content_bytes",
 ];
 pub const SOURCE_KEYS: &[&str] = &[
     "id", "url", "name", "schedule", "timezone", "lang", "enabled",
@@ -84,6 +88,10 @@ pub struct RawLimits {
     pub max_backoff_secs: Option<Spanned<i64>>,
     pub failing_after: Option<Spanned<i64>>,
     pub grace_secs: Option<Spanned<i64>>,
+    pub max_items_per_fetch: Option<Spanned<i64>>,
+    pub max_title_chars: Option<Spanned<i64>>,
+    pub max_summary_chars: Option<Spanned<i64>>,
+    pub max_content_bytes: Option<Spanned<i64>>,
 }
 
 /// One `[[source]]`.

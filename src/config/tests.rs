@@ -102,7 +102,7 @@ fn every_problem_is_reported_with_its_position() {
                 "feeds.toml:2:10: `listen` must be an address and port such as 127.0.0.1:8080",
                 "feeds.toml:3:14: `feed_items` must be a positive number",
                 "feeds.toml:5:12: `per_host` must be a positive number",
-                "feeds.toml:6:1: unknown key `speed` in daemon.limits, expected one of `connect_timeout_secs`, `timeout_secs`, `max_body_bytes`, `per_host`, `concurrency`, `max_redirects`, `max_backoff_secs`, `failing_after`, `grace_secs`",
+                "feeds.toml:6:1: unknown key `speed` in daemon.limits, expected one of `connect_timeout_secs`, `timeout_secs`, `max_body_bytes`, `per_host`, `concurrency`, `max_redirects`, `max_backoff_secs`, `failing_after`, `grace_secs`, `max_items_per_fetch`, `max_title_chars`, `max_summary_chars`, `max_content_bytes`",
             ],
         ),
         (

@@ -111,10 +111,23 @@ fn utf32_to_string(body: &[u8]) -> Option<String> {
 
 /// A UTF-16 label without a BOM: the byte pattern of `<` tells the byte order.
 fn utf16_for_unmarked(encoding: &'static Encoding, body: &[u8]) -> &'static Encoding {
-    if encoding == UTF_16LE || encoding == UTF_16BE {
-        sniff_utf16(body).unwrap_or(encoding)
-    } else {
+    if encoding != UTF_16LE && encoding != UTF_16BE {
+        return encoding;
+    }
+    if let Some(sniffed) = sniff_utf16(body) {
+        return sniffed;
+    }
+    // "UTF-16" said of bytes whose markup reads as ASCII: the label is wrong (a UTF-16
+    // document has a NUL beside every ASCII byte). Read the bytes as what they are.
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    let ascii_markup =
+        start.is_some_and(|at| body[at] == b'<' && body.get(at + 1).is_some_and(|b| *b != 0));
+    if !ascii_markup {
         encoding
+    } else if std::str::from_utf8(body).is_ok() {
+        UTF_8
+    } else {
+        WINDOWS_1252
     }
 }
 
@@ -185,6 +198,15 @@ fn declare_utf8(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf_16_declared_over_8_bit_bytes_reads_the_bytes() {
+        let body = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss><title>Қазақ</title></rss>";
+        let text = String::from_utf8(to_utf8(body.as_bytes(), None)).unwrap();
+        assert!(text.contains("<title>Қазақ</title>"), "{text}");
+        let header = to_utf8(body.as_bytes(), Some("text/xml; charset=utf-16"));
+        assert!(String::from_utf8(header).unwrap().contains("Қазақ"));
+    }
 
     fn win1251(text: &str) -> Vec<u8> {
         encoding_rs::WINDOWS_1251.encode(text).0.into_owned()

@@ -74,7 +74,7 @@ pub enum FetchError {
     RedirectLoop(String),
     #[error("more than {0} redirects")]
     TooManyRedirects(usize),
-    #[error("redirect with a missing or invalid Location")]
+    #[error("redirect with a missing, invalid or over-long Location")]
     BadRedirect,
     #[error("cannot read {path}: {message}")]
     File { path: String, message: String },
@@ -220,7 +220,7 @@ impl Fetcher {
         let mut all_permanent = true;
         for _ in 0..=self.limits.max_redirects {
             if !visited.insert(url.clone()) {
-                return Err(FetchError::RedirectLoop(url.to_string()));
+                return Err(FetchError::RedirectLoop(shortened(url.as_str(), 300)));
             }
             let response = self.send(&url, validators).await?;
             let status = response.status();
@@ -353,11 +353,29 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> 
         .map(|s| s.trim().to_string())
 }
 
+/// At most `max` bytes of `text` for an error message, cut on a character.
+fn shortened(text: &str, max: usize) -> String {
+    let cut = crate::item::truncate_bytes(text, max);
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The longest URL followed or recorded; browsers and servers stop near here too.
+pub const MAX_URL_LEN: usize = 2048;
+
 fn location_of(response: &reqwest::Response, base: &Url) -> Result<Url, FetchError> {
     let location = response
         .headers()
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok());
+    // A hostile Location can be as long as the header limit allows (100 KB): it must
+    // not end up in the database as the source's suggested URL or error.
+    if location.is_some_and(|l| l.len() > MAX_URL_LEN) {
+        return Err(FetchError::BadRedirect);
+    }
     let next = location
         .and_then(|l| base.join(l).ok())
         .ok_or(FetchError::BadRedirect)?;
@@ -391,7 +409,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         }
         cause = inner.source();
     }
-    text
+    // Errors quote URLs, which a redirect chose: bounded before they are stored.
+    shortened(&text, 1000)
 }
 
 #[cfg(test)]

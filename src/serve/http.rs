@@ -93,13 +93,16 @@ impl ServerState {
 }
 
 /// The router: the published files (every path [`SitePath`] parses), search,
-/// `/healthz` and `/metrics`. `HEAD` is answered wherever `GET` is.
+/// `/healthz` and `/metrics`. `HEAD` is answered wherever `GET` is, other methods get
+/// 405; unknown paths are a 404 that does not repeat the path; every response says
+/// `X-Content-Type-Options: nosniff`.
 pub fn router(state: ServerState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/search", get(search))
         .fallback(site_file)
+        .layer(axum::middleware::map_response(no_sniff))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -107,15 +110,90 @@ pub fn router(state: ServerState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
+async fn no_sniff(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// How long a client may take to send a request's headers (from the connection's
+/// start, or the end of the previous response): slowloris and idle keep-alive
+/// connections are closed after it.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most bytes of request line and headers read (larger: 431).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// File descriptors kept back from connections, for the database, the fetcher's
+/// sockets and exported files.
+const RESERVED_FDS: usize = 256;
+
+/// Connections served at once: the open-file limit less [`RESERVED_FDS`] (read from
+/// `/proc/self/limits`; 1024 where that cannot be read). Past it a new connection is
+/// closed at once, so idle sockets cannot exhaust the file descriptors; with
+/// [`HEADER_READ_TIMEOUT`] an idle flood clears itself within seconds.
+pub fn connection_limit() -> usize {
+    let soft_limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<usize>().ok()
+        });
+    soft_limit.map_or(1024, |n| n.saturating_sub(RESERVED_FDS).max(64))
+}
+/// How long requests in flight may take to finish after `shutdown`.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish (for at
+/// most [`SHUTDOWN_GRACE`]). Each connection is HTTP/1.1 with
+/// [`HEADER_READ_TIMEOUT`] and [`MAX_HEADER_BYTES`], at most [`connection_limit`] at
+/// once; a failed `accept` (out of file descriptors) waits a moment and goes on.
 pub async fn serve(
     listener: TcpListener,
     state: ServerState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(state);
+    let slots = Arc::new(tokio::sync::Semaphore::new(connection_limit()));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES);
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "Cannot accept a connection.");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("Connections still open after the grace period; closing them.");
+        }
+    }
+    Ok(())
 }
 
 /// Any path but the routes: a published file, else 404.

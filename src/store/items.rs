@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{
-    decision_json, pack, same_verdict, stored_item, timestamp, unpack, StoredItem, ITEM_COLUMNS,
+    decision_json, pack, parse_time, same_verdict, stored_item, timestamp, unpack, StoredItem,
+    ITEM_COLUMNS,
 };
 use super::sources::write_fetch_record;
 use super::{clusters, FetchRecord, StoreError};
@@ -125,8 +126,7 @@ fn insert_item(
     now: &str,
 ) -> Result<i64, StoreError> {
     let sort_date = item
-        .published
-        .or(item.updated)
+        .sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
@@ -190,7 +190,7 @@ fn update_item(
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
-            sort_date = COALESCE(?7, ?8, sort_date), authors = ?10, categories = ?11,
+            sort_date = COALESCE(?17, sort_date), authors = ?10, categories = ?11,
             lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15,
             body = ?16
          WHERE id = ?1",
@@ -212,6 +212,8 @@ fn update_item(
         canonical_url,
         title_signature,
         packed.body,
+        item.sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
+            .map(timestamp),
     ])?;
     write_decision(tx, id, decision)
 }

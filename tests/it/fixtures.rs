@@ -129,6 +129,7 @@ fn every_fixture_is_ingested_or_rejected_with_a_clear_error() {
     let listed = config.json(&["sources", "--json"]);
     let baseline = baseline(corpus);
 
+    let mut outcome_of: BTreeMap<String, String> = BTreeMap::new();
     let mut ingested = 0;
     let mut items = 0;
     let mut empty = Vec::new();
@@ -144,6 +145,7 @@ fn every_fixture_is_ingested_or_rejected_with_a_clear_error() {
                 ingested += 1;
                 let count = source["items"].as_u64().unwrap();
                 items += count;
+                outcome_of.insert(path.clone(), count.to_string());
                 if count == 0 {
                     empty.push(path.clone());
                 }
@@ -153,6 +155,7 @@ fn every_fixture_is_ingested_or_rejected_with_a_clear_error() {
                 let message = source["error"].as_str().unwrap();
                 assert_ne!(kind, "internal", "{path}: {message}");
                 assert!(message.contains("HTTP 200"), "{path}: {message}");
+                outcome_of.insert(path.clone(), format!("error:{kind}"));
                 rejected
                     .entry(kind)
                     .or_default()
@@ -187,6 +190,7 @@ fn every_fixture_is_ingested_or_rejected_with_a_clear_error() {
     );
     assert_eq!(ingested + rejected_total, fixtures.len());
     assert_texts_decoded(&config, &path_of);
+    assert_matches_table(&outcome_of);
     assert!(
         lost.is_empty(),
         "documents feed-rs reads but we reject:\n{}",
@@ -263,4 +267,64 @@ fn assert_texts_decoded(config: &TestConfig, path_of: &HashMap<String, String>) 
             &texts[..texts.len().min(5)]
         );
     }
+}
+
+/// The checked-in table of what each fixture yields: `path`, `entente` (items stored,
+/// or `error:KIND`) and `feedparser` (the entries python feedparser 6 reads, from
+/// `scripts/feedparser_counts.py`).
+const TABLE: &str = "tests/fixtures.tsv";
+
+/// Each file yields what the table says, and every file feedparser reads entries from
+/// yields items here too. `ENTENTE_BLESS_FIXTURES=1` rewrites the `entente` column
+/// (review the diff: a smaller number is a regression).
+fn assert_matches_table(outcome_of: &BTreeMap<String, String>) {
+    let table_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(TABLE);
+    let table = std::fs::read_to_string(&table_path).unwrap();
+    let rows: Vec<(String, String, u64)> = table
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            (
+                cols[0].to_string(),
+                cols[1].to_string(),
+                cols[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), outcome_of.len(), "{TABLE} lists every fixture");
+    let bless = std::env::var("ENTENTE_BLESS_FIXTURES").is_ok_and(|v| v == "1");
+    if bless {
+        let mut blessed = String::from("path\tentente\tfeedparser\n");
+        for (path, _, feedparser) in &rows {
+            blessed.push_str(&format!("{path}\t{}\t{feedparser}\n", outcome_of[path]));
+        }
+        std::fs::write(&table_path, blessed).unwrap();
+    }
+    let mut differ = Vec::new();
+    let mut unread = Vec::new();
+    for (path, expected, feedparser) in &rows {
+        let got = outcome_of
+            .get(path)
+            .unwrap_or_else(|| panic!("{TABLE} lists {path}, which is not in the corpus"));
+        if got != expected && !bless {
+            differ.push(format!("{path}: table says {expected}, got {got}"));
+        }
+        let read = got.parse::<u64>().unwrap_or(0);
+        if *feedparser > 0 && read == 0 {
+            unread.push(format!(
+                "{path}: feedparser reads {feedparser} entries, we {got}"
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "fixtures yield other than {TABLE} says (ENTENTE_BLESS_FIXTURES=1 rewrites it):\n{}",
+        differ.join("\n")
+    );
+    assert!(
+        unread.is_empty(),
+        "feeds a reader would read that we do not:\n{}",
+        unread.join("\n")
+    );
 }

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""The attack table of RELIABILITY.md: each hostile feed served from 127.0.0.1, one
+`entente fetch` over it, and what came of it (exit code, wall time, the source's
+status and error, items stored, the largest stored field, the published size).
+
+Usage: attacks.py ENTENTE_BINARY RULES_TOML [--only NAME ...]
+
+Prints a Markdown table. Nothing here fails: it measures. The tests that hold each
+result are named in RELIABILITY.md.
+"""
+
+import argparse
+import http.server
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+R = "France and Kazakhstan sign a uranium agreement in Astana as Macron meets Tokayev"
+
+
+def rss(items, extra=""):
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{extra}<rss version="2.0"><channel><title>t</title>'
+        f"<link>https://a.example/</link><description>d</description>{items}</channel></rss>"
+    ).encode()
+
+
+def item(n, title=R, description=R, date="Mon, 01 Jun 2026 10:00:00 +0000"):
+    return (
+        f"<item><title>{title} {n}</title><link>https://a.example/{n}</link><guid>g{n}</guid>"
+        f"<description>{description}</description><pubDate>{date}</pubDate></item>"
+    )
+
+
+def attacks():
+    laughs = '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
+    ) + "]>"
+    yield "billion laughs (10^9 expansions declared)", {"/f": rss(item(1, title="&j;"), laughs)}
+    xxe = '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    yield "external entity file:///etc/passwd", {"/f": rss(item(1, title="&x;"), xxe)}
+    nested = "&lt;div&gt;" * 100_000 + "deep" + "&lt;/div&gt;" * 100_000
+    yield "100,000 nested <div> in a description", {"/f": rss(item(1, description=nested))}
+    yield "a 10 MB title", {"/f": rss(item(1, title="Astana " * 1_500_000))}
+    many = "".join(f"<item><guid>{n}</guid></item>" for n in range(500_000))
+    yield "500,000 items in one body", {"/f": rss(many)}
+    yield "12,000 relevant items", {"/f": rss("".join(item(n) for n in range(12_000)))}
+    yield "a 100 KB Location", {"/f": ("redirect", "/" + "x" * 100_000)}
+    yield "redirect to file:///etc/passwd", {"/f": ("redirect", "file:///etc/passwd")}
+    yield "date 9999-12-31", {"/f": rss(item(1, date="Fri, 31 Dec 9999 23:59:59 +0000"))}
+    yield "&#0; and a lone surrogate reference", {"/f": rss(item(1, title="nul&#0;here") + item(2, title="s&#xD800;"))}
+    yield "UTF-16 declared over UTF-8 bytes", {"/f": rss(item(1)).replace(b'encoding="utf-8"', b'encoding="utf-16"')}
+    yield "invalid UTF-8 and C0 controls", {"/f": rss(item(1, title="bad \xff bytes \x01\x02".encode("latin-1").decode("latin-1")))}
+
+
+class Farm(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def serve(routes):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            route = routes.get(self.path)
+            if isinstance(route, tuple):
+                self.send_response(302)
+                self.send_header("Location", route[1])
+                self.end_headers()
+                return
+            if route is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(route)))
+            self.end_headers()
+            try:
+                self.wfile.write(route)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = Farm(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("rules")
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args()
+    print("| attack | exit | time | status / error | items | longest title | all.rss |")
+    print("|---|---|---|---|---|---|---|")
+    for name, routes in attacks():
+        if args.only and not any(o in name for o in args.only):
+            continue
+        server = serve(routes)
+        work = Path(tempfile.mkdtemp(prefix="entente-attack-"))
+        try:
+            config = work / "feeds.toml"
+            config.write_text(
+                f'rules = "{args.rules}"\n[daemon]\n[[source]]\nid = "f"\n'
+                f'url = "http://127.0.0.1:{server.server_address[1]}/f"\n'
+            )
+            started = time.monotonic()
+            run = subprocess.run(
+                [args.binary, "--config", str(config), "fetch"],
+                capture_output=True, timeout=900, env={**os.environ, "RUST_LOG": "error"},
+            )
+            elapsed = time.monotonic() - started
+            sources = json.loads(subprocess.run(
+                [args.binary, "--config", str(config), "sources", "--json"],
+                capture_output=True, check=True).stdout)
+            source = sources[0]
+            db = sqlite3.connect(work / "data" / "entente.db")
+            count, longest = db.execute("SELECT count(*), max(length(title)) FROM items").fetchone()
+            stored_error = db.execute("SELECT length(error) FROM sources").fetchone()[0]
+            db.close()
+            out = work / "out"
+            subprocess.run([args.binary, "--config", str(config), "export", "--out", str(out)],
+                           capture_output=True, timeout=900)
+            size = (out / "feeds" / "all.rss").stat().st_size if (out / "feeds" / "all.rss").exists() else 0
+            status = source["status"]
+            if source.get("error"):
+                error = source["error"][:90].replace("|", "\\|")
+                status += f": {error} ({stored_error} chars stored)"
+            print(f"| {name} | {run.returncode} | {elapsed:.1f} s | {status} | {count} | {longest or 0} | {size:,} B |")
+        finally:
+            server.shutdown()
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
