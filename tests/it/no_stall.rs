@@ -103,7 +103,7 @@ fn source_status(config: &TestConfig, id: &str) -> String {
 
 #[test]
 fn a_flood_being_stored_does_not_stall_healthz_a_cached_feed_or_commands_beside_it() {
-    const ITEMS: usize = 2500;
+    const ITEMS: usize = 6000;
     let server = FeedServer::start();
     server.route(
         "/small.rss",
