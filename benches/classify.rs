@@ -1,6 +1,8 @@
 //! Classifier throughput on one thread: every dev.jsonl item, many times over.
 //!
 //! Run: `cargo bench --bench classify` (release build). Prints items per second.
+//! `ENTENTE_BENCH_ROUNDS=20 valgrind --tool=callgrind target/release/deps/classify-…`
+//! counts instructions instead (docs/classifier.md, Speed).
 //! Reads `shared/corpus/dev.jsonl` beside the checkout (or under `ENTENTE_SHARED`).
 //! Texts are prepared (HTML stripped) beforehand, as ingestion does before it
 //! classifies; the figure measures language detection (with the label's language as
@@ -16,9 +18,16 @@ use entente::classify::eval::parse_jsonl;
 use entente::classify::{classify, Rules, Text};
 
 const RULES: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules.toml"));
-const ROUNDS: usize = 500;
+/// Rounds over the corpus; `ENTENTE_BENCH_ROUNDS` sets fewer for a run under
+/// `valgrind --tool=callgrind`, whose instruction counts are the figure that a loaded
+/// machine does not blur.
+const DEFAULT_ROUNDS: usize = 500;
 
 fn main() {
+    let rounds = std::env::var("ENTENTE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(DEFAULT_ROUNDS);
     let compile_start = Instant::now();
     let rules = Rules::from_toml(RULES).expect("shipped rules compile");
     let compile_time = compile_start.elapsed();
@@ -61,7 +70,7 @@ fn main() {
         );
     }
     let start = Instant::now();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         for (title, summary, hint) in &texts {
             let lang = entente::lang::item_language(title, summary, Some(hint));
             let d = classify(
@@ -78,13 +87,13 @@ fn main() {
     let elapsed = start.elapsed();
     let detect = |hinted: bool| {
         let start = Instant::now();
-        for _ in 0..ROUNDS {
+        for _ in 0..rounds {
             for (title, summary, hint) in &texts {
                 let hint = hinted.then_some(hint.as_str());
                 black_box(entente::lang::detect(black_box(title), summary, hint));
             }
         }
-        start.elapsed().as_secs_f64() * 1e6 / (ROUNDS * texts.len()) as f64
+        start.elapsed().as_secs_f64() * 1e6 / (rounds * texts.len()) as f64
     };
     let (with_hint, without_hint) = (detect(true), detect(false));
     // The classifier alone, on the languages detected beforehand: with the figures
@@ -94,7 +103,7 @@ fn main() {
         .map(|(title, summary, hint)| entente::lang::item_language(title, summary, Some(hint)))
         .collect();
     let start_alone = Instant::now();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         for ((title, summary, _), lang) in texts.iter().zip(&detected) {
             black_box(classify(
                 &rules,
@@ -106,8 +115,8 @@ fn main() {
             ));
         }
     }
-    let alone = start_alone.elapsed().as_secs_f64() * 1e6 / (ROUNDS * texts.len()) as f64;
-    let classified = ROUNDS * texts.len();
+    let alone = start_alone.elapsed().as_secs_f64() * 1e6 / (rounds * texts.len()) as f64;
+    let classified = rounds * texts.len();
     let per_second = classified as f64 / elapsed.as_secs_f64();
     println!(
         "rules: {} terms compiled in {:.1} ms",

@@ -189,15 +189,18 @@ impl TitleSignature {
     }
 
     /// The word alignment of two signatures, which [`Alignment::similarity`] scores
-    /// and `explain` shows. The same whichever signature comes first.
+    /// and `explain` shows: `self`'s words first in each pair and in `left_a`. The
+    /// score is the same whichever signature comes first, because the alignment is
+    /// always worked out from the smaller one (a fuzzy match is greedy).
     pub fn alignment(&self, other: &TitleSignature) -> Alignment {
-        let (a, b) = if self <= other {
-            (self, other)
-        } else {
+        let swapped = self > other;
+        let (a, b) = if swapped {
             (other, self)
+        } else {
+            (self, other)
         };
         let mut used = vec![false; b.words.len()];
-        let mut aligned = 0;
+        let mut pairs = Vec::new();
         let mut left_a = Vec::new();
         // Exact matches first, so that a fuzzy match never takes another word's twin.
         let mut pending = Vec::new();
@@ -205,7 +208,7 @@ impl TitleSignature {
             match b.words.binary_search(word) {
                 Ok(at) => {
                     used[at] = true;
-                    aligned += 1;
+                    pairs.push((word.clone(), word.clone()));
                 }
                 Err(_) => pending.push(word),
             }
@@ -215,20 +218,27 @@ impl TitleSignature {
             match found {
                 Some(j) => {
                     used[j] = true;
-                    aligned += 1;
+                    pairs.push((word.clone(), b.words[j].clone()));
                 }
                 None => left_a.push(word.clone()),
             }
         }
-        let left_b = b
+        let mut left_b: Vec<String> = b
             .words
             .iter()
             .zip(&used)
             .filter(|(_, used)| !**used)
             .map(|(w, _)| w.clone())
             .collect();
+        if swapped {
+            for pair in &mut pairs {
+                std::mem::swap(&mut pair.0, &mut pair.1);
+            }
+            std::mem::swap(&mut left_a, &mut left_b);
+        }
         Alignment {
-            aligned,
+            aligned: pairs.len(),
+            pairs,
             left_a,
             left_b,
         }
@@ -245,7 +255,11 @@ impl TitleSignature {
 pub struct Alignment {
     /// Words found on both sides (exactly, or as an inflection or a spelling).
     pub aligned: usize,
-    /// The words of each side that found no partner.
+    /// The aligned words, as (the first signature's word, the second's), equal when
+    /// the words are.
+    pub pairs: Vec<(String, String)>,
+    /// The words of each side that found no partner: the first signature's, the
+    /// second's.
     pub left_a: Vec<String>,
     pub left_b: Vec<String>,
 }
@@ -762,6 +776,26 @@ mod tests {
             title_words("Live music returns to Almaty"),
             ["live", "music", "returns", "almaty"]
         );
+    }
+
+    #[test]
+    fn alignment_keeps_the_callers_order_and_its_score_either_way() {
+        let a = TitleSignature::of("Tokayev and Macron sign uranium deal");
+        let b = TitleSignature::of("Tokaev, Macron sign uranium supply deal - Reuters");
+        let (ab, ba) = (a.alignment(&b), b.alignment(&a));
+        assert_eq!(ab.similarity(), ba.similarity());
+        assert!(ab
+            .pairs
+            .contains(&("tokayev".to_string(), "tokaev".to_string())));
+        assert!(ba
+            .pairs
+            .contains(&("tokaev".to_string(), "tokayev".to_string())));
+        assert_eq!(
+            (ab.left_a.len(), ab.left_b.clone()),
+            (0, vec!["supply".to_string()])
+        );
+        assert_eq!(ba.left_a, ab.left_b);
+        assert_eq!(ab.aligned, ab.pairs.len());
     }
 
     #[test]

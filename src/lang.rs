@@ -88,8 +88,6 @@ pub fn detect(title: &str, summary: &str, hint: Option<&str>) -> Option<Lang> {
     if votes.cyrillic > votes.latin {
         return Some(votes.cyrillic_language(hint));
     }
-    votes.count_words(title);
-    votes.count_words(summary_head);
     Some(votes.latin_language(hint).unwrap_or_else(|| {
         // A tie without a hint: the n-gram model of whatlang, limited to the two.
         let text = format!("{title} {summary_head}");
@@ -189,55 +187,87 @@ struct Votes {
     /// Lowercase words with a Kazakh letter.
     kazakh_common_words: usize,
     latin: usize,
-    english: f64,
+    /// English function words.
+    english: usize,
+    /// French accents, 0.3 each (added in text order, as the vote always has).
     french: f64,
+    /// French function words.
+    french_words: usize,
 }
 
 impl Votes {
     /// Counts the letters of each script, and the common (lowercase) words written with
     /// Kazakh letters: a name such as "Қазақстан" may be quoted in Russian, but
-    /// "облысындағы" is Kazakh prose.
+    /// "облысындағы" is Kazakh prose. A word is a run of letters; one pass over the
+    /// chars, each tested once, which also counts the function words of English and
+    /// French (runs of ASCII letters).
     fn count_letters(&mut self, text: &str) {
-        for word in text
-            .split(|c: char| !c.is_alphabetic())
-            .filter(|w| !w.is_empty())
-        {
-            let mut kazakh_letters = 0;
-            for c in word.chars() {
-                if ('\u{0400}'..='\u{04FF}').contains(&c) {
-                    self.cyrillic += 1;
-                    kazakh_letters += usize::from(is_kazakh_letter(c));
-                } else if c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c) {
-                    self.latin += 1;
-                    if is_french_accent(c) {
-                        // Accents in a name ("Élysée", "Tokaïev") are weaker than words.
-                        self.french += 0.3;
-                    }
+        let mut kazakh_letters = 0;
+        let mut lowercase_start = false;
+        let mut in_word = false;
+        let mut ascii_word_start = None;
+        for (at, c) in text.char_indices() {
+            if c.is_ascii_alphabetic() {
+                ascii_word_start.get_or_insert(at);
+            } else if let Some(start) = ascii_word_start.take() {
+                self.count_word(&text[start..at]);
+            }
+            if !crate::letters::is_alphabetic(c) {
+                if in_word {
+                    self.end_word(kazakh_letters, lowercase_start);
+                }
+                in_word = false;
+                continue;
+            }
+            if !in_word {
+                in_word = true;
+                kazakh_letters = 0;
+                lowercase_start = match c {
+                    'a'..='z' | 'а'..='я' => true,
+                    'A'..='Z' | 'А'..='Я' => false,
+                    _ => c.is_lowercase(),
+                };
+            }
+            if ('\u{0400}'..='\u{04FF}').contains(&c) {
+                self.cyrillic += 1;
+                kazakh_letters += usize::from(is_kazakh_letter(c));
+            } else if c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c) {
+                self.latin += 1;
+                if is_french_accent(c) {
+                    // Accents in a name ("Élysée", "Tokaïev") are weaker than words.
+                    self.french += 0.3;
                 }
             }
-            self.kazakh += kazakh_letters;
-            if kazakh_letters > 0 && word.chars().next().is_some_and(char::is_lowercase) {
-                self.kazakh_common_words += 1;
-            }
+        }
+        if in_word {
+            self.end_word(kazakh_letters, lowercase_start);
+        }
+        if let Some(start) = ascii_word_start {
+            self.count_word(&text[start..]);
         }
     }
 
-    /// Counts the function words of English and French.
-    fn count_words(&mut self, text: &str) {
+    fn end_word(&mut self, kazakh_letters: usize, lowercase_start: bool) {
+        self.kazakh += kazakh_letters;
+        if kazakh_letters > 0 && lowercase_start {
+            self.kazakh_common_words += 1;
+        }
+    }
+
+    /// Counts a run of ASCII letters if it is a function word of English or French.
+    fn count_word(&mut self, word: &str) {
         const LONGEST: usize = 8;
+        if word.len() > LONGEST {
+            return;
+        }
         let mut buffer = [0u8; LONGEST];
-        let words = text
-            .split(|c: char| !c.is_ascii_alphabetic())
-            .filter(|w| !w.is_empty() && w.len() <= LONGEST);
-        for word in words {
-            let lower = &mut buffer[..word.len()];
-            lower.copy_from_slice(word.as_bytes());
-            lower.make_ascii_lowercase();
-            match function_word(lower) {
-                Some(Lang::En) => self.english += 1.0,
-                Some(_) => self.french += 1.0,
-                None => {}
-            }
+        let lower = &mut buffer[..word.len()];
+        lower.copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        match function_word(lower) {
+            Some(Lang::En) => self.english += 1,
+            Some(_) => self.french_words += 1,
+            None => {}
         }
     }
 
@@ -263,8 +293,10 @@ impl Votes {
     /// English or French by the vote and the prior; `None` on a tie.
     fn latin_language(&self, hint: Option<Lang>) -> Option<Lang> {
         let prior = |lang| if hint == Some(lang) { HINT_PRIOR } else { 0.0 };
-        let english = self.english + prior(Lang::En);
-        let french = self.french + prior(Lang::Fr);
+        // Word by word after the accents, as the vote was first added up, so that a
+        // close vote falls the same way to the last bit.
+        let english = (0..self.english).fold(0.0, |sum, _| sum + 1.0) + prior(Lang::En);
+        let french = (0..self.french_words).fold(self.french, |sum, _| sum + 1.0) + prior(Lang::Fr);
         if english > french {
             Some(Lang::En)
         } else if french > english {

@@ -8,6 +8,8 @@
 //! - [`parse`]: bytes to normalised [`item::Item`]s (feed-rs, with repairs and fallbacks).
 //! - [`classify`]: pure relevance, topics and evidence; also `eval`.
 //! - [`store`]: SQLite (WAL, migrations): sources' fetch state, every item and decision.
+//! - [`lang`]: each item's own language; [`letters`]: letter tests without the Unicode
+//!   tables for the scripts entente reads (used by `lang` and `classify`).
 //! - [`dedup`]: canonical URLs and near-duplicate titles, so each story is published once.
 //! - [`discover`]: which feeds a web page names, for `entente add`.
 //! - [`sources_file`]: careful edits of feeds.toml, and the source list as OPML.
@@ -29,6 +31,7 @@ pub mod discover;
 pub mod fetch;
 pub mod item;
 pub mod lang;
+pub mod letters;
 pub mod metrics;
 pub mod parse;
 pub mod publish;

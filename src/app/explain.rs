@@ -10,8 +10,10 @@ use anyhow::Result;
 use super::{decide, open_store};
 use crate::classify::{Decision, Place, Scoring};
 use crate::config::Config;
+use crate::dedup::{canonical_url, Policy, TitleSignature, INSERTION_COST, SUBSTITUTION_COST};
 use crate::store::corrections;
-use crate::store::lookup;
+use crate::store::lookup::{self, Member};
+use crate::store::StoredItem;
 
 pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
     let store = open_store(&config).await?;
@@ -41,6 +43,7 @@ pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
             shown.source_name,
             shown.title
         )?;
+        out!("{}", why_one_story(&stored, shown, &config.daemon.dedup))?;
     }
     for other in &cluster.also_reported_by {
         outln!(
@@ -81,6 +84,83 @@ pub(super) async fn explain(config: Config, query: String) -> Result<ExitCode> {
         outln!("The stored decision differs (rules changed since): run `entente retag`.")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why the item was put in the story of `shown`, the cluster's published copy, in the
+/// terms `store/clusters.rs` decides by: the same canonical link, else a title
+/// similarity at or above `dedup_threshold`, shown as its word alignment.
+fn why_one_story(item: &StoredItem, shown: &Member, policy: &Policy) -> String {
+    let mut out = String::new();
+    let link = item.item.link.as_deref().map(canonical_url);
+    if link.is_some() && link == shown.link.as_deref().map(canonical_url) {
+        let _ = writeln!(
+            out,
+            "  Why one story: the same canonical link, {}",
+            link.unwrap_or_default()
+        );
+        return out;
+    }
+    let (mine, theirs) = (
+        TitleSignature::of(&item.item.title),
+        TitleSignature::of(&shown.title),
+    );
+    let alignment = mine.alignment(&theirs);
+    let similarity = alignment.similarity();
+    let threshold = policy.title_threshold;
+    if similarity >= threshold {
+        let _ = writeln!(
+            out,
+            "  Why one story: title similarity {similarity:.2}, at or above dedup_threshold {threshold:.2}"
+        );
+    } else {
+        // Clusters are matched against every copy, so an item may join through a
+        // copy other than the one shown.
+        let _ = writeln!(
+            out,
+            "  Why one story: not by #{} directly (title similarity {similarity:.2}, below \
+             dedup_threshold {threshold:.2}, and another link): it matched another copy of the story",
+            shown.number
+        );
+    }
+    let words = |words: &[String]| {
+        if words.is_empty() {
+            "none".to_string()
+        } else {
+            words.join(", ")
+        }
+    };
+    let pairs: Vec<String> = alignment
+        .pairs
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.clone()
+            } else {
+                format!("{a} ~ {b}")
+            }
+        })
+        .collect();
+    let (substituted, inserted) = alignment.substituted_and_inserted();
+    let _ = writeln!(
+        out,
+        "    words aligned ({}): {}",
+        alignment.aligned,
+        words(&pairs)
+    );
+    let _ = writeln!(out, "    only in this title: {}", words(&alignment.left_a));
+    let _ = writeln!(
+        out,
+        "    only in #{}: {}",
+        shown.number,
+        words(&alignment.left_b)
+    );
+    let _ = writeln!(
+        out,
+        "    similarity = {aligned} / ({aligned} + {INSERTION_COST} × {inserted} inserted + \
+         {SUBSTITUTION_COST} × {substituted} substituted) = {similarity:.2}",
+        aligned = alignment.aligned
+    );
+    out
 }
 
 /// The score worked out from the evidence, each term once at its best place (a title

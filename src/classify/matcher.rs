@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::normalize::is_word_char;
 use super::rules::Variant;
@@ -59,8 +59,13 @@ impl Matcher {
             });
             written.push(v.written);
         }
+        // A DFA, not the contiguous NFA the builder picks for this many patterns: it
+        // follows no failure links at search time, and the search was a third of the
+        // classifier's instructions. About 9 MB more resident for the shipped rules
+        // (the bench's peak, 7.5 → 16.8 MB), built once per rules load.
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(|e| format!("cannot compile the terms: {e}"))?;
         Ok(Matcher {

@@ -46,10 +46,20 @@ pub fn normalize(source: &str) -> Normalized {
     let mut out = String::with_capacity(source.len() + 8);
     let mut origin: Vec<u32> = Vec::with_capacity(source.len() + 9);
     for (pos, c) in source.char_indices() {
-        push_folded(c, &mut out);
         let pos = u32::try_from(pos).unwrap_or(u32::MAX);
-        origin.truncate(out.len());
-        origin.resize(out.len(), pos);
+        // Most chars of most items: one byte in, the same byte out.
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+            origin.push(pos);
+            continue;
+        }
+        push_folded(c, &mut out);
+        // A mark may have replaced the letter before it, a space may have merged.
+        if out.len() < origin.len() {
+            origin.truncate(out.len());
+        } else {
+            origin.resize(out.len(), pos);
+        }
     }
     origin.push(u32::try_from(source.len()).unwrap_or(u32::MAX));
     Normalized { text: out, origin }
@@ -62,7 +72,7 @@ pub fn normalize_term(term: &str) -> String {
 
 /// Whether `c` (a char of normalised text) belongs to a word.
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
+    crate::letters::is_alphanumeric(c)
 }
 
 /// Appends the folded form of `c` to `out`.
@@ -77,9 +87,37 @@ fn push_folded(c: char, out: &mut String) {
         _ if c.is_whitespace() || c.is_control() => push_space(out),
         _ if is_dash(c) => out.push('-'),
         _ if is_apostrophe(c) => out.push('\''),
-        _ => push_general(c, out),
+        _ => match FOLDED.get(c as usize) {
+            Some(Some(folded)) => out.push_str(folded),
+            _ => push_general(c, out),
+        },
     }
 }
+
+/// One past the last char whose folded form [`FOLDED`] holds: ASCII punctuation,
+/// Latin-1, Latin Extended, Greek, Cyrillic and its supplement, where the accented
+/// and Kazakh letters live.
+const FOLDED_TO: usize = 0x530;
+
+/// The folded form of every char below `FOLDED_TO` whose folding does not depend on
+/// the text before it, worked out once by [`push_general`] itself: decomposing
+/// accented and Kazakh letters and punctuation was most of the cost of normalising
+/// French, Russian and Kazakh text, and it gives the same every time. Combining marks
+/// (they attach to the letter before) and anything that folds to a space (runs of
+/// spaces collapse) are left to `push_general`.
+static FOLDED: std::sync::LazyLock<Vec<Option<Box<str>>>> = std::sync::LazyLock::new(|| {
+    (0..FOLDED_TO)
+        .map(|code| {
+            let c = char::from_u32(u32::try_from(code).ok()?)?;
+            if is_combining_mark(c) || c.is_whitespace() || c.is_control() {
+                return None;
+            }
+            let mut folded = String::new();
+            push_general(c, &mut folded);
+            (!folded.contains(' ')).then(|| folded.into_boxed_str())
+        })
+        .collect()
+});
 
 /// The slow path: compatibility decomposition, lower case, accent folding.
 fn push_general(c: char, out: &mut String) {
@@ -199,6 +237,25 @@ mod tests {
         let norm = normalize(src);
         let start = norm.text.find("elysee").unwrap();
         assert_eq!(norm.source_slice(src, start, start + 6), "Élysée");
+    }
+
+    #[test]
+    fn the_folding_table_folds_as_the_general_path_in_any_context() {
+        for code in 0..FOLDED_TO {
+            let Some(c) = char::from_u32(code as u32) else {
+                continue;
+            };
+            for before in ["", "a", "и", "e ", "x\u{0301}"] {
+                let mut general = before.to_string();
+                if c.is_whitespace() || c.is_control() || is_dash(c) || is_apostrophe(c) {
+                    continue;
+                }
+                push_general(c, &mut general);
+                let mut fast = before.to_string();
+                push_folded(c, &mut fast);
+                assert_eq!(fast, general, "U+{code:04X} after {before:?}");
+            }
+        }
     }
 
     #[test]

@@ -230,6 +230,9 @@ pub struct Rules {
     pub(crate) matcher: Matcher,
     /// Per topic, whether it is a sector (see [`RawTopic::sector`]).
     pub(crate) topic_is_sector: Vec<bool>,
+    /// Per group, its role as evidence names it (`france`, `topic:ID`…), formatted
+    /// once rather than for every matched term.
+    pub(crate) group_roles: Vec<String>,
 }
 
 impl Rules {
@@ -258,14 +261,19 @@ impl Rules {
             }]
         })?;
         let topic_is_sector = raw.topic.iter().map(|t| t.sector.unwrap_or(true)).collect();
-        Ok(Rules {
+        let mut rules = Rules {
             topics,
             scoring,
             groups,
             terms,
             matcher,
             topic_is_sector,
-        })
+            group_roles: Vec::new(),
+        };
+        rules.group_roles = (rules.groups.iter())
+            .map(|g| super::score::role_name(&rules, g.target))
+            .collect();
+        Ok(rules)
     }
 
     /// Parses and compiles a rules file's text, with spans pointing into it.

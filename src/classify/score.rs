@@ -17,18 +17,27 @@ use crate::lang::Lang;
 
 /// A hit that survived trap masking and pruning, with its place and source text.
 #[derive(Debug, Clone)]
-struct Found {
+struct Found<'s> {
     hit: Hit,
     place: Place,
-    matched: String,
+    /// Borrowed from the item: copied only into the evidence, once per term and place.
+    matched: &'s str,
 }
 
 /// Classifies one item.
 pub fn decide(rules: &Rules, text: &Text<'_>) -> Decision {
     let lang = text.lang.and_then(Lang::from_code);
     let mut found = Vec::new();
-    collect(rules, text.title, Place::Title, lang, &mut found);
-    collect(rules, text.summary, Place::Summary, lang, &mut found);
+    let mut hits = Vec::new();
+    collect(rules, text.title, Place::Title, lang, &mut hits, &mut found);
+    collect(
+        rules,
+        text.summary,
+        Place::Summary,
+        lang,
+        &mut hits,
+        &mut found,
+    );
     let tally = Tally::of(rules, &found);
     let (score, mut notes) = score(rules, &tally);
     if tally.place_pair {
@@ -64,26 +73,31 @@ pub fn decide(rules: &Rules, text: &Text<'_>) -> Decision {
     }
 }
 
-/// Finds, masks and prunes the hits of one field.
-fn collect(rules: &Rules, source: &str, place: Place, lang: Option<Lang>, out: &mut Vec<Found>) {
+/// Finds, masks and prunes the hits of one field; `hits` is scratch space, reused
+/// across fields.
+fn collect<'s>(
+    rules: &Rules,
+    source: &'s str,
+    place: Place,
+    lang: Option<Lang>,
+    hits: &mut Vec<Hit>,
+    out: &mut Vec<Found<'s>>,
+) {
     if source.is_empty() {
         return;
     }
     let norm = normalize(source);
-    let mut hits = Vec::new();
-    rules.matcher.find(&norm.text, &mut hits);
+    hits.clear();
+    rules.matcher.find(&norm.text, hits);
     // Terms of another language's sense are not there at all (they mask nothing).
     hits.retain(|h| rules.groups[rules.terms[h.term].group].applies_to(lang));
     hits.sort_unstable_by_key(|h| (h.start, h.end));
     let longest = hits.iter().map(|h| h.end - h.start).max().unwrap_or(0);
-    let kept: Vec<Hit> = (0..hits.len())
-        .filter(|&i| survives(rules, i, &hits, longest))
-        .map(|i| hits[i])
-        .collect();
-    out.extend(kept.into_iter().map(|hit| Found {
-        hit,
+    let kept = (0..hits.len()).filter(|&i| survives(rules, i, hits, longest));
+    out.extend(kept.map(|i| Found {
+        hit: hits[i],
         place,
-        matched: norm.source_slice(source, hit.start, hit.end).to_string(),
+        matched: norm.source_slice(source, hits[i].start, hits[i].end),
     }));
 }
 
@@ -401,15 +415,16 @@ fn evidence(rules: &Rules, found: &[Found]) -> Vec<Evidence> {
             continue;
         }
         seen.push((f.hit.term, f.place));
-        let group = &rules.groups[rules.terms[f.hit.term].group];
+        let group_index = rules.terms[f.hit.term].group;
+        let group = &rules.groups[group_index];
         let record = |role: String, weight: f64| Evidence {
             term: rules.matcher.written(f.hit.variant).to_string(),
-            matched: f.matched.clone(),
+            matched: f.matched.to_string(),
             role,
             weight,
             place: f.place,
         };
-        out.push(record(role_name(rules, group.target), group.weight));
+        out.push(record(rules.group_roles[group_index].clone(), group.weight));
         if group.cue > 0.0 {
             out.push(record("cue".to_string(), group.cue));
         }

@@ -493,3 +493,120 @@ fn marking_a_story_irrelevant_publishes_its_copy_and_marking_it_back_restores_it
         "{out}"
     );
 }
+
+#[test]
+fn explain_says_which_story_an_item_copies_and_why() {
+    let server = FeedServer::start();
+    let summary = "Paris and Astana agreed on long-term uranium deliveries for French reactors.";
+    server.route(
+        "/a.rss",
+        Route::rss(rss(&[(
+            "deal",
+            "France and Kazakhstan sign long-term uranium supply deal",
+            summary,
+            DATE,
+        )])),
+    );
+    // Another outlet's rewrite of the headline, under its own link.
+    server.route(
+        "/b.rss",
+        Route::rss(
+            rss(&[(
+                "rewrite",
+                "UPDATE: France, Kazakhstan sign uranium supply deal - Wire",
+                summary,
+                "Mon, 02 Mar 2026 11:00:00 +0000",
+            )])
+            .replace("news.example.org/rewrite", "wire.example.com/rewrite"),
+        ),
+    );
+    // The first article itself, reached with a tracking parameter under a new title.
+    server.route(
+        "/c.rss",
+        Route::rss(
+            rss(&[(
+                "deal",
+                "Paris to buy Kazakh uranium for its reactors until 2040",
+                summary,
+                "Mon, 02 Mar 2026 12:00:00 +0000",
+            )])
+            .replace(
+                "news.example.org/deal",
+                "news.example.org/deal?utm_source=rss",
+            ),
+        ),
+    );
+    let config = TestConfig::new(
+        &[
+            ("a", server.url("/a.rss")),
+            ("b", server.url("/b.rss")),
+            ("c", server.url("/c.rss")),
+        ],
+        "",
+    );
+    for source in ["a", "b", "c"] {
+        let fetch = config.entente(&["fetch", "--source", source]);
+        assert!(fetch.status.success(), "{}", text(&fetch.stderr));
+    }
+    let items = config.json(&["items", "--all", "--json"]);
+    let number = |source: &str| {
+        item_of(&items, source)["number"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no number: {items}"))
+            .to_string()
+    };
+    let root = number("a");
+
+    let rewrite = text(&config.entente(&["explain", &number("b")]).stdout);
+    assert!(
+        rewrite.contains(&format!(
+            "Duplicate of #{root} from a: France and Kazakhstan sign long-term uranium supply deal"
+        )),
+        "{rewrite}"
+    );
+    let why = rewrite
+        .lines()
+        .find(|l| l.contains("Why one story: title similarity"))
+        .unwrap_or_else(|| panic!("{rewrite}"));
+    let score: f64 = why["  Why one story: title similarity ".len()..]
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((0.7..1.0).contains(&score), "{why}");
+    assert!(why.ends_with("at or above dedup_threshold 0.70"), "{why}");
+    assert!(
+        rewrite.contains("only in this title: none")
+            && rewrite.contains(&format!("only in #{root}: long, term")),
+        "{rewrite}"
+    );
+    assert!(
+        rewrite.contains(&format!("= {score:.2}")),
+        "the formula ends on the score: {rewrite}"
+    );
+
+    let same_link = text(&config.entente(&["explain", &number("c")]).stdout);
+    assert!(
+        same_link.contains(&format!("Duplicate of #{root} from a"))
+            && same_link
+                .contains("Why one story: the same canonical link, https://news.example.org/deal"),
+        "{same_link}"
+    );
+
+    let shown = text(&config.entente(&["explain", &root]).stdout);
+    assert!(!shown.contains("Why one story"), "{shown}");
+    assert!(
+        shown.contains(&format!("Also reported by #{} from b", number("b"))),
+        "{shown}"
+    );
+}
+
+fn item_of<'a>(items: &'a serde_json::Value, source: &str) -> &'a serde_json::Value {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == source)
+        .unwrap_or_else(|| panic!("no item from {source}: {items}"))
+}
