@@ -19,7 +19,7 @@ pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
     let paths = catalog.paths();
     for path in &paths {
         let rendered = catalog
-            .get(path)
+            .render_file(path)
             .await?
             .context("a listed path always renders")?;
         write_atomically(&out.join(path), &rendered.body)?;

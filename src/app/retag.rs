@@ -14,6 +14,7 @@ use crate::item::Item;
 use crate::store::corrections::{self, Correction};
 use crate::store::lookup;
 use crate::store::queries as q;
+use crate::store::StoredItem;
 
 /// One item whose decision the current rules change.
 struct Change {
@@ -50,6 +51,20 @@ impl std::fmt::Display for Change {
     }
 }
 
+impl Change {
+    /// The change from the stored decision to `after`, if its relevance or topics differ.
+    fn of(stored: &StoredItem, after: &Decision) -> Option<Change> {
+        let before = &stored.decision;
+        (after.relevant != before.relevant || after.topics != before.topics).then(|| Change {
+            number: stored.id,
+            source: stored.item.source_id.clone(),
+            title: stored.item.title.clone(),
+            before: (before.relevant, before.topics.clone()),
+            after: (after.relevant, after.topics.clone()),
+        })
+    }
+}
+
 /// The decision in force: the operator's when there is one, else the classifier's.
 pub(crate) fn decide_with(
     rules: &Rules,
@@ -65,30 +80,23 @@ pub(crate) fn decide_with(
 
 pub(super) async fn retag(config: Config, dry_run: bool) -> Result<ExitCode> {
     let store = open_store(&config).await?;
-    let rules = config.rules.clone();
-    let (changes, total, corrected) = store
-        .call(move |c| {
-            let corrected = corrections::all(c)?;
-            let mut changes = Vec::new();
-            let mut total = 0_usize;
-            lookup::each_item(c, 500, |stored| {
-                total += 1;
-                let after = decide_with(&rules, &corrected, &stored.item);
-                let before = &stored.decision;
-                if after.relevant != before.relevant || after.topics != before.topics {
-                    changes.push(Change {
-                        number: stored.id,
-                        source: stored.item.source_id.clone(),
-                        title: stored.item.title.clone(),
-                        before: (before.relevant, before.topics.clone()),
-                        after: (after.relevant, after.topics),
-                    });
-                }
-            })?;
-            Ok((changes, total, corrected))
-        })
-        .await?;
     if dry_run {
+        let rules = config.rules.clone();
+        let (changes, total) = store
+            .call(move |c| {
+                let corrected = corrections::all(c)?;
+                let mut changes = Vec::new();
+                let mut total = 0_usize;
+                lookup::each_item(c, 500, |stored| {
+                    total += 1;
+                    let after = decide_with(&rules, &corrected, &stored.item);
+                    if let Some(change) = Change::of(stored, &after) {
+                        changes.push(change);
+                    }
+                })?;
+                Ok((changes, total))
+            })
+            .await?;
         outln!(
             "retag would change {} of {total} items (nothing stored: --dry-run)",
             changes.len()
@@ -111,20 +119,25 @@ pub(super) async fn retag(config: Config, dry_run: bool) -> Result<ExitCode> {
         bar
     });
     let progress_bar = bar.clone();
-    let summary = store
+    // One pass: each item is read and decided once, and its change listed as stored.
+    let (summary, changes) = store
         .call(move |c| {
-            q::retag(
+            let corrected = corrections::all(c)?;
+            let mut changes = Vec::new();
+            let summary = q::retag_reporting(
                 c,
                 500,
                 &policy,
                 |item| decide_with(&rules, &corrected, item),
+                |stored, after| changes.extend(Change::of(stored, after)),
                 |done, total| {
                     if let Some(bar) = &progress_bar {
                         bar.set_length(total as u64);
                         bar.set_position(done as u64);
                     }
                 },
-            )
+            )?;
+            Ok((summary, changes))
         })
         .await?;
     if let Some(bar) = bar {

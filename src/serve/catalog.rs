@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use axum::body::Bytes;
+use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 
 use crate::classify::Topic;
@@ -21,19 +23,43 @@ use crate::store::queries as q;
 use crate::store::{Changes, Store, StoreError};
 
 /// One rendered file, with what HTTP caching needs.
+///
+/// Everything a response needs is computed once per rendering, never per request:
+/// the ETags of each content coding, the `Last-Modified` date as a header, and each
+/// compressed variant the first time a client asks for it (so `export`, which writes
+/// only the plain bytes, never compresses: the same bytes, by the same code).
 #[derive(Debug, Clone)]
 pub struct Rendered {
     /// The bytes `export` writes and the server sends without content coding.
     pub body: Arc<Vec<u8>>,
-    /// The same bytes gzip- and brotli-compressed once, at rendering.
-    gzip: Arc<Vec<u8>>,
-    brotli: Arc<Vec<u8>>,
+    /// The gzip and brotli variants, compressed on first use and shared by clones.
+    compressed: Arc<Compressed>,
     pub content_type: &'static str,
     /// Strong: a hash of the bytes, quoted. Compressed variants append `-gzip`/`-br`
     /// inside the quotes, since a strong validator names one representation.
     pub etag: String,
+    /// `etag` and its two tagged forms, as headers: identity, gzip, brotli.
+    etag_headers: Arc<[HeaderValue; 3]>,
     /// When the server first rendered these bytes (see [`Catalog`]'s history).
     pub last_modified: DateTime<Utc>,
+    /// `last_modified` as an HTTP date.
+    last_modified_header: HeaderValue,
+}
+
+/// A file's compressed variants, each made at most once.
+#[derive(Debug, Default)]
+struct Compressed {
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+/// The plain bytes, shared with [`Rendered::body`] by a response without a copy.
+struct SharedBody(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl Rendered {
@@ -42,26 +68,62 @@ impl Rendered {
     }
 
     fn from_bytes(body: Vec<u8>, content_type: &'static str) -> Rendered {
-        let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..16]));
+        let hash = hex(&Sha256::digest(&body)[..16]);
+        let header = |tag: String| HeaderValue::from_str(&tag).expect("hex is a valid header");
         Rendered {
-            gzip: Arc::new(gzip(&body)),
-            brotli: Arc::new(brotli(&body)),
             body: Arc::new(body),
+            compressed: Arc::default(),
             content_type,
-            etag,
+            etag: format!("\"{hash}\""),
+            etag_headers: Arc::new([
+                header(format!("\"{hash}\"")),
+                header(format!("\"{hash}-gzip\"")),
+                header(format!("\"{hash}-br\"")),
+            ]),
             last_modified: DateTime::default(),
+            last_modified_header: http_date_header(DateTime::default()),
         }
     }
 
-    /// The bytes and ETag of the file in a content coding.
-    pub(super) fn variant(&self, coding: Coding) -> (&Arc<Vec<u8>>, String) {
-        let tagged = |suffix: &str| format!("{}-{suffix}\"", self.etag.trim_end_matches('"'));
-        match coding {
-            Coding::Identity => (&self.body, self.etag.clone()),
-            Coding::Gzip => (&self.gzip, tagged("gzip")),
-            Coding::Brotli => (&self.brotli, tagged("br")),
-        }
+    /// These bytes, first rendered at `time`.
+    fn first_rendered_at(mut self, time: DateTime<Utc>) -> Rendered {
+        self.last_modified = time;
+        self.last_modified_header = http_date_header(time);
+        self
     }
+
+    /// The bytes and ETag of the file in a content coding; a compressed variant is
+    /// made by the first request that asks for it.
+    pub(super) fn variant(&self, coding: Coding) -> (Bytes, &HeaderValue) {
+        let bytes = match coding {
+            Coding::Identity => Bytes::from_owner(SharedBody(Arc::clone(&self.body))),
+            Coding::Gzip => self
+                .compressed
+                .gzip
+                .get_or_init(|| Bytes::from(gzip(&self.body)))
+                .clone(),
+            Coding::Brotli => self
+                .compressed
+                .brotli
+                .get_or_init(|| Bytes::from(brotli(&self.body)))
+                .clone(),
+        };
+        let index = match coding {
+            Coding::Identity => 0,
+            Coding::Gzip => 1,
+            Coding::Brotli => 2,
+        };
+        (bytes, &self.etag_headers[index])
+    }
+
+    /// `Last-Modified`, formatted once.
+    pub(super) fn last_modified_header(&self) -> &HeaderValue {
+        &self.last_modified_header
+    }
+}
+
+fn http_date_header(time: DateTime<Utc>) -> HeaderValue {
+    HeaderValue::from_str(&super::http::http_date(time)).expect("an HTTP date is a valid header")
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -191,23 +253,40 @@ impl Catalog {
         }
     }
 
+    /// The file at `path` (a name from [`Catalog::paths`]) rendered now, by the same
+    /// code as [`Catalog::get`], without the server's cache or its `Last-Modified`
+    /// bookkeeping: for `export`, which writes the bytes only. A write between two
+    /// renderings would also empty every reader's page cache (SQLite drops it when the
+    /// database changed), so that each file would read its rows from disk again.
+    pub async fn render_file(&self, path: &str) -> Result<Option<Rendered>, StoreError> {
+        let Some(path) = SitePath::parse(path) else {
+            return Ok(None);
+        };
+        if self.scope(&path).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.render(&path).await?))
+    }
+
     /// The file at `path`, or `None` when it names a topic the site does not have.
     pub async fn get_path(&self, path: &SitePath) -> Result<Option<Rendered>, StoreError> {
         let Some(scope) = self.scope(path) else {
             return Ok(None);
         };
-        // What the store's commits changed: no query, and no lock the writer holds.
+        // What the store's commits changed: versions in memory, no query (see
+        // `Store::notice_other_commits` for other processes' commits).
         self.store.notice_other_commits()?;
         let changes = self.version(&scope);
         if let Some(hit) = self.cached(path, changes) {
             return Ok(Some(hit));
         }
-        let mut rendered = self.render(path).await?;
+        let rendered = self.render(path).await?;
         let (file, etag) = (path.file(), rendered.etag.clone());
-        rendered.last_modified = self
+        let first = self
             .store
             .call_unpublished(move |c| published::first_rendered(c, &file, &etag, Utc::now()))
             .await?;
+        let rendered = rendered.first_rendered_at(first);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let entry = Cached {
             changes,

@@ -33,8 +33,20 @@ pub struct ServerState {
 #[derive(Clone)]
 struct Published {
     catalog: Arc<Catalog>,
-    /// `Cache-Control: max-age`, from the shortest schedule.
-    max_age: Duration,
+    /// `Cache-Control: public, max-age=…`, from the shortest schedule; formatted once.
+    cache_control: HeaderValue,
+}
+
+impl Published {
+    fn new(catalog: Arc<Catalog>, max_age: Duration) -> Published {
+        let cache_control =
+            HeaderValue::from_str(&format!("public, max-age={}", max_age.as_secs()))
+                .expect("digits are a valid header");
+        Published {
+            catalog,
+            cache_control,
+        }
+    }
 }
 
 impl ServerState {
@@ -55,7 +67,7 @@ impl ServerState {
         health: Arc<Health>,
     ) -> ServerState {
         ServerState {
-            published: Arc::new(RwLock::new(Published { catalog, max_age })),
+            published: Arc::new(RwLock::new(Published::new(catalog, max_age))),
             metrics,
             health,
         }
@@ -68,7 +80,8 @@ impl ServerState {
 
     /// From the next request on, answer from `catalog`.
     pub fn replace_catalog(&self, catalog: Arc<Catalog>, max_age: Duration) {
-        *self.published.write().unwrap_or_else(|p| p.into_inner()) = Published { catalog, max_age };
+        *self.published.write().unwrap_or_else(|p| p.into_inner()) =
+            Published::new(catalog, max_age);
     }
 
     fn published(&self) -> Published {
@@ -414,13 +427,13 @@ async fn respond(
         rendered.content_type
     };
     let mut builder = Response::builder()
-        .header(header::ETAG, &etag)
-        .header(header::LAST_MODIFIED, http_date(rendered.last_modified))
+        .header(header::ETAG, etag.clone())
         .header(
-            header::CACHE_CONTROL,
-            format!("public, max-age={}", published.max_age.as_secs()),
+            header::LAST_MODIFIED,
+            rendered.last_modified_header().clone(),
         )
-        .header(header::VARY, vary);
+        .header(header::CACHE_CONTROL, published.cache_control.clone())
+        .header(header::VARY, HeaderValue::from_static(vary));
     if let SitePath::Index(lang) | SitePath::Topic { lang, .. } = path {
         builder = builder.header(header::CONTENT_LANGUAGE, lang.code());
     }
@@ -446,7 +459,7 @@ async fn respond(
         builder
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
-            .body(Body::from(bytes.as_ref().clone()))
+            .body(Body::from(bytes))
     };
     response.expect("rendered headers are valid")
 }

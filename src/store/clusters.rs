@@ -291,7 +291,10 @@ pub fn list_stories(
     // `shown` is each cluster's earliest relevant member; see the module docs. The
     // relevant items are walked newest first along their partial index, keeping those
     // that no earlier relevant member of their cluster hides, until `limit`: the cost
-    // is the feed's length, not the history's.
+    // is the feed's length, not the history's. The topic test starts from the
+    // cluster's members (by id and by `duplicate_of`) and asks `item_topics` by its
+    // key: started from the topic's index it read every item of the topic for each
+    // item walked.
     let sql = format!(
         "SELECT {ITEM_COLUMNS}, COALESCE(i.duplicate_of, i.id) AS root
          FROM items i INDEXED BY items_relevant_by_date LEFT JOIN sources s ON s.id = i.source_id
@@ -302,10 +305,12 @@ pub fn list_stories(
                AND (m.id = COALESCE(i.duplicate_of, i.id)
                     OR m.duplicate_of = COALESCE(i.duplicate_of, i.id)))
            AND (?1 IS NULL OR EXISTS (
-             SELECT 1 FROM items m JOIN item_topics t ON t.item_id = m.id
-             WHERE m.relevant = 1 AND t.topic = ?1
+             SELECT 1 FROM items m
+             WHERE m.relevant = 1
                AND (m.id = COALESCE(i.duplicate_of, i.id)
-                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))))
+                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))
+               AND EXISTS (
+                 SELECT 1 FROM item_topics t WHERE t.item_id = m.id AND t.topic = ?1)))
          ORDER BY i.sort_date DESC, i.key LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;

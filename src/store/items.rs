@@ -358,7 +358,21 @@ pub fn retag(
     conn: &mut Connection,
     batch: usize,
     policy: &Policy,
+    decide: impl FnMut(&Item) -> Decision,
+    progress: impl FnMut(usize, usize),
+) -> Result<RetagSummary, StoreError> {
+    retag_reporting(conn, batch, policy, decide, |_, _| {}, progress)
+}
+
+/// [`retag`], telling `changed` of every item whose relevance or topics the new
+/// decision changes (the item as it was stored, and the new decision), so that a
+/// caller who lists the changes reads and decides each item once.
+pub fn retag_reporting(
+    conn: &mut Connection,
+    batch: usize,
+    policy: &Policy,
     mut decide: impl FnMut(&Item) -> Decision,
+    mut changed: impl FnMut(&StoredItem, &Decision),
     mut progress: impl FnMut(usize, usize),
 ) -> Result<RetagSummary, StoreError> {
     let total: usize = conn.query_row("SELECT COUNT(*) FROM items", [], |row| row.get(0))?;
@@ -388,6 +402,9 @@ pub fn retag(
             }
             if relevance_changed && decision.relevant {
                 clusters::place(&tx, stored.id, policy)?;
+            }
+            if relevance_changed || topics_changed {
+                changed(stored, &decision);
             }
             summary.relevance_changed += usize::from(relevance_changed);
             summary.topics_changed += usize::from(topics_changed && !relevance_changed);

@@ -30,9 +30,10 @@ mod schema;
 pub mod sources;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
@@ -93,6 +94,8 @@ const WRITER_CACHE_KIB: i64 = 4 * 1024;
 const READER_CACHE_KIB: i64 = 2 * 1024;
 /// Idle read connections kept open.
 const IDLE_READERS: usize = 4;
+/// How often, at most, the served files ask SQLite whether another process committed.
+const WATCH_INTERVAL: Duration = Duration::from_millis(10);
 
 /// A fetched feed to store: its items with their decisions and the fetch record.
 struct IngestJob {
@@ -115,6 +118,10 @@ struct Shared {
     jobs: Mutex<mpsc::Sender<IngestJob>>,
     readers: Mutex<Vec<Connection>>,
     watch: Mutex<Watch>,
+    /// When the watch connection was last asked: µs since `opened`, plus one interval
+    /// (0: never).
+    watched_at: AtomicU64,
+    opened: Instant,
     changes: Arc<Changes>,
 }
 
@@ -172,6 +179,8 @@ impl Store {
             jobs: Mutex::new(jobs),
             readers: Mutex::new(Vec::new()),
             watch: Mutex::new(Watch { conn: watch, seen }),
+            watched_at: AtomicU64::new(0),
+            opened: Instant::now(),
             changes: Arc::new(Changes::default()),
         });
         // The thread holds the shared state weakly: it ends once the last handle is
@@ -191,9 +200,32 @@ impl Store {
     }
 
     /// Counts a commit by another process (another connection, e.g. `entente retag`
-    /// beside the daemon) as a change of everything. Cheap: one read of a counter on
-    /// a connection of its own, which waits for no writer.
+    /// beside the daemon) as a change of everything.
+    ///
+    /// Asks SQLite at most once per [`WATCH_INTERVAL`]; every other call reads the
+    /// clock and one atomic, so a served 304 or cached 200 touches no database. After
+    /// a pause (a test, an operator running `entente retag` and then asking) the next
+    /// call asks at once; under a steady stream of requests another process's commit
+    /// is seen within the interval. No timer: an idle daemon does not wake up for it.
     pub fn notice_other_commits(&self) -> Result<(), StoreError> {
+        let interval = u64::try_from(WATCH_INTERVAL.as_micros()).unwrap_or(u64::MAX);
+        // Offset by one interval, so that the first call asks.
+        let now = u64::try_from(self.shared.opened.elapsed().as_micros())
+            .unwrap_or(u64::MAX)
+            .saturating_add(interval);
+        let last = self.shared.watched_at.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < interval {
+            return Ok(());
+        }
+        // One caller asks; the others trust the versions they have.
+        if self
+            .shared
+            .watched_at
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return Ok(());
+        }
         let mut watch = lock(&self.shared.watch);
         let version = items::data_version(&watch.conn)?;
         if version != watch.seen {

@@ -134,15 +134,26 @@ fn keep_published(
     topics: &[String],
     feed_items: usize,
 ) -> Result<(), StoreError> {
+    // The walk of `list_stories` (see there): the relevant items newest first along
+    // their partial index, each cluster's shown item, until the feed's length; never
+    // a grouping of every relevant item.
     let mut stmt = tx.prepare(
         "INSERT OR IGNORE INTO temp.kept_roots (root)
-         WITH clusters AS (
-             SELECT COALESCE(duplicate_of, id) AS root, MIN(id) AS shown
-             FROM items WHERE relevant GROUP BY root)
-         SELECT c.root FROM clusters c JOIN items i ON i.id = c.shown
-         WHERE ?1 IS NULL OR EXISTS (
-             SELECT 1 FROM items m JOIN item_topics t ON t.item_id = m.id
-             WHERE m.relevant AND (m.id = c.root OR m.duplicate_of = c.root) AND t.topic = ?1)
+         SELECT COALESCE(i.duplicate_of, i.id)
+         FROM items i INDEXED BY items_relevant_by_date
+         WHERE i.relevant = 1
+           AND NOT EXISTS (
+             SELECT 1 FROM items m
+             WHERE m.relevant = 1 AND m.id < i.id
+               AND (m.id = COALESCE(i.duplicate_of, i.id)
+                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id)))
+           AND (?1 IS NULL OR EXISTS (
+             SELECT 1 FROM items m
+             WHERE m.relevant = 1
+               AND (m.id = COALESCE(i.duplicate_of, i.id)
+                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))
+               AND EXISTS (
+                 SELECT 1 FROM item_topics t WHERE t.item_id = m.id AND t.topic = ?1)))
          ORDER BY i.sort_date DESC, i.key LIMIT ?2",
     )?;
     let limit = i64::try_from(feed_items).unwrap_or(i64::MAX);

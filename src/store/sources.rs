@@ -1,5 +1,7 @@
 //! The `sources` table: each configured source and its fetch state.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -10,12 +12,27 @@ use crate::item::Validators;
 /// Makes the sources table hold every configured source, keeping their state. A source
 /// whose URL the operator changed forgets its move and its validators: they belong to
 /// the old address.
+///
+/// Every command runs this when it opens the database, so it writes only the sources
+/// that are new or whose URL or name changed: an unchanged config reads the table and
+/// writes nothing (no write lock, no commit, no change of the published files).
 pub fn sync_sources(
     conn: &mut Connection,
     sources: &[(String, String, String)],
 ) -> Result<(), StoreError> {
+    let stored: HashMap<String, (String, String)> = conn
+        .prepare_cached("SELECT id, url, name FROM sources")?
+        .query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?
+        .collect::<Result<_, _>>()?;
+    let changed: Vec<&(String, String, String)> = sources
+        .iter()
+        .filter(|(id, url, name)| stored.get(id) != Some(&(url.clone(), name.clone())))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
     let tx = conn.transaction()?;
-    for (id, url, name) in sources {
+    for (id, url, name) in changed {
         tx.execute(
             "INSERT INTO sources (id, url, name) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET url = excluded.url, name = excluded.name,

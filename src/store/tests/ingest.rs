@@ -250,3 +250,58 @@ fn long_summaries_and_html_are_stored_packed_and_read_back_whole() {
         assert_eq!(listed[0].item.content_html, long.content_html);
     }
 }
+
+#[test]
+fn opening_with_an_unchanged_config_writes_no_source() {
+    let (_dir, store) = open();
+    store
+        .call_blocking(|c| record_fetch(c, "s", &ok_record()))
+        .unwrap();
+    let version = store.changes().of_all();
+    let same = [(
+        "s".to_string(),
+        "https://ex.org/feed".to_string(),
+        "S".to_string(),
+    )];
+    let writes = store
+        .call_blocking(move |c| {
+            let before = c.total_changes();
+            sync_sources(c, &same)?;
+            Ok(c.total_changes() - before)
+        })
+        .unwrap();
+    assert_eq!(writes, 0, "an unchanged source is not rewritten");
+    assert_eq!(
+        store.changes().of_all(),
+        version,
+        "the published files stay cached"
+    );
+
+    // A renamed source and a new one are written; the renamed one keeps its state.
+    let changed = [
+        (
+            "s".to_string(),
+            "https://ex.org/feed".to_string(),
+            "S2".to_string(),
+        ),
+        (
+            "t".to_string(),
+            "https://ex.org/t".to_string(),
+            "T".to_string(),
+        ),
+    ];
+    let writes = store
+        .call_blocking(move |c| {
+            let before = c.total_changes();
+            sync_sources(c, &changed)?;
+            Ok(c.total_changes() - before)
+        })
+        .unwrap();
+    assert_eq!(writes, 2);
+    let state = store.call_blocking(|c| source_state(c, "s")).unwrap();
+    assert_eq!(state.validators.etag.as_deref(), Some("\"e1\""));
+    let names: Vec<String> = store
+        .call_blocking(|c| Ok(list_sources(c)?.into_iter().map(|s| s.name).collect()))
+        .unwrap();
+    assert_eq!(names, ["S2", "T"]);
+}

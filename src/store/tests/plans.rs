@@ -16,7 +16,7 @@ use crate::dedup::Policy;
 use crate::item::Item;
 use crate::store::queries::*;
 use crate::store::Store;
-use crate::store::{clusters, lookup};
+use crate::store::{clusters, lookup, published};
 
 static TRACED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -146,6 +146,10 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
     // Serve: every published feed and the front page's sections.
     clusters::list_stories(&conn, None, 50).unwrap();
     clusters::list_stories(&conn, Some("energy"), 5).unwrap();
+    // The per-language feeds and pages, and search.
+    published::list_stories_in(&conn, None, "en", 50).unwrap();
+    published::list_stories_in(&conn, Some("energy"), "fr", 5).unwrap();
+    published::search(&conn, "uranium agreement", 20, 0).unwrap();
     // Listings and lookups.
     list_sources(&conn).unwrap();
     list_items(&conn, &ItemFilter::default()).unwrap();
