@@ -415,28 +415,34 @@ fn normalize_entry(
     let link = alternate_link(&entry.links).and_then(|l| resolve(&l, base));
     // Text extraction is linear, but a field is cut to a bounded size before it.
     let text_budget = |chars: usize| chars.saturating_mul(8).max(4096);
-    let summary_text = entry
-        .summary
-        .as_ref()
-        .map(|s| text_of_capped(s, text_budget(caps.max_summary_chars)))
-        .unwrap_or_default();
-    let content_html = entry
-        .content
-        .as_ref()
-        .and_then(|c| c.body.clone())
-        .or_else(|| {
+    let summary_budget = text_budget(caps.max_summary_chars);
+    let content_body = entry.content.as_ref().and_then(|c| c.body.as_deref());
+    let html_summary = entry.summary.as_ref().filter(|s| is_html(s));
+    // An HTML summary that is also the content (no content of its own) and that
+    // neither cap cuts is parsed once for both its sanitized HTML and its text.
+    let (summary_text, content_html) = match (content_body, html_summary) {
+        (None, Some(summary))
+            if summary.content.len() <= summary_budget.min(caps.max_content_bytes) =>
+        {
+            let (html, text) = sanitize_html_and_text(&summary.content, base);
+            (text, Some(html))
+        }
+        _ => (
             entry
                 .summary
                 .as_ref()
-                .filter(|s| is_html(s))
-                .map(|s| s.content.clone())
-        })
-        .map(|html| sanitize_html(truncate_bytes(&html, caps.max_content_bytes), base))
-        .filter(|html| !html.trim().is_empty());
+                .map(|s| text_of_capped(s, summary_budget))
+                .unwrap_or_default(),
+            content_body
+                .or(html_summary.map(|s| s.content.as_str()))
+                .map(|html| sanitize_html(truncate_bytes(html, caps.max_content_bytes), base)),
+        ),
+    };
+    let content_html = content_html.filter(|html| !html.trim().is_empty());
     let summary = if summary_text.is_empty() {
         content_html
             .as_deref()
-            .map(|html| html_to_text(truncate_bytes(html, text_budget(caps.max_summary_chars))))
+            .map(|html| html_to_text(truncate_bytes(html, summary_budget)))
             .unwrap_or_default()
     } else {
         summary_text
@@ -561,7 +567,7 @@ fn normalize_lang(lang: &str) -> String {
 mod recover;
 mod sanitize;
 
-pub use sanitize::{is_safe_url, sanitize_html};
+pub use sanitize::{is_safe_url, sanitize_html, sanitize_html_and_text};
 
 #[cfg(test)]
 mod tests;

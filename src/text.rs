@@ -37,7 +37,55 @@ const BLOCK_TAGS: &[&str] = &[
 /// in a reader that takes the text for HTML, so tags that appear after decoding are
 /// dropped too (twice at most: each pass removes one level of encoding).
 pub fn html_to_text(html: &str) -> String {
-    let mut text = strip_tags(html);
+    without_encoded_markup(strip_tags(html))
+}
+
+/// [`html_to_text`] of HTML that html5ever serialized (what the sanitizer returns),
+/// without parsing it again: in that form every `<` starts a tag or closes one (a
+/// `<` of the text is written `&lt;`), attribute values are quoted, and comments,
+/// `script` and `style` are gone, so cutting the tags out by a scan leaves exactly
+/// the text nodes. Blocks are separated as [`html_to_text`] separates them.
+pub fn serialized_html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        text.push_str(&rest[..at]);
+        let len = serialized_tag_len(&rest[at..]);
+        let name = rest[at + 1..at + len]
+            .trim_start_matches('/')
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default();
+        if BLOCK_TAGS
+            .iter()
+            .any(|block| block.eq_ignore_ascii_case(name))
+        {
+            text.push(' ');
+        }
+        rest = &rest[at + len..];
+    }
+    text.push_str(rest);
+    let decoded = html_escape::decode_html_entities(&text);
+    without_encoded_markup(fold_whitespace(&strip_unsafe_chars(&decoded)))
+}
+
+/// The length of the tag at the start of `html`, to its `>` outside quotes (html5ever
+/// quotes attribute values but leaves `<` and `>` in them as they are).
+pub fn serialized_tag_len(html: &str) -> usize {
+    let mut quote = None;
+    for (i, c) in html.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return i + 1,
+            _ => {}
+        }
+    }
+    html.len()
+}
+
+/// Text whose decoding revealed markup loses those tags too, then the boilerplate.
+fn without_encoded_markup(mut text: String) -> String {
     for _ in 0..2 {
         if !looks_like_markup(&text) {
             break;
