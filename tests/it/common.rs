@@ -447,3 +447,34 @@ pub fn atom(entries: &[(&str, &str, &str, &str)]) -> String {
     xml.push_str("</feed>\n");
     xml
 }
+
+/// A port nothing listens on now, for a daemon the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills a child process (a daemon, a lock holder) if a test fails before it ends.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `probe` every 100 ms until it answers or `limit` has passed.
+pub fn wait_for<T>(limit: std::time::Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Some(value) = probe() {
+            return Some(value);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    None
+}

@@ -1,39 +1,11 @@
 //! The daemon as a process: it fetches on schedule, serves the feeds with validators,
 //! and stops cleanly on SIGTERM.
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use crate::common::{entente_command, http_get, rss, FeedServer, Route, TestConfig};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Kills the daemon if a test fails before stopping it.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(value) = probe() {
-            return Some(value);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
+use crate::common::{free_port, wait_for, KillOnDrop as Daemon};
 
 #[test]
 fn the_daemon_serves_after_its_first_fetch_and_stops_on_sigterm() {

@@ -8,6 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::wait_for;
 use crate::common::{entente_command, http_get, rss, text, FeedServer, Route, TestConfig};
 
 /// A schedule that never fires during a test: runs happen at start, on reload or not.
@@ -20,17 +21,6 @@ fn free_addr() -> String {
         .unwrap()
         .port();
     format!("127.0.0.1:{port}")
-}
-
-fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(value) = probe() {
-            return Some(value);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
 }
 
 /// `entente run` as a child process, its log collected; killed when dropped.

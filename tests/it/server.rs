@@ -4,20 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::common::KillOnDrop as Daemon;
 use crate::common::{entente_command, http_get, rss, FeedServer, Route, TestConfig};
-
-/// Kills the daemon if a test fails before it ends.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A daemon over one small feed, serving on a free port; (daemon, address, config).
 fn start_daemon() -> (Daemon, String, TestConfig, FeedServer) {

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,6 +26,7 @@ use entente::store::queries as q;
 use entente::store::{FetchRecord, Store};
 
 use crate::common::{entente_command, http_get, rss, text, FeedServer, Route, TestConfig};
+use crate::common::{free_port, wait_for, KillOnDrop as Daemon};
 
 const SOURCES: [&str; 3] = ["le-monde", "reuters", "tengri"];
 
@@ -554,35 +555,6 @@ fn a_future_date_is_clamped_to_first_seen_and_the_original_kept() {
         Some(future),
         "the original date is kept"
     );
-}
-
-/// Kills the daemon if a test fails before it is stopped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(value) = probe() {
-            return Some(value);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
 }
 
 fn start_daemon(config: &TestConfig, addr: &str) -> Daemon {
