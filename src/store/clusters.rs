@@ -68,6 +68,23 @@ pub fn backfill_keys(tx: &Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The condition, on an item `i` walked along `items_relevant_by_date`, that it is the
+/// shown item of its story (the first relevant member) and, when `?1` names a topic,
+/// that some member of its story has that topic. Shared by every listing of stories
+/// (topic feeds, per-language feeds, what retention keeps), so they cannot disagree.
+pub(super) const SHOWN_IN_TOPIC: &str = "AND NOT EXISTS (
+             SELECT 1 FROM items m
+             WHERE m.relevant = 1 AND m.id < i.id
+               AND (m.id = COALESCE(i.duplicate_of, i.id)
+                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id)))
+           AND (?1 IS NULL OR EXISTS (
+             SELECT 1 FROM items m
+             WHERE m.relevant = 1
+               AND (m.id = COALESCE(i.duplicate_of, i.id)
+                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))
+               AND EXISTS (
+                 SELECT 1 FROM item_topics t WHERE t.item_id = m.id AND t.topic = ?1)))";
+
 /// An earlier relevant item that `cluster` compares against.
 struct Candidate {
     id: i64,
@@ -299,18 +316,7 @@ pub fn list_stories(
         "SELECT {ITEM_COLUMNS}, COALESCE(i.duplicate_of, i.id) AS root
          FROM items i INDEXED BY items_relevant_by_date LEFT JOIN sources s ON s.id = i.source_id
          WHERE i.relevant = 1
-           AND NOT EXISTS (
-             SELECT 1 FROM items m
-             WHERE m.relevant = 1 AND m.id < i.id
-               AND (m.id = COALESCE(i.duplicate_of, i.id)
-                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id)))
-           AND (?1 IS NULL OR EXISTS (
-             SELECT 1 FROM items m
-             WHERE m.relevant = 1
-               AND (m.id = COALESCE(i.duplicate_of, i.id)
-                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))
-               AND EXISTS (
-                 SELECT 1 FROM item_topics t WHERE t.item_id = m.id AND t.topic = ?1)))
+           {SHOWN_IN_TOPIC}
          ORDER BY i.sort_date DESC, i.key LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;

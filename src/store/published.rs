@@ -10,7 +10,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::clusters::{story, Story};
+use super::clusters::{story, Story, SHOWN_IN_TOPIC};
 use super::queries::{stored_item, timestamp, ITEM_COLUMNS};
 use super::StoreError;
 
@@ -32,18 +32,7 @@ pub fn list_stories_in(
          FROM items i INDEXED BY items_relevant_by_date LEFT JOIN sources s ON s.id = i.source_id
          WHERE i.relevant = 1
            AND (lower(i.lang) = ?3 OR lower(i.lang) LIKE ?3 || '-%' OR lower(i.lang) LIKE ?3 || '\\_%' ESCAPE '\\')
-           AND NOT EXISTS (
-             SELECT 1 FROM items m
-             WHERE m.relevant = 1 AND m.id < i.id
-               AND (m.id = COALESCE(i.duplicate_of, i.id)
-                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id)))
-           AND (?1 IS NULL OR EXISTS (
-             SELECT 1 FROM items m
-             WHERE m.relevant = 1
-               AND (m.id = COALESCE(i.duplicate_of, i.id)
-                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))
-               AND EXISTS (
-                 SELECT 1 FROM item_topics t WHERE t.item_id = m.id AND t.topic = ?1)))
+           {SHOWN_IN_TOPIC}
          ORDER BY i.sort_date DESC, i.key LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;

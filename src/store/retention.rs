@@ -18,6 +18,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, Transaction};
 
+use super::clusters::SHOWN_IN_TOPIC;
 use super::queries::timestamp;
 use super::StoreError;
 
@@ -140,25 +141,15 @@ fn keep_published(
     // The walk of `list_stories` (see there): the relevant items newest first along
     // their partial index, each cluster's shown item, until the feed's length; never
     // a grouping of every relevant item.
-    let mut stmt = tx.prepare(
+    let sql = format!(
         "INSERT OR IGNORE INTO temp.kept_roots (root)
          SELECT COALESCE(i.duplicate_of, i.id)
          FROM items i INDEXED BY items_relevant_by_date
          WHERE i.relevant = 1
-           AND NOT EXISTS (
-             SELECT 1 FROM items m
-             WHERE m.relevant = 1 AND m.id < i.id
-               AND (m.id = COALESCE(i.duplicate_of, i.id)
-                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id)))
-           AND (?1 IS NULL OR EXISTS (
-             SELECT 1 FROM items m
-             WHERE m.relevant = 1
-               AND (m.id = COALESCE(i.duplicate_of, i.id)
-                    OR m.duplicate_of = COALESCE(i.duplicate_of, i.id))
-               AND EXISTS (
-                 SELECT 1 FROM item_topics t WHERE t.item_id = m.id AND t.topic = ?1)))
-         ORDER BY i.sort_date DESC, i.key LIMIT ?2",
-    )?;
+           {SHOWN_IN_TOPIC}
+         ORDER BY i.sort_date DESC, i.key LIMIT ?2"
+    );
+    let mut stmt = tx.prepare(&sql)?;
     let limit = i64::try_from(feed_items).unwrap_or(i64::MAX);
     stmt.execute(params![Option::<&str>::None, limit])?;
     for topic in topics {
