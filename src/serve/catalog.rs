@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
 
 use crate::classify::Topic;
 use sha2::{Digest, Sha256};
@@ -53,6 +54,24 @@ struct Compressed {
     brotli: OnceLock<Bytes>,
 }
 
+impl Compressed {
+    fn cell(&self, coding: Coding) -> Option<&OnceLock<Bytes>> {
+        match coding {
+            Coding::Identity => None,
+            Coding::Gzip => Some(&self.gzip),
+            Coding::Brotli => Some(&self.brotli),
+        }
+    }
+}
+
+/// Compressions running at once. Each takes a core for as long as it runs (seconds
+/// for brotli over a large feed) and a thread of the runtime's small blocking pool,
+/// which the store's reads and the fetcher's parsing share; two leave the rest free.
+const COMPRESSIONS_AT_ONCE: usize = 2;
+
+static COMPRESSING: LazyLock<Arc<Semaphore>> =
+    LazyLock::new(|| Arc::new(Semaphore::new(COMPRESSIONS_AT_ONCE)));
+
 /// The plain bytes, shared with [`Rendered::body`] by a response without a copy.
 struct SharedBody(Arc<Vec<u8>>);
 
@@ -92,28 +111,79 @@ impl Rendered {
         self
     }
 
-    /// The bytes and ETag of the file in a content coding; a compressed variant is
-    /// made by the first request that asks for it.
-    pub(super) fn variant(&self, coding: Coding) -> (Bytes, &HeaderValue) {
-        let bytes = match coding {
-            Coding::Identity => Bytes::from_owner(SharedBody(Arc::clone(&self.body))),
-            Coding::Gzip => self
-                .compressed
-                .gzip
-                .get_or_init(|| Bytes::from(gzip(&self.body)))
-                .clone(),
-            Coding::Brotli => self
-                .compressed
-                .brotli
-                .get_or_init(|| Bytes::from(brotli(&self.body)))
-                .clone(),
+    /// The bytes and ETag of the file in `coding`, and that coding. A compressed
+    /// variant is made by the first request that asks for it, on a blocking thread
+    /// (see [`Rendered::compressed`]); should that thread fail (the runtime shutting
+    /// down), the plain bytes are the answer.
+    pub(super) async fn variant(&self, coding: Coding) -> (Coding, Bytes, &HeaderValue) {
+        let (coding, bytes) = match self.compressed(coding).await {
+            Some(bytes) => (coding, bytes),
+            None => (
+                Coding::Identity,
+                Bytes::from_owner(SharedBody(Arc::clone(&self.body))),
+            ),
         };
+        (coding, bytes, self.etag_header(coding))
+    }
+
+    /// The ETag of the file in `coding`, as a header.
+    pub(super) fn etag_header(&self, coding: Coding) -> &HeaderValue {
         let index = match coding {
             Coding::Identity => 0,
             Coding::Gzip => 1,
             Coding::Brotli => 2,
         };
-        (bytes, &self.etag_headers[index])
+        &self.etag_headers[index]
+    }
+
+    /// The variant in a compressed `coding`, made now if no request made it before;
+    /// `None` for identity, or when the compression could not run.
+    ///
+    /// Brotli over a feed of large items takes seconds of CPU: on the async runtime it
+    /// would hold every request behind it (on a one-core machine, all of them), so it
+    /// runs on a blocking thread, at most [`COMPRESSIONS_AT_ONCE`] at a time. The
+    /// permit and the work belong to that thread: a client that leaves does not stop
+    /// it, and the next request finds the result. Requests for a variant being made
+    /// wait for that one compression (the `OnceLock`), not for one of their own.
+    async fn compressed(&self, coding: Coding) -> Option<Bytes> {
+        let cell = self.compressed.cell(coding)?;
+        if let Some(done) = cell.get() {
+            return Some(done.clone());
+        }
+        let permit = Arc::clone(&COMPRESSING).acquire_owned().await.ok()?;
+        let (compressed, body) = (Arc::clone(&self.compressed), Arc::clone(&self.body));
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let cell = compressed.cell(coding)?;
+            let bytes = cell.get_or_init(|| {
+                let token = coding.token().unwrap_or_default();
+                tracing::debug!(
+                    coding = token,
+                    bytes = body.len(),
+                    "Compressing a published file."
+                );
+                let started = std::time::Instant::now();
+                let bytes = match coding {
+                    Coding::Brotli => brotli(&body),
+                    Coding::Gzip | Coding::Identity => gzip(&body),
+                };
+                tracing::debug!(
+                    coding = token,
+                    bytes = bytes.len(),
+                    millis = started.elapsed().as_millis(),
+                    "Compressed a published file."
+                );
+                Bytes::from(bytes)
+            });
+            Some(bytes.clone())
+        });
+        match task.await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                tracing::warn!(%error, "Compression did not finish; sending the file uncompressed.");
+                None
+            }
+        }
     }
 
     /// `Last-Modified`, formatted once.

@@ -4,7 +4,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
@@ -408,8 +408,15 @@ async fn respond(
             );
         }
     };
-    let coding = negotiate(headers);
-    let (bytes, etag) = rendered.variant(coding);
+    let wanted = negotiate(headers);
+    let not_modified = is_not_modified(headers, &rendered);
+    // A 304 sends no body, so nothing is compressed for it; its ETag is the one a 200
+    // would carry.
+    let (coding, bytes, etag) = if not_modified {
+        (wanted, Bytes::new(), rendered.etag_header(wanted))
+    } else {
+        rendered.variant(wanted).await
+    };
     let browser_feed = is_xml_feed(path) && wants_html(headers);
     let vary = if negotiated {
         "Accept-Encoding, Accept-Language"
@@ -447,7 +454,7 @@ async fn respond(
             builder = builder.header(header::LINK, value);
         }
     }
-    let response = if is_not_modified(headers, &rendered) {
+    let response = if not_modified {
         state.metrics.feed_request(metrics::Response::NotModified);
         builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
     } else {

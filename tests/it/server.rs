@@ -2,7 +2,7 @@
 //! other than GET and HEAD, unknown paths, oversized headers, slowloris and
 //! thousands of idle connections.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -157,4 +157,219 @@ fn idle_and_slow_connections_neither_block_others_nor_stay_open() {
             "an idle connection was still open after {deadline:?}"
         );
     }
+}
+
+/// A feed of `count` relevant items, each a different story with about `bytes` of
+/// HTML content: words in an order no compressor takes in at a glance.
+fn large_feed(count: usize, bytes: usize) -> String {
+    const WORDS: &[&str] = &[
+        "Astana",
+        "Paris",
+        "uranium",
+        "delegation",
+        "ministry",
+        "agreement",
+        "energy",
+        "the",
+        "of",
+        "and",
+        "a",
+        "signed",
+        "talks",
+        "Tokayev",
+        "Macron",
+        "trade",
+        "investment",
+        "steppe",
+        "Orano",
+        "TotalEnergies",
+        "Almaty",
+        "students",
+        "culture",
+        "railway",
+        "hydrogen",
+        "wind",
+        "visas",
+        "embassy",
+        "forum",
+        "bank",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next_word = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        WORDS[(state % WORDS.len() as u64) as usize]
+    };
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>Large</title><link>https://news.example.org/</link><description>t</description>\n",
+    );
+    for i in 0..count {
+        let mut content = String::with_capacity(bytes + 64);
+        while content.len() < bytes {
+            content.push_str("<p>");
+            for _ in 0..40 {
+                content.push_str(next_word());
+                content.push(' ');
+            }
+            content.push_str(&format!("{}.</p>", content.len() % 9973));
+        }
+        xml.push_str(&format!(
+            "<item><guid isPermaLink=\"false\">large-{i}</guid><title>Tokayev and Macron sign agreement {i} on uranium deliveries in Astana</title><link>https://news.example.org/large-{i}</link><description>The presidents of Kazakhstan and France met for talks on energy.</description><content:encoded><![CDATA[{content}]]></content:encoded><pubDate>Mon, 02 Mar 2026 10:00:00 +0000</pubDate></item>\n"
+        ));
+    }
+    xml.push_str("</channel></rss>\n");
+    xml
+}
+
+/// A GET that waits up to `patience` for each read: (status, lowercase headers, body).
+fn get_patiently(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    patience: Duration,
+) -> (u16, std::collections::HashMap<String, String>, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(patience)).unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+/// The first request for a file's brotli (or gzip) variant compresses it, which for a
+/// large feed takes seconds: on a blocking thread, so that the daemon goes on serving.
+/// With one async worker (`TOKIO_WORKER_THREADS=1`), compression on the runtime would
+/// hold every other request until it ended; here `/healthz` and a cached file must
+/// be answered while the brotli answer is still being made.
+#[test]
+fn healthz_and_other_files_are_served_while_a_large_feed_is_compressed() {
+    let server = FeedServer::start();
+    server.route("/large.rss", Route::rss(large_feed(30, 400_000)));
+    // Fetched once by `fetch`; the daemon's own schedule does not come round in the test.
+    let config = TestConfig::new(
+        &[("large", server.url("/large.rss"))],
+        "schedule = \"0 0 1 1 *\"",
+    );
+    let fetched = config.entente(&["fetch"]);
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    let addr = format!("127.0.0.1:{}", crate::common::free_port());
+    let mut child = entente_command(&config.path, &["run", "--listen", &addr])
+        .env("RUST_LOG", "entente=debug")
+        .env("TOKIO_WORKER_THREADS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _daemon = Daemon(child);
+    let (lines, log) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let ready = crate::common::wait_for(Duration::from_secs(60), || {
+        http_get(&addr, "/healthz", &[])
+            .ok()
+            .filter(|(status, _, _)| *status == 200)
+    });
+    assert!(ready.is_some(), "the daemon did not start");
+
+    // Rendered (and cached) first, so that what follows is the compression alone.
+    let patience = Duration::from_secs(300);
+    let (status, plain_headers, plain) = get_patiently(&addr, "/feeds/all.rss", &[], patience);
+    assert_eq!(status, 200);
+    assert!(
+        plain.len() > 8_000_000,
+        "the feed should be large: {} bytes",
+        plain.len()
+    );
+    let (_, _, opml) = get_patiently(&addr, "/feeds.opml", &[], patience);
+
+    let (answered, brotli_done) = std::sync::mpsc::channel();
+    let brotli_addr = addr.clone();
+    let brotli = std::thread::spawn(move || {
+        let answer = get_patiently(
+            &brotli_addr,
+            "/feeds/all.rss",
+            &[("Accept-Encoding", "br")],
+            patience,
+        );
+        let _ = answered.send(());
+        answer
+    });
+    // The daemon says so on the thread that compresses, just before it starts.
+    let deadline = Instant::now() + patience;
+    let started = loop {
+        match log.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) if line.contains("Compressing a published file") && line.contains("br") => {
+                break true
+            }
+            Ok(_) => continue,
+            Err(_) if !brotli.is_finished() && Instant::now() < deadline => continue,
+            Err(_) => break false,
+        }
+    };
+    assert!(started, "no compression was logged before the answer");
+
+    let asked = Instant::now();
+    let (status, _, health) = http_get(&addr, "/healthz", &[]).expect("/healthz answers");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&health));
+    let (status, _, opml_again) = http_get(&addr, "/feeds.opml", &[]).expect("a cached file");
+    assert_eq!((status, &opml_again), (200, &opml));
+    let waited = asked.elapsed();
+    assert!(
+        brotli_done.try_recv().is_err(),
+        "the brotli answer came before /healthz's: the compression held the server"
+    );
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+
+    let (status, headers, compressed) = brotli.join().unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers.get("content-encoding").map(String::as_str),
+        Some("br")
+    );
+    let etag = plain_headers.get("etag").unwrap();
+    assert_eq!(
+        headers.get("etag"),
+        Some(&format!("{}-br\"", etag.trim_end_matches('"')))
+    );
+    let mut decompressed = Vec::new();
+    brotli::BrotliDecompress(&mut &compressed[..], &mut decompressed).unwrap();
+    assert!(decompressed == plain, "the brotli variant is the same feed");
+    // For whoever reads the output: how long the compression took, against `waited`.
+    let compressed_line = log
+        .recv_timeout(Duration::from_secs(5))
+        .into_iter()
+        .chain(log.try_iter())
+        .find(|line| line.contains("Compressed a published file"));
+    eprintln!("/healthz and a cached file in {waited:?}, beside: {compressed_line:?}");
 }
