@@ -2,19 +2,26 @@
 """Soak: the daemon against a local farm for many cycles; memory and database size.
 
 Usage: soak.py ENTENTE_BINARY RULES_TOML [--feeds 500] [--items 20] [--cycles 50]
-               [--every 20] [--share 0.1] [--keep DIR]
+               [--every 20] [--share 0.1] [--keep DIR] [--no-readers]
 
 Generates a farm of --feeds feeds with bench/farm.py (deterministic), serves it with
 bench/serve.py on 127.0.0.1 (ETag/Last-Modified and 304s, like nginx), and runs one
 `entente run` whose sources are fetched every --every seconds (a 6-field cron
 schedule). Before each cycle a --share of the feeds gains a new item (farm.py
-mutate). After each cycle it prints the daemon's resident memory (VmRSS, VmHWM) and
+mutate). Readers poll the server as feed readers and browsers do: each cycle every
+published feed and page the front page links, with brotli and again with the last
+ETag (a 304), the front page and the `all` feeds also plain and gzip, so that
+rendering, compression and the catalog's cache are soaked too; a pass and a round of
+readers run side by side, a cycle lasting --every seconds or the readers' round. After each cycle it prints the daemon's resident memory (VmRSS, VmHWM) and
 the size of the database with its WAL, as a table; at the end, whether memory
 levelled off (the last third's peak no higher than 10% over the middle third's).
 """
 
 import argparse
 import os
+import re
+import urllib.error
+import urllib.request
 import signal
 import socket
 import subprocess
@@ -52,6 +59,42 @@ def database_bytes(database):
     )
 
 
+def poll_readers(base, etags):
+    """One round of readers over every feed and page the front page links; returns
+    (requests, answers other than 200/304). `etags` carries each URL's last ETag."""
+    requests = failures = 0
+
+    def get(path, headers):
+        nonlocal requests, failures
+        requests += 1
+        request = urllib.request.Request(base + path, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                answer.read()
+                return answer.status, answer.headers.get("ETag")
+        except urllib.error.HTTPError as error:
+            if error.code != 304:
+                failures += 1
+            return error.code, None
+        except OSError:
+            failures += 1
+            return None, None
+
+    with urllib.request.urlopen(base + "/", timeout=60) as front:
+        page = front.read().decode("utf-8", "replace")
+    paths = sorted(set(re.findall(r'href="(?:https?://[^/"]+)?(/(?:feeds|topics)/[^"#?]+)"', page)))
+    for path in ["/", "/feeds.opml", "/search?q=Astana"] + paths:
+        if path == "/" or path.startswith("/feeds/all."):
+            get(path, {})
+            get(path, {"Accept-Encoding": "gzip"})
+        status, etag = get(path, {"Accept-Encoding": "br"})
+        if etag:
+            etags[path] = etag
+        if path in etags:
+            get(path, {"Accept-Encoding": "br", "If-None-Match": etags[path]})
+    return requests, failures
+
+
 def logged(log_path):
     """How many feeds the daemon has stored, and fetches that failed (its info lines)."""
     stored = failed = 0
@@ -72,6 +115,8 @@ def main():
     parser.add_argument("--every", type=int, default=20, help="seconds between passes")
     parser.add_argument("--share", type=float, default=0.1)
     parser.add_argument("--keep", help="work here instead of a temporary folder")
+    parser.add_argument("--no-readers", action="store_true",
+                        help="do not poll the server's feeds and pages")
     args = parser.parse_args()
     if 60 % args.every:
         sys.exit("--every must divide 60 (a cron seconds step)")
@@ -83,6 +128,16 @@ def main():
                    stdout=subprocess.DEVNULL)
     port = free_port()
     server = subprocess.Popen([sys.executable, str(SERVE), str(farm), str(port)])
+    # The daemon's first pass starts at once: the farm must be listening by then.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                sys.exit("the farm's server did not start")
+            time.sleep(0.1)
     config = work / "feeds.toml"
     text = (f'rules = "{args.rules}"\n[daemon]\nschedule = "*/{args.every} * * * * *"\n'
             "[daemon.limits]\nper_host = 16\nconcurrency = 16\n")
@@ -92,28 +147,48 @@ def main():
     database = work / "data" / "entente.db"
     log_path = work / "daemon.log"
     log = open(log_path, "w")
+    listen = f"127.0.0.1:{free_port()}"
     daemon = subprocess.Popen(
-        [args.binary, "--config", str(config), "run", "--listen", f"127.0.0.1:{free_port()}"],
+        [args.binary, "--config", str(config), "run", "--listen", listen],
         stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "RUST_LOG": "info"})
     rows = []
     try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://{listen}/healthz", timeout=5).close()
+                break
+            except (OSError, urllib.error.HTTPError):
+                if time.monotonic() > deadline or daemon.poll() is not None:
+                    sys.exit(f"the daemon did not start; see {log_path}")
+                time.sleep(0.2)
         print(f"soak: {args.feeds} feeds x {args.items} items, a pass every {args.every} s, "
               f"{args.cycles} cycles, {args.share:.0%} of the feeds change per cycle")
-        print("| cycle | feeds stored so far | failed fetches | RSS MiB | peak RSS MiB | database MiB |")
-        print("|---|---|---|---|---|---|")
+        print("| cycle | feeds stored so far | failed fetches | reader requests | failed | RSS MiB | peak RSS MiB | database MiB |")
+        print("|---|---|---|---|---|---|---|---|")
+        etags = {}
+        asked = refused = 0
         for cycle in range(1, args.cycles + 1):
             if cycle > 1:
                 subprocess.run([sys.executable, str(FARM), "mutate", str(farm), "--cycle",
                                 str(cycle), "--share", str(args.share)], check=True,
                                stdout=subprocess.DEVNULL)
-            time.sleep(args.every)
+            started = time.monotonic()
+            if not args.no_readers:
+                try:
+                    requests, failures = poll_readers(f"http://{listen}", etags)
+                except OSError:
+                    requests, failures = 0, 1
+                asked += requests
+                refused += failures
+            time.sleep(max(0.0, args.every - (time.monotonic() - started)))
             if daemon.poll() is not None:
                 sys.exit(f"the daemon exited {daemon.returncode}; see {log_path}")
             rss, peak = memory_kib(daemon.pid)
             size = database_bytes(database)
             stored, failed = logged(log_path)
             rows.append((cycle, stored, rss, peak, size))
-            print(f"| {cycle} | {stored} | {failed} | {rss / 1024:.1f} | {peak / 1024:.1f} | "
+            print(f"| {cycle} | {stored} | {failed} | {asked} | {refused} | {rss / 1024:.1f} | {peak / 1024:.1f} | "
                   f"{size / 2**20:.1f} |", flush=True)
     finally:
         daemon.send_signal(signal.SIGTERM)
