@@ -5,11 +5,15 @@ status and error, items stored, the largest stored field, the published size).
 
 Usage: attacks.py ENTENTE_BINARY RULES_TOML [--only NAME ...]
 
+A row may raise a limit of `[daemon.limits]`, named in the row; every other row runs
+with the defaults a new user gets.
+
 Prints a Markdown table. Nothing here fails: it measures. The tests that hold each
 result are named in RELIABILITY.md.
 """
 
 import argparse
+import gzip
 import http.server
 import json
 import os
@@ -19,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 
 R = "France and Kazakhstan sign a uranium agreement in Astana as Macron meets Tokayev"
@@ -36,6 +41,14 @@ def item(n, title=R, description=R, date="Mon, 01 Jun 2026 10:00:00 +0000"):
         f"<item><title>{title} {n}</title><link>https://a.example/{n}</link><guid>g{n}</guid>"
         f"<description>{description}</description><pubDate>{date}</pubDate></item>"
     )
+
+
+def gzipped_zeros(size):
+    """`size` zero bytes, gzip-compressed a megabyte at a time (never held whole)."""
+    encoder = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    parts = [encoder.compress(zeros) for _ in range(size // len(zeros))]
+    return b"".join(parts) + encoder.flush()
 
 
 def attacks():
@@ -57,6 +70,15 @@ def attacks():
     yield "&#0; and a lone surrogate reference", {"/f": rss(item(1, title="nul&#0;here") + item(2, title="s&#xD800;"))}
     yield "UTF-16 declared over UTF-8 bytes", {"/f": rss(item(1)).replace(b'encoding="utf-8"', b'encoding="utf-16"')}
     yield "invalid UTF-8 and C0 controls", {"/f": rss(item(1, title="bad \xff bytes \x01\x02".encode("latin-1").decode("latin-1")))}
+    million = "".join(f"<item><guid>{n}</guid></item>" for n in range(1_000_000))
+    yield "1,000,000 items (28 MB), max_body_bytes raised to 64 MiB", {"/f": rss(million)}, \
+        "max_body_bytes = 67108864"
+    yield "1,000,000 items gzip-compressed (28 MB inflated)", {"/f": ("gzip", gzip.compress(rss(million)))}
+    yield "gzip bomb (1 GiB of zeros, 1 MB sent)", {"/f": ("gzip", gzipped_zeros(1 << 30))}
+    yield "an endless body", {"/f": ("endless",)}
+    yield "a body at 1 byte a second", {"/f": ("drip",)}
+    yield "accepts, never answers", {"/f": ("silent",)}
+    yield "a redirect loop", {"/f": ("redirect", "/f")}
 
 
 class Farm(http.server.ThreadingHTTPServer):
@@ -67,10 +89,44 @@ def serve(routes):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             route = routes.get(self.path)
-            if isinstance(route, tuple):
+            kind = route[0] if isinstance(route, tuple) else None
+            if kind == "redirect":
                 self.send_response(302)
                 self.send_header("Location", route[1])
                 self.end_headers()
+                return
+            if kind == "silent":
+                time.sleep(300)
+                return
+            if kind in ("endless", "drip"):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.end_headers()
+                try:
+                    self.wfile.write(rss("")[:60])
+                    chunk = b"<item><title>x</title></item>" * 1000
+                    started = time.monotonic()
+                    while time.monotonic() - started < 300:
+                        if kind == "drip":
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(1)
+                        else:
+                            self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                return
+            if kind == "gzip":
+                body = route[1]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
                 return
             if route is None:
                 self.send_error(404)
@@ -100,7 +156,7 @@ def main():
     args = parser.parse_args()
     print("| attack | exit | time | status / error | items | longest title | all.rss |")
     print("|---|---|---|---|---|---|---|")
-    for name, routes in attacks():
+    for name, routes, *limits in attacks():
         if args.only and not any(o in name for o in args.only):
             continue
         server = serve(routes)
@@ -108,8 +164,8 @@ def main():
         try:
             config = work / "feeds.toml"
             config.write_text(
-                f'rules = "{args.rules}"\n[daemon]\n[[source]]\nid = "f"\n'
-                f'url = "http://127.0.0.1:{server.server_address[1]}/f"\n'
+                f'rules = "{args.rules}"\n[daemon]\n[daemon.limits]\n{"".join(limits)}\n'
+                f'[[source]]\nid = "f"\nurl = "http://127.0.0.1:{server.server_address[1]}/f"\n'
             )
             started = time.monotonic()
             run = subprocess.run(
