@@ -128,19 +128,56 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// sockets and exported files.
 const RESERVED_FDS: usize = 256;
 
-/// Connections served at once: the open-file limit less [`RESERVED_FDS`] (read from
-/// `/proc/self/limits`; 1024 where that cannot be read). Past it a new connection is
-/// closed at once, so idle sockets cannot exhaust the file descriptors; with
+/// The soft open-file limit the server raises itself to, when the hard limit allows:
+/// enough for tens of thousands of idle connections at once, each of which the header
+/// timeout closes within seconds.
+const WANTED_OPEN_FILES: u64 = 65_536;
+
+/// Connections served at once under a soft open-file limit of `open_files` (`None`:
+/// unlimited): the limit less [`RESERVED_FDS`]. Past it a new connection is closed
+/// at once, so idle sockets cannot exhaust the file descriptors; with
 /// [`HEADER_READ_TIMEOUT`] an idle flood clears itself within seconds.
-pub fn connection_limit() -> usize {
-    let soft_limit = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|limits| {
-            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-            line.split_whitespace().nth(3)?.parse::<usize>().ok()
-        });
-    soft_limit.map_or(1024, |n| n.saturating_sub(RESERVED_FDS).max(64))
+pub fn connection_limit(open_files: Option<u64>) -> usize {
+    let open_files = open_files.unwrap_or(WANTED_OPEN_FILES);
+    usize::try_from(open_files)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(RESERVED_FDS)
+        .max(64)
 }
+
+/// Raises the soft limit on open files to [`WANTED_OPEN_FILES`], or to the hard
+/// limit when that is lower; returns the soft limit in force (`None`: unlimited).
+/// 1024 is where a login shell or a systemd unit starts, and 768 idle sockets would
+/// fill it; Go's runtime and most servers raise it the same way.
+#[cfg(unix)]
+fn raise_open_file_limit() -> Option<u64> {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let hard = limit.maximum.unwrap_or(u64::MAX);
+    let wanted = WANTED_OPEN_FILES.min(hard);
+    match limit.current {
+        Some(soft) if soft < wanted => {
+            let raised = Rlimit {
+                current: Some(wanted),
+                maximum: limit.maximum,
+            };
+            match setrlimit(Resource::Nofile, raised) {
+                Ok(()) => Some(wanted),
+                Err(error) => {
+                    tracing::warn!(%error, soft, wanted, "Cannot raise the open-file limit.");
+                    Some(soft)
+                }
+            }
+        }
+        current => current,
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_open_file_limit() -> Option<u64> {
+    None
+}
+
 /// How long requests in flight may take to finish after `shutdown`.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -154,7 +191,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state);
-    let slots = Arc::new(tokio::sync::Semaphore::new(connection_limit()));
+    let open_files = raise_open_file_limit();
+    let slots = Arc::new(tokio::sync::Semaphore::new(connection_limit(open_files)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

@@ -12,6 +12,14 @@ use crate::common::{entente_command, http_get, rss, FeedServer, Route, TestConfi
 
 /// A daemon over one small feed, serving on a free port; (daemon, address, config).
 fn start_daemon() -> (Daemon, String, TestConfig, FeedServer) {
+    start_daemon_with_open_files(None)
+}
+
+/// [`start_daemon`], the daemon started by a shell that first sets the soft limit
+/// on open files to `open_files`.
+fn start_daemon_with_open_files(
+    open_files: Option<u32>,
+) -> (Daemon, String, TestConfig, FeedServer) {
     let server = FeedServer::start();
     server.route(
         "/f.rss",
@@ -29,7 +37,22 @@ fn start_daemon() -> (Daemon, String, TestConfig, FeedServer) {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let child = entente_command(&config.path, &["run", "--listen", &addr])
+    let mut command = match open_files {
+        None => entente_command(&config.path, &["run", "--listen", &addr]),
+        Some(limit) => {
+            let mut shell = std::process::Command::new("sh");
+            shell
+                .arg("-c")
+                .arg(format!("ulimit -Sn {limit} && exec \"$0\" \"$@\""))
+                .arg(env!("CARGO_BIN_EXE_entente"))
+                .arg("--config")
+                .arg(&config.path)
+                .args(["run", "--listen", &addr])
+                .env("RUST_LOG", "warn");
+            shell
+        }
+    };
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -157,6 +180,33 @@ fn idle_and_slow_connections_neither_block_others_nor_stay_open() {
             "an idle connection was still open after {deadline:?}"
         );
     }
+}
+
+/// Shells and systemd units start a process with a soft limit of 1024 open files,
+/// which 768 idle sockets would fill (the daemon keeps 256 back): the daemon raises
+/// its own soft limit, so that thousands of idle connections leave room for others.
+#[test]
+fn thousands_of_idle_connections_under_a_1024_file_limit_do_not_stop_others() {
+    let (daemon, addr, _config, _feeds) = start_daemon_with_open_files(Some(1024));
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", daemon.0.id())).unwrap();
+    let soft: u64 = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(soft > 1024, "the soft limit stayed {soft}");
+    let idle: Vec<TcpStream> = (0..3000)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    // Time for the daemon to accept them all before the probe.
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, _, _) = http_get(&addr, "/healthz", &[]).expect("served beside 3000 idle");
+    assert_eq!(status, 200);
+    let (status, _, body) = http_get(&addr, "/feeds/all.rss", &[]).unwrap();
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("Tokayev"));
+    drop(idle);
 }
 
 /// A feed of `count` relevant items, each a different story with about `bytes` of
