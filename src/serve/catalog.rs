@@ -66,7 +66,8 @@ impl Compressed {
 
 /// Compressions running at once. Each takes a core for as long as it runs (seconds
 /// for brotli over a large feed) and a thread of the runtime's small blocking pool,
-/// which the store's reads and the fetcher's parsing share; two leave the rest free.
+/// which the store's reads and the callers waiting on the parser threads share; two
+/// leave the rest free.
 const COMPRESSIONS_AT_ONCE: usize = 2;
 
 static COMPRESSING: LazyLock<Arc<Semaphore>> =
