@@ -305,10 +305,15 @@ fn remove_default_namespace(tag: &str) -> String {
     let Some(at) = tag.find(" xmlns=") else {
         return tag.to_string();
     };
-    let value_start = at + " xmlns=".len();
-    let quote = tag[value_start..].chars().next().unwrap_or('"');
-    match tag[value_start + 1..].find(quote) {
-        Some(len) => format!("{}{}", &tag[..at], &tag[value_start + 1 + len + 1..]),
+    let value = &tag[at + " xmlns=".len()..];
+    // Only a quoted value is removed. Anything else (nothing, or a character of
+    // several bytes, which the `feed` fuzz target found slicing here panicked on) is
+    // left for the parser to judge.
+    let Some(quote) = value.chars().next().filter(|c| matches!(c, '"' | '\'')) else {
+        return tag.to_string();
+    };
+    match value[1..].find(quote) {
+        Some(len) => format!("{}{}", &tag[..at], &value[1 + len + 1..]),
         None => tag.to_string(),
     }
 }

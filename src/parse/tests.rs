@@ -325,3 +325,24 @@ fn a_declaration_in_mid_document_loses_nothing() {
         .collect();
     assert_eq!(titles, ["a", "b"]);
 }
+
+/// Found by the `feed` fuzz target: a default namespace on `<rss>` whose value starts
+/// with a character of several bytes (or is missing) made the root repair slice inside
+/// that character and panic, outside any `catch_unwind`, which in the daemon took a
+/// parser thread down. Now such a tag is left as it is and the document parsed.
+#[test]
+fn an_unquoted_or_missing_namespace_on_rss_does_not_panic() {
+    let item = "<channel><title>t</title><item><title>Astana</title><link>http://a.example/1</link></item></channel></rss>";
+    for root in [
+        "<rss xmlns=Þx version=\"2.0\">",
+        "<rss xmlns=>",
+        "<rss version=\"2.0\" xmlns=",
+    ] {
+        let _ = parse(&format!("{root}{item}"));
+    }
+    assert_eq!(
+        remove_default_namespace("<rss version=\"2.0\" xmlns=\"http://x\""),
+        "<rss version=\"2.0\""
+    );
+    assert_eq!(remove_default_namespace("<rss xmlns=Þx"), "<rss xmlns=Þx");
+}
