@@ -328,8 +328,9 @@ fn a_declaration_in_mid_document_loses_nothing() {
 
 /// Found by the `feed` fuzz target: a default namespace on `<rss>` whose value starts
 /// with a character of several bytes (or is missing) made the root repair slice inside
-/// that character and panic, outside any `catch_unwind`, which in the daemon took a
-/// parser thread down. Now such a tag is left as it is and the document parsed.
+/// that character and panic, outside feed-rs's `catch_unwind` (the daemon's parser
+/// threads catch it too, so the document was lost, not the process). Now such a tag
+/// is left as it is and the document parsed.
 #[test]
 fn an_unquoted_or_missing_namespace_on_rss_does_not_panic() {
     let item = "<channel><title>t</title><item><title>Astana</title><link>http://a.example/1</link></item></channel></rss>";
