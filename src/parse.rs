@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use feed_rs::model::{Entry, Feed, Link, Text};
 use url::Url;
 
-use crate::item::{truncate_bytes, truncate_chars, FieldCaps, Item};
+use crate::item::{truncate_bytes, truncate_chars, FieldCaps, Item, ItemHtml};
 use crate::text::{fold_whitespace, html_to_text, strip_unsafe_chars};
 
 /// What a feed held, normalised.
@@ -418,35 +418,23 @@ fn normalize_entry(
     let summary_budget = text_budget(caps.max_summary_chars);
     let content_body = entry.content.as_ref().and_then(|c| c.body.as_deref());
     let html_summary = entry.summary.as_ref().filter(|s| is_html(s));
-    // An HTML summary that is also the content (no content of its own) and that
-    // neither cap cuts is parsed once for both its sanitized HTML and its text.
-    let (summary_text, content_html) = match (content_body, html_summary) {
-        (None, Some(summary))
-            if summary.content.len() <= summary_budget.min(caps.max_content_bytes) =>
-        {
-            let (html, text) = sanitize_html_and_text(&summary.content, base);
-            (text, Some(html))
-        }
-        _ => (
-            entry
-                .summary
-                .as_ref()
-                .map(|s| text_of_capped(s, summary_budget))
-                .unwrap_or_default(),
-            content_body
-                .or(html_summary.map(|s| s.content.as_str()))
-                .map(|html| sanitize_html(truncate_bytes(html, caps.max_content_bytes), base)),
-        ),
-    };
-    let content_html = content_html.filter(|html| !html.trim().is_empty());
-    let summary = if summary_text.is_empty() {
-        content_html
-            .as_deref()
-            .map(|html| html_to_text(truncate_bytes(html, summary_budget)))
-            .unwrap_or_default()
-    } else {
-        summary_text
-    };
+    // The feed's HTML, kept as it is: only an item that will be published is worth
+    // html5ever's tree (the pipeline sanitizes those, see `ItemHtml`).
+    let content_html = content_body
+        .or(html_summary.map(|s| s.content.as_str()))
+        .map(|html| truncate_bytes(html, caps.max_content_bytes))
+        .filter(|html| !html.trim().is_empty())
+        .map(|html| ItemHtml::raw(html, base));
+    let summary = entry
+        .summary
+        .as_ref()
+        .map(|s| text_of_capped(s, summary_budget))
+        .filter(|text| !text.is_empty())
+        .or_else(|| {
+            let html = content_html.as_ref()?.source_for_text();
+            Some(html_to_text(truncate_bytes(html, summary_budget)))
+        })
+        .unwrap_or_default();
     let summary = truncate_chars(&summary, caps.max_summary_chars).into_owned();
     let title = entry
         .title
@@ -565,9 +553,8 @@ fn normalize_lang(lang: &str) -> String {
 }
 
 mod recover;
-mod sanitize;
 
-pub use sanitize::{is_safe_url, sanitize_html, sanitize_html_and_text};
+pub use crate::sanitize::{is_safe_url, sanitize_html};
 
 #[cfg(test)]
 mod tests;

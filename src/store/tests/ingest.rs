@@ -212,7 +212,10 @@ fn long_summaries_and_html_are_stored_packed_and_read_back_whole() {
     let (_dir, store) = open();
     let mut long = item("s", "long", "A long one");
     long.summary = "Astana и Париж, ça va. ".repeat(120);
-    long.content_html = Some(format!("<p>{}</p>", long.summary));
+    long.content_html = Some(crate::item::ItemHtml::raw(
+        format!("<p>{}</p>", long.summary),
+        None,
+    ));
     // Irrelevant: relevant items keep their text in the columns, for search.
     let items = vec![(long.clone(), decision(false, &[]))];
     store
