@@ -265,7 +265,9 @@ fn is_tag_space(b: u8) -> bool {
 enum Content {
     /// Parsed as markup (every element but those below).
     Markup,
-    /// Not text at all: `script` and `style` (raw text that the sanitizer removes).
+    /// Not text at all: `script` and `style` (raw text that the sanitizer removes), and
+    /// `svg` and `math`, graphics and formulas: the sanitizer's namespace rules leave
+    /// next to nothing of their text (a formula's TeX annotation least of all).
     Dropped,
     /// Raw text, entities not decoded: `xmp`, `iframe`, `noembed`, `noframes`,
     /// `noscript` (html5ever parses with scripting on).
@@ -276,7 +278,7 @@ enum Content {
 
 fn content_kind(name: &str) -> Content {
     let is = |tag: &str| name.eq_ignore_ascii_case(tag);
-    if is("script") || is("style") {
+    if is("script") || is("style") || is("svg") || is("math") {
         Content::Dropped
     } else if is("xmp") || is("iframe") || is("noembed") || is("noframes") || is("noscript") {
         Content::Literal
