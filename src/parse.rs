@@ -65,9 +65,12 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
         return parse_json_feed(body, origin);
     }
     let body = keep_first_entries(body, origin.caps.max_items);
-    let mut repaired = repair_empty_media_text(&repair_rss_root(&body));
+    let rss_repaired = repair_rss_root(&body);
+    let mut repaired = repair_empty_media_text(&rss_repaired);
     if guarded(|| recover::is_atom_03(&repaired)).unwrap_or(false) {
-        repaired = guarded(|| recover::rewrite(&repaired)).ok_or(ParseError::ParserPanicked)?;
+        repaired = std::borrow::Cow::Owned(
+            guarded(|| recover::rewrite(&repaired)).ok_or(ParseError::ParserPanicked)?,
+        );
     }
     let feed = match parse_with_feed_rs(&repaired, origin.url) {
         Ok(feed) if !feed.entries.is_empty() || !looks_like_it_has_items(&body) => feed,
@@ -164,20 +167,28 @@ fn repair_json_feed(mut feed: serde_json::Value) -> serde_json::Value {
 }
 
 /// feed-rs fails a whole feed on an empty `<media:description>` or `<media:title>`, as
-/// YouTube sends them; they carry nothing, so they go.
-fn repair_empty_media_text(body: &[u8]) -> Vec<u8> {
-    let mut text = String::from_utf8_lossy(body).into_owned();
-    for empty in [
+/// YouTube sends them; they carry nothing, so they go. A body without them is not
+/// copied (a search of the bytes; the body is UTF-8 already).
+fn repair_empty_media_text(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const EMPTY: [&str; 4] = [
         "<media:description></media:description>",
         "<media:description/>",
         "<media:title></media:title>",
         "<media:title/>",
-    ] {
+    ];
+    if !EMPTY
+        .iter()
+        .any(|empty| memchr::memmem::find(body, empty.as_bytes()).is_some())
+    {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    for empty in EMPTY {
         if text.contains(empty) {
             text = text.replace(empty, "");
         }
     }
-    text.into_bytes()
+    std::borrow::Cow::Owned(text.into_bytes())
 }
 
 /// feed-rs says "no root element" when it finds no feed at the top: say what is there
@@ -276,29 +287,35 @@ fn not_a_feed(body: &[u8]) -> Option<String> {
 }
 
 fn looks_like_it_has_items(body: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(body);
-    text.contains("<item") || text.contains("<entry") || text.contains(":item")
+    [&b"<item"[..], b"<entry", b":item"]
+        .iter()
+        .any(|tag| memchr::memmem::find(body, tag).is_some())
 }
 
 /// feed-rs rejects `<rss>` without a version and finds no entries under a default
-/// namespace on `<rss>`; both are common in the wild and harmless to repair.
-fn repair_rss_root(body: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(body);
-    let Some(start) = text.find("<rss") else {
-        return body.to_vec();
+/// namespace on `<rss>`; both are common in the wild and harmless to repair. Only the
+/// start tag is read as text; a body that needs no repair is not copied.
+fn repair_rss_root(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let unchanged = std::borrow::Cow::Borrowed(body);
+    let Some(start) = memchr::memmem::find(body, b"<rss") else {
+        return unchanged;
     };
-    let Some(end) = text[start..].find('>').map(|i| start + i) else {
-        return body.to_vec();
+    let Some(end) = memchr::memchr(b'>', &body[start..]).map(|i| start + i) else {
+        return unchanged;
     };
-    let tag = &text[start..end];
-    let mut repaired_tag = remove_default_namespace(tag);
+    let tag = String::from_utf8_lossy(&body[start..end]);
+    let mut repaired_tag = remove_default_namespace(&tag);
     if !repaired_tag.contains("version") {
         repaired_tag.push_str(" version=\"2.0\"");
     }
     if repaired_tag == tag {
-        return body.to_vec();
+        return unchanged;
     }
-    format!("{}{}{}", &text[..start], repaired_tag, &text[end..]).into_bytes()
+    let mut repaired = Vec::with_capacity(body.len() + 16);
+    repaired.extend_from_slice(&body[..start]);
+    repaired.extend_from_slice(repaired_tag.as_bytes());
+    repaired.extend_from_slice(&body[end..]);
+    std::borrow::Cow::Owned(repaired)
 }
 
 fn remove_default_namespace(tag: &str) -> String {

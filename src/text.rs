@@ -364,21 +364,39 @@ impl TextOut {
         }
     }
 
-    /// Characters as they are.
+    /// Characters as they are. Runs of kept characters are copied whole: the text
+    /// is nearly all of them.
     fn push_literal(&mut self, text: &str) {
-        if text.is_ascii() {
-            for &b in text.as_bytes() {
-                match b {
-                    b' ' | b'\t' | b'\n' | b'\r' => self.space = true,
-                    0..=0x1F | 0x7F => {}
-                    _ => self.push_kept(char::from(b)),
-                }
+        let mut run = 0;
+        for (at, c) in text.char_indices() {
+            let kept = if c.is_ascii() {
+                c.is_ascii_graphic()
+            } else {
+                !is_unsafe_char(c) && !c.is_whitespace()
+            };
+            if kept {
+                continue;
             }
-        } else {
-            for c in text.chars() {
-                self.push_char(c);
+            self.push_run(&text[run..at]);
+            if !is_unsafe_char(c) {
+                // What is neither kept nor unsafe is white space.
+                self.space = true;
             }
+            run = at + c.len_utf8();
         }
+        self.push_run(&text[run..]);
+    }
+
+    /// Characters that are neither white space nor unsafe.
+    fn push_run(&mut self, run: &str) {
+        if run.is_empty() {
+            return;
+        }
+        if self.space && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.space = false;
+        self.text.push_str(run);
     }
 
     fn push_char(&mut self, c: char) {
@@ -530,7 +548,7 @@ const BOILERPLATE: &[(&str, &str)] = &[
 /// Cuts a trailing "The post TITLE appeared first on SITE." sentence.
 fn strip_boilerplate(text: &str) -> &str {
     for (opening, middle) in BOILERPLATE {
-        if let Some(mid) = text.rfind(middle) {
+        if let Some(mid) = memchr::memmem::rfind(text.as_bytes(), middle.as_bytes()) {
             if let Some(start) = text[..mid].rfind(opening) {
                 return text[..start].trim_end();
             }
