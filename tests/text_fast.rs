@@ -212,3 +212,77 @@ fn the_scan_gives_the_words_of_html5ever_on_every_fixture_and_the_corpus() {
         failures[..failures.len().min(20)].join("\n")
     );
 }
+
+/// Pieces of markup that tokenizers treat specially, glued at random.
+const PIECES: &[&str] = &[
+    "<",
+    ">",
+    "</",
+    "/>",
+    "<!--",
+    "-->",
+    "<!",
+    "<?",
+    "&",
+    "&amp;",
+    "&lt;",
+    "&#",
+    "&#x",
+    ";",
+    "\"",
+    "'",
+    "=",
+    " ",
+    "\n",
+    "<p>",
+    "</p>",
+    "<b>",
+    "</b>",
+    "<a href=\"",
+    "<img ",
+    "<script>",
+    "</script>",
+    "<style>",
+    "</style>",
+    "<textarea>",
+    "</textarea>",
+    "<title>",
+    "<noscript>",
+    "<br>",
+    "<div ",
+    "class=x",
+    "Astana",
+    "Paris",
+    "Қазақстан",
+    "\u{202E}",
+    "\u{0}",
+    "\u{A0}",
+    "<svg>",
+    "</svg>",
+    "<math>",
+    "</math>",
+    "<![CDATA[",
+    "]]>",
+    "<table>",
+    "<td>",
+    "<li>",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 3000, ..Default::default() })]
+
+    /// The scan never panics (it slices by byte positions), keeps no unsafe character
+    /// and folds its white space, whatever the input.
+    #[test]
+    fn the_scan_is_total_and_its_text_clean(
+        pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..40),
+        noise in "\\PC{0,40}",
+    ) {
+        let html = format!("{}{noise}", pieces.concat());
+        let text = html_to_text(&html);
+        proptest::prop_assert_eq!(text.split_whitespace().collect::<Vec<_>>().join(" "), text.clone());
+        proptest::prop_assert!(!text.chars().any(|c| matches!(c,
+            '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}'..='\u{9F}'
+            | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')), "{:?}", text);
+    }
+}
