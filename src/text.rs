@@ -365,24 +365,31 @@ impl TextOut {
     }
 
     /// Characters as they are. Runs of kept characters are copied whole: the text
-    /// is nearly all of them.
+    /// is nearly all of them. A byte can only start a character to leave out (white
+    /// space or unsafe) if it is ASCII below `!`, DEL, or the lead byte of U+0080–U+00BF
+    /// (`C2`), U+1680 (`E1`), U+2000–U+206F (`E2`), U+3000 (`E3`) or U+FEFF–U+FFFF
+    /// (`EF`); every other byte is kept without decoding.
     fn push_literal(&mut self, text: &str) {
+        let bytes = text.as_bytes();
         let mut run = 0;
-        for (at, c) in text.char_indices() {
-            let kept = if c.is_ascii() {
-                c.is_ascii_graphic()
-            } else {
-                !is_unsafe_char(c) && !c.is_whitespace()
-            };
-            if kept {
+        let mut at = 0;
+        while let Some(&b) = bytes.get(at) {
+            if b > b' ' && b != 0x7F && !matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF) {
+                at += 1;
                 continue;
             }
-            self.push_run(&text[run..at]);
-            if !is_unsafe_char(c) {
-                // What is neither kept nor unsafe is white space.
-                self.space = true;
+            // ASCII or a lead byte: a character starts here.
+            let Some(c) = text[at..].chars().next() else {
+                break;
+            };
+            let len = c.len_utf8();
+            if is_unsafe_char(c) || c.is_whitespace() {
+                self.push_run(&text[run..at]);
+                // What is not unsafe here is white space.
+                self.space |= !is_unsafe_char(c);
+                run = at + len;
             }
-            run = at + c.len_utf8();
+            at += len;
         }
         self.push_run(&text[run..]);
     }
@@ -547,8 +554,16 @@ const BOILERPLATE: &[(&str, &str)] = &[
 
 /// Cuts a trailing "The post TITLE appeared first on SITE." sentence.
 fn strip_boilerplate(text: &str) -> &str {
-    for (opening, middle) in BOILERPLATE {
-        if let Some(mid) = memchr::memmem::rfind(text.as_bytes(), middle.as_bytes()) {
+    // Built once: a searcher's tables cost more than searching a summary.
+    static MIDDLES: std::sync::LazyLock<Vec<memchr::memmem::FinderRev<'static>>> =
+        std::sync::LazyLock::new(|| {
+            BOILERPLATE
+                .iter()
+                .map(|(_, middle)| memchr::memmem::FinderRev::new(middle.as_bytes()))
+                .collect()
+        });
+    for ((opening, _), middle) in BOILERPLATE.iter().zip(MIDDLES.iter()) {
+        if let Some(mid) = middle.rfind(text.as_bytes()) {
             if let Some(start) = text[..mid].rfind(opening) {
                 return text[..start].trim_end();
             }
