@@ -118,7 +118,7 @@ impl Item {
     }
 
     /// Sanitizes the HTML now (for an item that will be published): the pipeline does
-    /// it on its blocking worker for the relevant items, so that the store's writer
+    /// it on its parser thread for the relevant items, so that the store's writer
     /// never waits for html5ever. HTML with nothing left once sanitized is dropped.
     pub fn sanitize_content(&mut self) {
         if let Some(html) = self.content_html.take() {
