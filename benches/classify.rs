@@ -8,7 +8,8 @@
 //! Texts are prepared (HTML stripped) beforehand, as ingestion does before it
 //! classifies; the figure measures language detection (with the label's language as
 //! the source's hint, as ingestion has one), normalisation, matching and scoring.
-//! Detection alone is measured too, with and without a hint.
+//! Detection alone is measured too, with and without a hint. `ENTENTE_BENCH_SET=dev`
+//! or `=farm` measures one of the two sets only.
 //!
 //! The corpus items are short (a title and a summary of about 130 characters); the
 //! farm's are what issue 8 measures ingestion with: a title of 40–120 characters and
@@ -72,8 +73,14 @@ fn main() {
         rules.term_count(),
         compile_time.as_secs_f64() * 1e3
     );
-    measure(&rules, "dev.jsonl", &texts, rounds);
-    measure(&rules, "farm items", &farm, rounds);
+    // `ENTENTE_BENCH_SET=dev` or `farm` measures one set only (one callgrind profile
+    // per set).
+    let only = std::env::var("ENTENTE_BENCH_SET").ok();
+    for (set, name, texts) in [("dev", "dev.jsonl", &texts), ("farm", "farm items", &farm)] {
+        if only.as_deref().is_none_or(|o| o == set) {
+            measure(&rules, name, texts, rounds);
+        }
+    }
 }
 
 /// Prints the throughput of detection + classification on `texts`, then of each alone.
