@@ -176,15 +176,18 @@ fn measure(rules: &Rules, name: &str, texts: &[Prepared], rounds: usize) {
 mod farm {
     use super::Prepared;
 
-    const WORDS_EN: &str = "the government market council minister agreement report city region growth \
+    const WORDS_EN: &str =
+        "the government market council minister agreement report city region growth \
         energy company project school university festival railway airport export \
         import budget parliament election weather football museum bank investment \
         hospital farmers harvest water tourism court police road bridge digital";
-    const WORDS_FR: &str = "le gouvernement marché conseil ministre accord rapport ville région croissance \
+    const WORDS_FR: &str =
+        "le gouvernement marché conseil ministre accord rapport ville région croissance \
         énergie entreprise projet école université festival chemin de fer aéroport \
         exportation budget parlement élection météo football musée banque hôpital \
         agriculteurs récolte eau tourisme tribunal police route pont numérique";
-    const WORDS_RU: &str = "правительство рынок совет министр соглашение доклад город регион рост энергия \
+    const WORDS_RU: &str =
+        "правительство рынок совет министр соглашение доклад город регион рост энергия \
         компания проект школа университет фестиваль железная дорога аэропорт экспорт \
         бюджет парламент выборы погода футбол музей банк больница фермеры урожай вода \
         туризм суд полиция дорога мост цифровой";
