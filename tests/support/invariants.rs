@@ -63,7 +63,10 @@ pub fn feed_bytes(bytes: &[u8], content_type: Option<&str>) {
                 "{link}"
             );
         }
-        if let Some(html) = &item.content_html {
+        // Parsing keeps the feed's HTML as it came; what can reach a reader is its
+        // safe form, and that is what must hold no live markup.
+        if let Some(html) = item.content_html.as_ref().and_then(|h| h.to_safe_html()) {
+            let html = html.as_ref();
             // Sanitized HTML escapes `<` in text, so every raw `<` opens a real tag:
             // its name and attributes are checked, not the words of the text or of an
             // `alt` ("on-premise", "metadata:" are harmless).
