@@ -29,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_title_signatures_v2",
         include_str!("../../migrations/0007_title_signatures_v2.sql"),
     ),
+    (
+        "0008_store_less_per_item",
+        include_str!("../../migrations/0008_store_less_per_item.sql"),
+    ),
 ];
 
 /// Migrations after which items lack their de-duplication keys (0002 adds the columns,
