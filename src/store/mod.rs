@@ -32,7 +32,7 @@ mod schema;
 pub mod sources;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -115,8 +115,9 @@ const READER_CACHE_KIB: i64 = 2 * 1024;
 /// wait at all (WAL), and `/healthz` bounds its own probe.
 const WRITER_BUSY: Duration = Duration::from_secs(600);
 const READER_BUSY: Duration = Duration::from_secs(10);
-/// How much of the file [`Store::map_readers`] maps: more than any database here.
-const READER_MMAP_BYTES: u64 = 1 << 40;
+/// The page cache of a reader after [`Store::read_in_bulk`], in KiB: filled only as
+/// pages are read, so a smaller database takes less.
+const BULK_READER_CACHE_KIB: i64 = 256 * 1024;
 /// Idle read connections kept open.
 const IDLE_READERS: usize = 4;
 /// How often, at most, the served files ask SQLite whether another process committed.
@@ -151,9 +152,9 @@ struct Shared {
     /// Opened by [`Store::open_read_only`]: every write is refused before it reaches
     /// SQLite.
     read_only: bool,
-    /// How much of the file the read connections opened from now on map into memory
-    /// (`PRAGMA mmap_size`, bytes; 0: none). See [`Store::map_readers`].
-    reader_mmap_bytes: AtomicU64,
+    /// The page cache of the read connections opened from now on, in KiB (see
+    /// [`Store::read_in_bulk`]).
+    reader_cache_kib: AtomicI64,
 }
 
 /// The writing connection, and its `data_version` after its last job: its own commits
@@ -286,7 +287,7 @@ impl Store {
             opened: Instant::now(),
             changes: Arc::new(Changes::default()),
             read_only,
-            reader_mmap_bytes: AtomicU64::new(0),
+            reader_cache_kib: AtomicI64::new(READER_CACHE_KIB),
         });
         // The thread holds the shared state weakly: it ends once the last handle is
         // dropped and the queue is drained.
@@ -298,17 +299,18 @@ impl Store {
         Ok(Store { shared })
     }
 
-    /// Makes the read connections map the database file into memory rather than read
-    /// it page by page through their page cache, for a command that reads most of the
-    /// file, much of it several times (`export` renders every published file, and each
-    /// listing walks the relevant items: 710,000 reads of 4 KiB, 2.8 GB copied, for
-    /// 136 files of a 100,000-item database through a 2 MiB cache). The kernel's page
-    /// cache then serves every page without a copy. Not for the daemon: the mapped
-    /// pages it touches would count in its resident memory as the history grows.
-    pub fn map_readers(&self) {
+    /// Gives the read connections opened from now on a page cache that holds what a
+    /// command reads, for one that reads much of the file several times: `export`
+    /// renders every published file, and each listing walks the relevant items again
+    /// (through the 2 MiB cache, 710,000 reads of 4 KiB, 2.8 GB copied, for the 136
+    /// files of a 100,000-item database). Mapping the file instead (`mmap_size`)
+    /// removed the copies but SQLite parses a mapped page again at each visit
+    /// (`btreeInitPage`, 14 % of the export); a cached page stays parsed. Not for the
+    /// daemon: its memory would grow with the history.
+    pub fn read_in_bulk(&self) {
         self.shared
-            .reader_mmap_bytes
-            .store(READER_MMAP_BYTES, Ordering::Relaxed);
+            .reader_cache_kib
+            .store(BULK_READER_CACHE_KIB, Ordering::Relaxed);
         // Idle readers opened before keep their settings: let them go.
         lock(&self.shared.readers).clear();
     }
@@ -488,20 +490,12 @@ impl Store {
         let pooled = lock(&self.shared.readers).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => {
-                let conn = open_connection(
-                    &self.shared.path,
-                    read_only(),
-                    READER_CACHE_KIB,
-                    READER_BUSY,
-                )?;
-                let mmap = self.shared.reader_mmap_bytes.load(Ordering::Relaxed);
-                if mmap > 0 {
-                    conn.pragma_update(None, "mmap_size", mmap)
-                        .map_err(|e| open_error(&self.shared.path, e))?;
-                }
-                conn
-            }
+            None => open_connection(
+                &self.shared.path,
+                read_only(),
+                self.shared.reader_cache_kib.load(Ordering::Relaxed),
+                READER_BUSY,
+            )?,
         };
         let result = work(&conn);
         let mut readers = lock(&self.shared.readers);
