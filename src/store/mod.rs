@@ -649,11 +649,12 @@ type Answer = (
 /// feed's answer.
 ///
 /// First all together, without savepoints: a savepoint per feed copies every page the
-/// feed changes to its journal first, so that the feed can be undone alone, and that
-/// was a sixth of the pages the writer wrote. Feeds almost never fail; when one does,
-/// that transaction is rolled back whole (nothing of the batch is stored) and the
-/// batch is stored again with each feed in a savepoint of its own, so that the
-/// failing feed is rolled back alone and the others are stored. Either way a feed is
+/// feed changes to a journal first, so that the feed can be undone alone (with the
+/// items' `OR FAIL`, 4,662 of 36,324 pages journaled for 2,000 items in callgrind).
+/// Feeds almost never fail; when one does, that transaction is rolled back whole
+/// (nothing of the batch is stored) and the batch is stored again with each feed in a
+/// savepoint of its own, so that the failing feed is rolled back alone and the others
+/// are stored. Either way a feed is
 /// stored whole with its fetch state, or not at all.
 fn ingest_batch(
     conn: &mut Connection,
