@@ -33,6 +33,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_raw_html",
         include_str!("../../migrations/0008_raw_html.sql"),
     ),
+    (
+        "0010_store_less_per_item",
+        include_str!("../../migrations/0010_store_less_per_item.sql"),
+    ),
 ];
 
 /// Migrations after which items lack their de-duplication keys (0002 adds the columns,
