@@ -382,6 +382,44 @@ pub fn index_pending(tx: &Connection, threshold: f64) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// Before the items whose ids `doomed` (a table of `id`s) lists are deleted, removes
+/// their `title_blocks` rows: those computed from the signature by their keys, the
+/// picked pairs (which depended on the counts when they were picked) by a pass over
+/// their kinds alone, a small part of the index.
+pub(super) fn forget_title_blocks(tx: &Connection, doomed: &str) -> Result<(), StoreError> {
+    let signatures: Vec<(i64, Option<String>)> = {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT id, title_signature FROM items
+             WHERE id IN (SELECT id FROM {doomed}) AND title_signature IS NOT NULL"
+        ))?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if signatures.is_empty() {
+        return Ok(());
+    }
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head = ?3 AND item_id = ?4",
+    )?;
+    for (id, signature) in &signatures {
+        let signature = parse_signature(signature.as_deref());
+        let order: Vec<usize> = (0..signature.words().len()).collect();
+        let kept_by_kind = [Kind::Pair, Kind::Fuzzy];
+        for block in blocking::blocks(&signature, &order, DEFAULT_TITLE_THRESHOLD) {
+            if kept_by_kind.contains(&block.kind) {
+                delete.execute(params![block.kind.code(), block.key, block.head, id])?;
+            }
+        }
+    }
+    tx.execute(
+        &format!(
+            "DELETE FROM title_blocks WHERE kind IN (?1, ?2) AND item_id IN (SELECT id FROM {doomed})"
+        ),
+        params![Kind::ChosenPair.code(), Kind::Single.code()],
+    )?;
+    Ok(())
+}
+
 /// Indexes every relevant item of a database that had no `title_blocks` (migration
 /// 0009), for the default threshold (a lower one re-picks at the first placement).
 pub fn backfill_title_blocks(tx: &Transaction<'_>) -> Result<(), StoreError> {
