@@ -26,7 +26,9 @@ fn main() {
         eprintln!("usage: retention DB [DAYS_LATER]");
         return;
     };
-    let days: i64 = args.get(1).map_or(0, |d| d.parse().expect("a number of days"));
+    let days: i64 = args
+        .get(1)
+        .map_or(0, |d| d.parse().expect("a number of days"));
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = dir.path().join("entente.db");
     std::fs::copy(source, &path).expect("the database copied");

@@ -125,8 +125,10 @@ pub fn place(tx: &Connection, id: i64, policy: &Policy) -> Result<Option<i64>, S
     if is_clustered(tx, id)? {
         return Ok(None);
     }
-    index_pending(tx, policy.title_threshold)?;
-    let Some(root) = best_match(&newcomer, &candidates(tx, &newcomer, policy)?, policy) else {
+    // The newcomer is queued too: the order of its words is worked out once.
+    let order = index_queue(tx, policy.title_threshold, Some(id))?;
+    let candidates = candidates(tx, &newcomer, policy, order)?;
+    let Some(root) = best_match(&newcomer, &candidates, policy) else {
         return Ok(None);
     };
     tx.prepare_cached("UPDATE items SET duplicate_of = ?2 WHERE id = ?1")?
@@ -197,10 +199,12 @@ fn parse_signature(text: Option<&str>) -> TitleSignature {
 /// it, earliest stored first: those with its canonical link, and those its title's
 /// blocking keys find (see the module docs). A superset of what [`best_match`] can
 /// pick, so the result is the one a comparison with the whole window gives.
+/// `order` is the newcomer's words rarest first, when already worked out.
 fn candidates(
     tx: &Connection,
     newcomer: &Newcomer,
     policy: &Policy,
+    order: Option<Vec<usize>>,
 ) -> Result<Vec<Candidate>, StoreError> {
     let window = Duration::from_std(policy.window).unwrap_or_else(|_| Duration::days(36500));
     let (from, to) = (
@@ -221,7 +225,10 @@ fn candidates(
         }
     }
     if !newcomer.signature.is_empty() {
-        let order = rarest_first(tx, &newcomer.signature)?;
+        let order = match order {
+            Some(order) => order,
+            None => rarest_first(tx, &newcomer.signature)?,
+        };
         for lookup in blocking::probe(&newcomer.signature, &order, policy.title_threshold) {
             look_up(tx, lookup, &mut ids)?;
         }
@@ -334,6 +341,16 @@ fn rarest_first(tx: &Connection, signature: &TitleSignature) -> Result<Vec<usize
 /// lower `threshold` than that picks them again for every relevant item (they would
 /// miss near duplicates below the old one).
 pub fn index_pending(tx: &Connection, threshold: f64) -> Result<(), StoreError> {
+    index_queue(tx, threshold, None).map(|_| ())
+}
+
+/// [`index_pending`], returning the order of words worked out for `keep` if it was
+/// queued.
+fn index_queue(
+    tx: &Connection,
+    threshold: f64,
+    keep: Option<i64>,
+) -> Result<Option<Vec<usize>>, StoreError> {
     let recorded: Option<f64> = tx
         .prepare_cached("SELECT threshold FROM title_blocks_threshold")?
         .query_row([], |row| row.get(0))
@@ -365,21 +382,25 @@ pub fn index_pending(tx: &Connection, threshold: f64) -> Result<(), StoreError> 
         rows.collect::<Result<_, _>>()?
     };
     if pending.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO title_blocks (kind, key, head, item_id) VALUES (?1, ?2, ?3, ?4)",
     )?;
+    let mut kept = None;
     for (id, signature) in pending {
         let signature = parse_signature(signature.as_deref());
         let order = rarest_first(tx, &signature)?;
         for block in blocking::blocks(&signature, &order, keyed) {
             insert.execute(params![block.kind.code(), block.key, block.head, id])?;
         }
+        if Some(id) == keep {
+            kept = Some(order);
+        }
     }
     tx.prepare_cached("DELETE FROM title_blocks_pending")?
         .execute([])?;
-    Ok(())
+    Ok(kept)
 }
 
 /// Before the items whose ids `doomed` (a table of `id`s) lists are deleted, removes
@@ -733,7 +754,7 @@ mod tests {
             let (mut blocked_total, mut window_total, mut matched) = (0, 0, 0);
             for id in ids {
                 let newcomer = newcomer(&conn, id).unwrap().unwrap();
-                let blocked = candidates(&conn, &newcomer, &policy).unwrap();
+                let blocked = candidates(&conn, &newcomer, &policy, None).unwrap();
                 let window = Duration::from_std(policy.window).unwrap();
                 let window = window_candidates(
                     &conn,
@@ -808,7 +829,7 @@ mod tests {
             lang: None,
             sort_date: Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
         };
-        let found: Vec<i64> = candidates(&conn, &newcomer, &Policy::default())
+        let found: Vec<i64> = candidates(&conn, &newcomer, &Policy::default(), None)
             .unwrap()
             .iter()
             .map(|c| c.id)
