@@ -127,8 +127,7 @@ pub fn place(tx: &Connection, id: i64, policy: &Policy) -> Result<Option<i64>, S
     }
     // The newcomer is queued too: the order of its words is worked out once.
     let order = index_queue(tx, policy.title_threshold, Some(id))?;
-    let candidates = candidates(tx, &newcomer, policy, order)?;
-    let Some(root) = best_match(&newcomer, &candidates, policy) else {
+    let Some(root) = find_copy(tx, &newcomer, policy, order)? else {
         return Ok(None);
     };
     tx.prepare_cached("UPDATE items SET duplicate_of = ?2 WHERE id = ?1")?
@@ -195,33 +194,31 @@ fn parse_signature(text: Option<&str>) -> TitleSignature {
     text.and_then(|t| t.parse().ok()).unwrap_or_default()
 }
 
-/// The relevant items within the window around the newcomer that can be copies of
-/// it, earliest stored first: those with its canonical link, and those its title's
-/// blocking keys find (see the module docs). A superset of what [`best_match`] can
-/// pick, so the result is the one a comparison with the whole window gives.
-/// `order` is the newcomer's words rarest first, when already worked out.
-fn candidates(
+/// The ids of the items that can be copies of the newcomer: those with its canonical
+/// link, and those its title's blocking keys find (see the module docs), without the
+/// newcomer; not yet filtered by window or relevance. `order` is the newcomer's words
+/// rarest first, when already worked out.
+struct CandidateIds {
+    same_link: BTreeSet<i64>,
+    by_title: BTreeSet<i64>,
+}
+
+fn candidate_ids(
     tx: &Connection,
     newcomer: &Newcomer,
     policy: &Policy,
     order: Option<Vec<usize>>,
-) -> Result<Vec<Candidate>, StoreError> {
-    let window = Duration::from_std(policy.window).unwrap_or_else(|_| Duration::days(36500));
-    let (from, to) = (
-        timestamp(newcomer.sort_date - window),
-        timestamp(newcomer.sort_date + window),
-    );
-    if policy.title_threshold <= 0.0 {
-        // Every pair of titles would be near duplicates: no key is shared by all.
-        return window_candidates(tx, newcomer.id, &from, &to);
-    }
-    let mut ids = BTreeSet::new();
+) -> Result<CandidateIds, StoreError> {
+    let mut ids = CandidateIds {
+        same_link: BTreeSet::new(),
+        by_title: BTreeSet::new(),
+    };
     if let Some(url) = &newcomer.canonical_url {
         let mut stmt =
             tx.prepare_cached("SELECT id FROM items WHERE canonical_url = ?1 AND relevant = 1")?;
         let rows = stmt.query_map([url], |row| row.get::<_, i64>(0))?;
         for id in rows {
-            ids.insert(id?);
+            ids.same_link.insert(id?);
         }
     }
     if !newcomer.signature.is_empty() {
@@ -230,23 +227,101 @@ fn candidates(
             None => rarest_first(tx, &newcomer.signature)?,
         };
         for lookup in blocking::probe(&newcomer.signature, &order, policy.title_threshold) {
-            look_up(tx, lookup, &mut ids)?;
+            look_up(tx, lookup, &mut ids.by_title)?;
         }
     }
-    ids.remove(&newcomer.id);
-    let mut stmt = tx.prepare_cached(
-        "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang
-         FROM items
-         WHERE id = ?1 AND relevant = 1 AND sort_date BETWEEN ?2 AND ?3",
-    )?;
-    let mut candidates = Vec::with_capacity(ids.len());
-    for id in ids {
-        let candidate = stmt
-            .query_row(params![id, from, to], candidate_row)
-            .optional()?;
-        candidates.extend(candidate);
+    ids.same_link.remove(&newcomer.id);
+    ids.by_title.remove(&newcomer.id);
+    Ok(ids)
+}
+
+/// The window around the newcomer's date, as stored timestamps.
+fn window_of(newcomer: &Newcomer, policy: &Policy) -> (String, String) {
+    let window = Duration::from_std(policy.window).unwrap_or_else(|_| Duration::days(36500));
+    (
+        timestamp(newcomer.sort_date - window),
+        timestamp(newcomer.sort_date + window),
+    )
+}
+
+/// A candidate by id, if it is relevant and within the window.
+fn fetch_candidate(
+    tx: &Connection,
+    id: i64,
+    (from, to): (&str, &str),
+) -> Result<Option<Candidate>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang
+             FROM items
+             WHERE id = ?1 AND relevant = 1 AND sort_date BETWEEN ?2 AND ?3",
+        )?
+        .query_row(params![id, from, to], candidate_row)
+        .optional()?)
+}
+
+/// The candidates the blocking finds, earliest stored first: a superset of what
+/// [`best_match`] can pick from the window, so it picks the same.
+#[cfg(test)]
+fn candidates(
+    tx: &Connection,
+    newcomer: &Newcomer,
+    policy: &Policy,
+    order: Option<Vec<usize>>,
+) -> Result<Vec<Candidate>, StoreError> {
+    let (from, to) = window_of(newcomer, policy);
+    let ids = candidate_ids(tx, newcomer, policy, order)?;
+    let mut candidates = Vec::new();
+    for id in ids.same_link.union(&ids.by_title) {
+        candidates.extend(fetch_candidate(tx, *id, (&from, &to))?);
     }
     Ok(candidates)
+}
+
+/// The root of the cluster the newcomer copies, the one [`best_match`] picks from the
+/// whole window, reading as little as it can: the earliest item with the same
+/// canonical link (they win over any title); else the most similar title from
+/// another source among the blocked candidates, earliest first, stopping at a
+/// similarity of 1 (no later one can beat it, and among equals the earliest wins). A
+/// story with hundreds of copies costs the first of them.
+fn find_copy(
+    tx: &Connection,
+    newcomer: &Newcomer,
+    policy: &Policy,
+    order: Option<Vec<usize>>,
+) -> Result<Option<i64>, StoreError> {
+    let (from, to) = window_of(newcomer, policy);
+    if policy.title_threshold <= 0.0 {
+        // Every pair of titles would be near duplicates: no key is shared by all.
+        let window = window_candidates(tx, newcomer.id, &from, &to)?;
+        return Ok(best_match(newcomer, &window, policy));
+    }
+    let comparable = |c: &Candidate| same_language(c.lang.as_deref(), newcomer.lang.as_deref());
+    let ids = candidate_ids(tx, newcomer, policy, order)?;
+    for &id in &ids.same_link {
+        if let Some(candidate) = fetch_candidate(tx, id, (&from, &to))?.filter(comparable) {
+            return Ok(Some(candidate.root));
+        }
+    }
+    let mut best: Option<(f64, i64)> = None;
+    for &id in &ids.by_title {
+        let Some(candidate) = fetch_candidate(tx, id, (&from, &to))?.filter(comparable) else {
+            continue;
+        };
+        if candidate.source_id == newcomer.source_id {
+            continue;
+        }
+        let similarity =
+            parse_signature(candidate.signature.as_deref()).similarity(&newcomer.signature);
+        if similarity >= policy.title_threshold && best.is_none_or(|(score, _)| similarity > score)
+        {
+            best = Some((similarity, candidate.root));
+            if similarity >= 1.0 {
+                break;
+            }
+        }
+    }
+    Ok(best.map(|(_, root)| root))
 }
 
 /// Every relevant item of the window, for a threshold no key can serve. `relevant = 1`,
@@ -781,6 +856,11 @@ mod tests {
                 }
                 let best = best_match(&newcomer, &blocked, &policy);
                 assert_eq!(best, best_match(&newcomer, &window, &policy), "item {id}");
+                assert_eq!(
+                    find_copy(&conn, &newcomer, &policy, None).unwrap(),
+                    best,
+                    "item {id}"
+                );
                 matched += usize::from(best.is_some());
                 blocked_total += blocked.len();
                 window_total += window.len();
