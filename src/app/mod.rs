@@ -33,6 +33,7 @@ mod items;
 mod locate;
 mod mark;
 mod opml;
+mod parse_pool;
 mod pipeline;
 mod purge;
 mod reload;
@@ -235,12 +236,13 @@ async fn open_store_for_reading(config: &Config) -> Result<Store> {
 fn pipeline(config: Config, store: Store) -> Result<Pipeline> {
     let fetcher = Fetcher::new(&config.daemon.user_agent, config.daemon.limits.clone())
         .context("cannot build the HTTP client")?;
-    Ok(Pipeline::new(
+    Pipeline::new(
         Arc::new(config),
         store,
         Arc::new(fetcher),
         Arc::new(crate::metrics::Metrics::default()),
-    ))
+    )
+    .context("cannot start the parser threads")
 }
 
 /// What a site says about itself in every published file.

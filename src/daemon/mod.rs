@@ -34,7 +34,7 @@ pub use config_source::ConfigSource;
 pub use control::{control, Command, Control, Controller};
 pub use lock::{LockError, PidLock};
 use reload::Daemon;
-pub use scheduler::{backoff_delay, next_run, Runner, Scheduler};
+pub use scheduler::{Runner, Scheduler};
 
 use crate::app::{site, Pipeline};
 use crate::config::{Config, ConfigError, Source};
@@ -55,6 +55,8 @@ pub enum DaemonError {
     Store(#[from] StoreError),
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    #[error("cannot start the parser threads: {0}")]
+    Parsers(String),
     #[error("HTTP server failed: {0}")]
     Server(#[source] std::io::Error),
     #[error(transparent)]
@@ -90,12 +92,10 @@ pub async fn run(
     // The store records what its commits change; the rest only reads it.
     let changes = store.changes().clone();
     let fetcher = new_fetcher(&config)?;
-    let pipeline = Arc::new(RwLock::new(Pipeline::new(
-        config.clone(),
-        store.clone(),
-        fetcher,
-        metrics.clone(),
-    )));
+    let pipeline = Arc::new(RwLock::new(
+        Pipeline::new(config.clone(), store.clone(), fetcher, metrics.clone())
+            .map_err(|e| DaemonError::Parsers(e.to_string()))?,
+    ));
     let (catalog, max_age) = published(&config, &store, &changes);
     // The publisher compares the catalog of the configuration loaded at start: a reload
     // that changes the topics or the hub takes effect for WebSub at the next restart.

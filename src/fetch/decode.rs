@@ -7,6 +7,8 @@
 //! common misconfiguration: a header claiming a Latin single-byte charset over a body
 //! that is valid UTF-8 and declares UTF-8 is taken at the body's word.
 
+use std::borrow::Cow;
+
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 
 /// The encoding chosen for a body, and why.
@@ -25,9 +27,25 @@ pub enum EncodingSource {
 }
 
 /// Transcodes a body to UTF-8 (no BOM) and rewrites its XML declaration to say so.
+/// [`to_utf8`] of a body this call may keep: a UTF-8 body (no BOM, valid, declared
+/// as UTF-8 or not at all) is returned as it is, without a copy. The same bytes
+/// as [`to_utf8`], always.
+pub fn into_utf8(body: Vec<u8>, content_type: Option<&str>) -> Vec<u8> {
+    let kept_as_is = utf32_to_string(&body).is_none()
+        && Encoding::for_bom(&body).is_none()
+        && detect(&body, content_type).encoding == UTF_8
+        && std::str::from_utf8(&body)
+            .is_ok_and(|text| matches!(declare_utf8(text), Cow::Borrowed(_)));
+    if kept_as_is {
+        body
+    } else {
+        to_utf8(&body, content_type)
+    }
+}
+
 pub fn to_utf8(body: &[u8], content_type: Option<&str>) -> Vec<u8> {
     if let Some(text) = utf32_to_string(body) {
-        return declare_utf8(&text).into_bytes();
+        return declare_utf8(&text).into_owned().into_bytes();
     }
     let detected = detect(body, content_type);
     let without_bom = match Encoding::for_bom(body) {
@@ -35,7 +53,7 @@ pub fn to_utf8(body: &[u8], content_type: Option<&str>) -> Vec<u8> {
         None => body,
     };
     let (text, _) = detected.encoding.decode_without_bom_handling(without_bom);
-    declare_utf8(&text).into_bytes()
+    declare_utf8(&text).into_owned().into_bytes()
 }
 
 /// Chooses the encoding of a body.
@@ -172,32 +190,63 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Rewrites the `encoding` of an XML declaration to UTF-8, the bytes' encoding now.
-fn declare_utf8(text: &str) -> String {
+fn declare_utf8(text: &str) -> Cow<'_, str> {
     let Some(rest) = text.strip_prefix("<?xml") else {
-        return text.to_string();
+        return Cow::Borrowed(text);
     };
     let Some(end) = rest.find("?>") else {
-        return text.to_string();
+        return Cow::Borrowed(text);
     };
     let decl = &rest[..end];
     let Some(at) = decl.find("encoding") else {
-        return text.to_string();
+        return Cow::Borrowed(text);
     };
     let Some(value) = attribute(&decl[at..], "encoding") else {
-        return text.to_string();
+        return Cow::Borrowed(text);
     };
+    if value == "UTF-8" {
+        return Cow::Borrowed(text);
+    }
     let value_start = at + decl[at..].find(value).unwrap_or(0);
-    format!(
+    Cow::Owned(format!(
         "<?xml{}UTF-8{}{}",
         &decl[..value_start],
         &decl[value_start + value.len()..],
         &rest[end..]
-    )
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn into_utf8_gives_the_bytes_of_to_utf8() {
+        let bodies: [(&[u8], Option<&str>); 8] = [
+            (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>", None),
+            (b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss/>", None),
+            (b"<?xml version=\"1.0\"?><rss>\xd0\x9a</rss>", None),
+            (
+                b"<rss>\xd0\x9a</rss>",
+                Some("text/xml; charset=windows-1251"),
+            ),
+            (
+                b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>\xca</rss>",
+                None,
+            ),
+            (b"\xef\xbb\xbf<rss/>", None),
+            (b"<rss>\xff</rss>", None),
+            (b"\xff\xfe<\x00r\x00/\x00>\x00", None),
+        ];
+        for (body, content_type) in bodies {
+            assert_eq!(
+                into_utf8(body.to_vec(), content_type),
+                to_utf8(body, content_type),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
 
     #[test]
     fn utf_16_declared_over_8_bit_bytes_reads_the_bytes() {

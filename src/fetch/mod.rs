@@ -293,7 +293,10 @@ impl Fetcher {
             return Err(FetchError::TooLarge { limit });
         }
         let headers = response.headers().clone();
-        let mut raw = Vec::new();
+        // Sized once when the length is announced (it is within the limit here), so
+        // that a body is not copied on every doubling.
+        let announced = response.content_length().unwrap_or(0);
+        let mut raw = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         while let Some(chunk) = response.chunk().await.map_err(|e| self.request_error(e))? {
             if raw.len() as u64 + chunk.len() as u64 > limit {
                 return Err(FetchError::TooLarge { limit });
@@ -336,7 +339,7 @@ fn finish(
     if previous.body_hash.as_deref() == Some(body_hash.as_str()) {
         return Outcome::Unchanged { validators };
     }
-    let body = decode::to_utf8(&raw, origin.content_type.as_deref());
+    let body = decode::into_utf8(raw, origin.content_type.as_deref());
     Outcome::Fetched(Fetched {
         body,
         content_type: origin.content_type,

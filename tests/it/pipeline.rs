@@ -258,3 +258,53 @@ fn export_writes_each_topic_feed_with_exactly_its_items_newest_first() {
         assert_eq!(published, stored, "{topic}");
     }
 }
+
+/// Bodies fetched and not yet stored are bounded by bytes (512 KiB on 2 cores): feeds
+/// larger than that whole buffer still go through, each alone, in one pass.
+#[test]
+fn feeds_larger_than_the_ingest_buffer_are_each_stored_whole() {
+    let server = FeedServer::start();
+    let filler = "Steppe weather and grain prices, reported from Kostanay. ".repeat(140);
+    let mut sources = Vec::new();
+    for feed in 0..4 {
+        let entries: Vec<(String, String, String)> = (0..100)
+            .map(|n| {
+                (
+                    format!("big-{feed}-{n}"),
+                    format!("Regional bulletin {n} of feed {feed}"),
+                    format!("{filler} Bulletin {n}."),
+                )
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str, &str, &str)> = entries
+            .iter()
+            .map(|(id, title, summary)| {
+                (
+                    id.as_str(),
+                    title.as_str(),
+                    summary.as_str(),
+                    "Mon, 02 Mar 2026 09:00:00 +0000",
+                )
+            })
+            .collect();
+        let body = rss(&borrowed);
+        assert!(body.len() > 700 * 1024, "{} bytes", body.len());
+        let path = format!("/big{feed}.rss");
+        server.route(&path, Route::rss(body));
+        sources.push((format!("big{feed}"), server.url(&path)));
+    }
+    let named: Vec<(&str, String)> = sources
+        .iter()
+        .map(|(id, url)| (id.as_str(), url.clone()))
+        .collect();
+    let config = TestConfig::new(&named, "");
+
+    let run = config.entente(&["fetch"]);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{stdout}{}", text(&run.stderr));
+    for feed in 0..4 {
+        assert!(stdout.contains(&format!("big{feed}: 100 new")), "{stdout}");
+    }
+    let all = config.json(&["items", "--all", "--json", "--limit", "1000"]);
+    assert_eq!(all.as_array().unwrap().len(), 400);
+}
