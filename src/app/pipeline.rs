@@ -274,7 +274,14 @@ impl Pipeline {
                 url: url.as_ref(),
                 caps,
             };
-            parse_feed(&body, origin).map(|feed| classify_items(&rules, feed.items))
+            parse_feed(&body, origin).map(|feed| {
+                let mut items = classify_items(&rules, feed.items);
+                // Only what will be published is worth sanitizing (see `ItemHtml`).
+                for (item, _) in items.iter_mut().filter(|(_, d)| d.relevant) {
+                    item.sanitize_content();
+                }
+                items
+            })
         };
         match self.pool.run(work).await {
             Ok(result) => result.map_err(|error| Failure::parse(&error, fetched)),

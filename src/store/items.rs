@@ -1,5 +1,6 @@
 //! The `items` and `item_topics` tables: ingest, listings, lookups, retag, retention.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ use super::sources::write_fetch_record;
 use super::{clusters, FetchRecord, StoreError};
 use crate::classify::Decision;
 use crate::dedup::Policy;
-use crate::item::Item;
+use crate::item::{Item, ItemHtml};
 
 /// What one ingest changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,9 +79,12 @@ pub fn ingest_in(
             .optional()?;
         let hash = item.content_hash();
         match existing {
-            Some((id, old_hash, _)) if old_hash == hash => {
-                tx.prepare_cached("UPDATE items SET last_seen = ?2 WHERE id = ?1")?
-                    .execute(params![id, now])?;
+            // A hash of the older form is compared once, then replaced.
+            Some((id, old_hash, _)) if old_hash == hash || item.matches_legacy_hash(&old_hash) => {
+                tx.prepare_cached(
+                    "UPDATE items SET last_seen = ?2, content_hash = ?3 WHERE id = ?1",
+                )?
+                .execute(params![id, now, hash])?;
                 summary.unchanged += 1;
             }
             Some((id, _, was_relevant)) => {
@@ -130,17 +134,15 @@ fn insert_item(
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
-    let packed = pack(
-        &item.summary,
-        item.content_html.as_deref(),
-        decision.relevant,
-    );
+    let html = html_to_store(item, decision.relevant);
+    let (html, raw_html_base) = html.as_deref().map(ItemHtml::stored_form).unzip();
+    let packed = pack(&item.summary, html, decision.relevant);
     tx.prepare_cached(
         "INSERT INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
-            relevant, score, decision, canonical_url, title_signature, body)
+            relevant, score, decision, canonical_url, title_signature, body, raw_html_base)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21)",
+            ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
             item.key,
@@ -164,6 +166,7 @@ fn insert_item(
             canonical_url,
             title_signature,
             packed.body,
+            raw_html_base.flatten(),
         ])?;
     let id = tx.last_insert_rowid();
     write_topics(tx, id, decision)?;
@@ -182,17 +185,15 @@ fn update_item(
     // cluster this item is in: membership is decided once. Only relevant items are
     // compared, so only they keep keys.
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
-    let packed = pack(
-        &item.summary,
-        item.content_html.as_deref(),
-        decision.relevant,
-    );
+    let html = html_to_store(item, decision.relevant);
+    let (html, raw_html_base) = html.as_deref().map(ItemHtml::stored_form).unzip();
+    let packed = pack(&item.summary, html, decision.relevant);
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
             sort_date = COALESCE(?17, sort_date), authors = ?10, categories = ?11,
             lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15,
-            body = ?16
+            body = ?16, raw_html_base = ?18
          WHERE id = ?1",
     )?
     .execute(params![
@@ -214,8 +215,22 @@ fn update_item(
         packed.body,
         item.sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
             .map(timestamp),
+        raw_html_base.flatten(),
     ])?;
     write_decision(tx, id, decision)
+}
+
+/// The HTML an item is stored with: sanitized when the item is relevant (published),
+/// else as the feed sent it. The pipeline sanitizes relevant items on its workers; this
+/// catches the others (an operator's correction applied at ingest, a caller of the
+/// store's own).
+fn html_to_store(item: &Item, relevant: bool) -> Option<Cow<'_, ItemHtml>> {
+    let html = item.content_html.as_ref()?;
+    if relevant && !html.is_sanitized() {
+        html.clone().into_sanitized().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(html))
+    }
 }
 
 pub(super) fn write_decision(
@@ -231,25 +246,42 @@ pub(super) fn write_decision(
             decision_json(decision)?
         ])?;
     if decision.relevant {
-        unpack_body(tx, id)?;
+        make_publishable(tx, id)?;
     }
     write_topics(tx, id, decision)
 }
 
-/// Gives an item that turned relevant its summary and HTML as text again: relevant
-/// items are searched (`item_search`, kept by triggers on the `summary` column).
-fn unpack_body(tx: &Connection, id: i64) -> Result<(), StoreError> {
-    let body: Option<Vec<u8>> = tx
-        .prepare_cached("SELECT body FROM items WHERE id = ?1")?
-        .query_row([id], |row| row.get(0))?;
-    let Some(body) = body else {
+/// Gives an item that turned relevant (retag, an operator's mark, a correction) its
+/// summary and HTML as text again, its HTML sanitized: relevant items are published,
+/// and searched (`item_search`, kept by triggers on the `summary` column).
+fn make_publishable(tx: &Connection, id: i64) -> Result<(), StoreError> {
+    let (body, summary, content_html, raw_html_base): (
+        Option<Vec<u8>>,
+        String,
+        Option<String>,
+        Option<String>,
+    ) = tx
+        .prepare_cached(
+            "SELECT body, summary, content_html, raw_html_base FROM items WHERE id = ?1",
+        )?
+        .query_row([id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?;
+    if body.is_none() && raw_html_base.is_none() {
         return Ok(());
+    }
+    let (summary, content_html) = match body {
+        Some(body) => unpack(&body).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into())
+        })?,
+        None => (summary, content_html),
     };
-    let (summary, content_html) = unpack(&body).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into())
-    })?;
+    let content_html = content_html
+        .map(|html| ItemHtml::from_stored(html, raw_html_base))
+        .and_then(ItemHtml::into_safe_html);
     tx.prepare_cached(
-        "UPDATE items SET summary = ?2, content_html = ?3, body = NULL WHERE id = ?1",
+        "UPDATE items SET summary = ?2, content_html = ?3, body = NULL, raw_html_base = NULL
+         WHERE id = ?1",
     )?
     .execute(params![id, summary, content_html])?;
     Ok(())

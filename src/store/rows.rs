@@ -9,7 +9,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::Row;
 
 use crate::classify::Decision;
-use crate::item::Item;
+use crate::item::{Item, ItemHtml};
 
 /// Timestamps are stored as fixed-width RFC 3339 in UTC, so text order is time order.
 pub fn timestamp(time: DateTime<Utc>) -> String {
@@ -181,10 +181,10 @@ pub struct StoredItem {
 pub const ITEM_COLUMNS: &str = "i.id, i.key, i.source_id, i.guid, i.link, i.title, i.summary,
     i.content_html, i.published, i.updated, i.first_seen, i.sort_date, i.authors,
     i.categories, i.lang, i.decision, COALESCE(s.name, i.source_id), COALESCE(s.url, ''),
-    i.relevant, i.score, i.body";
+    i.relevant, i.score, i.body, i.raw_html_base";
 
 /// How many columns [`ITEM_COLUMNS`] names: a query may select more after them.
-pub const ITEM_COLUMN_COUNT: usize = 21;
+pub const ITEM_COLUMN_COUNT: usize = 22;
 
 pub fn stored_item(row: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let json = |i: usize| -> rusqlite::Result<Vec<String>> {
@@ -207,7 +207,10 @@ pub fn stored_item(row: &Row<'_>) -> rusqlite::Result<StoredItem> {
             link: row.get(4)?,
             title: row.get(5)?,
             summary,
-            content_html,
+            content_html: match content_html {
+                Some(html) => Some(ItemHtml::from_stored(html, row.get(21)?)),
+                None => None,
+            },
             published: parse_time(row.get(8)?),
             updated: parse_time(row.get(9)?),
             authors: json(12)?,

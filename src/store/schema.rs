@@ -29,7 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_title_signatures_v2",
         include_str!("../../migrations/0007_title_signatures_v2.sql"),
     ),
-    // 0008 belongs to a branch not merged yet (the store helper's).
+    (
+        "0008_raw_html",
+        include_str!("../../migrations/0008_raw_html.sql"),
+    ),
     (
         "0009_title_blocks",
         include_str!("../../migrations/0009_title_blocks.sql"),

@@ -53,7 +53,7 @@ fn item(source: usize, n: usize, relevant: bool) -> (Item, Decision) {
         link: Some(link),
         title,
         summary: "A summary of the story.".into(),
-        content_html: Some("<p>A summary of the story.</p>".into()),
+        content_html: crate::item::ItemHtml::sanitized("<p>A summary of the story.</p>", None),
         published: Some(
             Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap() + Duration::minutes(n as i64 * 7),
         ),
