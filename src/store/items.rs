@@ -60,7 +60,15 @@ pub fn ingest_with(
 }
 
 /// [`ingest_with`] inside a transaction the caller holds: the store's writer puts
-/// several feeds in one transaction, each in its own savepoint.
+/// several feeds in one transaction.
+///
+/// The writes of items say `OR FAIL`: SQLite's default (`ABORT`) undoes a failing
+/// statement alone, so a statement that fires triggers first copies each page it will
+/// change to a statement journal. Here a failure fails the whole feed, and the caller
+/// rolls back the feed (its transaction or savepoint), so the statement's own undo is
+/// never needed. (An insert into `items` still journals: the search trigger's insert
+/// into an FTS5 table makes SQLite treat the statement as abortable whatever the
+/// policy, about 16 pages of 4 KiB per stored item, in memory.)
 pub fn ingest_in(
     tx: &Connection,
     source_id: &str,
@@ -69,6 +77,8 @@ pub fn ingest_in(
     policy: &Policy,
 ) -> Result<IngestSummary, StoreError> {
     let now = timestamp(record.attempted_at);
+    // The attempt time as stored (whole seconds), read back once per feed, not per item.
+    let now_time = parse_time(Some(now.clone())).unwrap_or(record.attempted_at);
     let mut summary = IngestSummary::default();
     for (item, decision) in items {
         let existing: Option<(i64, String, bool)> = tx
@@ -89,7 +99,7 @@ pub fn ingest_in(
             }
             Some((id, _, was_relevant)) => {
                 let before = clusters::cluster_topics(tx, id)?;
-                update_item(tx, id, item, &hash, decision, &now)?;
+                update_item(tx, id, item, &hash, decision, (&now, now_time))?;
                 summary.updated += 1;
                 if decision.relevant && !was_relevant {
                     clusters::place(tx, id, policy)?;
@@ -103,7 +113,7 @@ pub fn ingest_in(
                 }
             }
             None => {
-                let id = insert_item(tx, item, &hash, decision, &now)?;
+                let id = insert_item(tx, item, &hash, decision, (&now, now_time))?;
                 summary.new += 1;
                 if decision.relevant {
                     summary.new_relevant += 1;
@@ -127,18 +137,19 @@ fn insert_item(
     item: &Item,
     hash: &str,
     decision: &Decision,
-    now: &str,
+    (now, now_time): (&str, DateTime<Utc>),
 ) -> Result<i64, StoreError> {
     let sort_date = item
-        .sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
+        .sane_sort_date(now_time)
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
     let html = html_to_store(item, decision.relevant);
     let (html, raw_html_base) = html.as_deref().map(ItemHtml::stored_form).unzip();
     let packed = pack(&item.summary, html, decision.relevant);
+    // OR FAIL: see [`ingest_in`].
     tx.prepare_cached(
-        "INSERT INTO items (key, source_id, guid, link, title, summary, content_html, published,
+        "INSERT OR FAIL INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
             relevant, score, decision, canonical_url, title_signature, body, raw_html_base)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
@@ -179,7 +190,7 @@ fn update_item(
     item: &Item,
     hash: &str,
     decision: &Decision,
-    now: &str,
+    (now, now_time): (&str, DateTime<Utc>),
 ) -> Result<(), StoreError> {
     // An edited title or link changes the keys later items are compared with, not the
     // cluster this item is in: membership is decided once. Only relevant items are
@@ -189,7 +200,7 @@ fn update_item(
     let (html, raw_html_base) = html.as_deref().map(ItemHtml::stored_form).unzip();
     let packed = pack(&item.summary, html, decision.relevant);
     tx.prepare_cached(
-        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
+        "UPDATE OR FAIL items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
             sort_date = COALESCE(?17, sort_date), authors = ?10, categories = ?11,
             lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15,
@@ -213,8 +224,7 @@ fn update_item(
         canonical_url,
         title_signature,
         packed.body,
-        item.sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
-            .map(timestamp),
+        item.sane_sort_date(now_time).map(timestamp),
         raw_html_base.flatten(),
     ])?;
     write_decision(tx, id, decision)
@@ -238,13 +248,15 @@ pub(super) fn write_decision(
     id: i64,
     decision: &Decision,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached("UPDATE items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1")?
-        .execute(params![
-            id,
-            decision.relevant,
-            decision.score,
-            decision_json(decision)?
-        ])?;
+    tx.prepare_cached(
+        "UPDATE OR FAIL items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        decision.relevant,
+        decision.score,
+        decision_json(decision)?
+    ])?;
     if decision.relevant {
         make_publishable(tx, id)?;
     }
@@ -390,7 +402,7 @@ pub fn retag(
     conn: &mut Connection,
     batch: usize,
     policy: &Policy,
-    decide: impl FnMut(&Item) -> Decision,
+    decide: impl Fn(&Item) -> Decision + Sync,
     progress: impl FnMut(usize, usize),
 ) -> Result<RetagSummary, StoreError> {
     retag_reporting(conn, batch, policy, decide, |_, _| {}, progress)
@@ -399,11 +411,14 @@ pub fn retag(
 /// [`retag`], telling `changed` of every item whose relevance or topics the new
 /// decision changes (the item as it was stored, and the new decision), so that a
 /// caller who lists the changes reads and decides each item once.
+///
+/// `decide` runs on every core for each batch ([`decide_each`]); the rows are read,
+/// and the decisions stored, on this thread, in order.
 pub fn retag_reporting(
     conn: &mut Connection,
     batch: usize,
     policy: &Policy,
-    mut decide: impl FnMut(&Item) -> Decision,
+    decide: impl Fn(&Item) -> Decision + Sync,
     mut changed: impl FnMut(&StoredItem, &Decision),
     mut progress: impl FnMut(usize, usize),
 ) -> Result<RetagSummary, StoreError> {
@@ -425,8 +440,8 @@ pub fn retag_reporting(
             break;
         };
         after_id = last.id;
-        for stored in &rows {
-            let decision = decide(&stored.item);
+        let decisions = decide_each(&rows, &decide);
+        for (stored, decision) in rows.iter().zip(decisions) {
             let relevance_changed = decision.relevant != stored.decision.relevant;
             let topics_changed = decision.topics != stored.decision.topics;
             if !same_verdict(&decision, &stored.decision) {
@@ -446,6 +461,42 @@ pub fn retag_reporting(
         progress(summary.items, total);
     }
     Ok(summary)
+}
+
+/// At most this many threads decide a retag's batch.
+const MAX_DECIDING_THREADS: usize = 4;
+
+/// `decide` of each row's item, in order, the rows split among the cores: the
+/// classifier is a pure function and was two thirds of `retag`'s time (BENCHMARKS.md,
+/// branch store3). A panic in `decide` is carried to the caller as it would be on
+/// one thread.
+fn decide_each(rows: &[StoredItem], decide: &(impl Fn(&Item) -> Decision + Sync)) -> Vec<Decision> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(MAX_DECIDING_THREADS);
+    // Below a few dozen items a thread costs more than it saves.
+    if threads < 2 || rows.len() < 64 {
+        return rows.iter().map(|row| decide(&row.item)).collect();
+    }
+    let share = rows.len().div_ceil(threads);
+    let (first, rest) = rows.split_at(share);
+    std::thread::scope(|scope| {
+        let others: Vec<_> = rest
+            .chunks(share)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|row| decide(&row.item)).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut decisions: Vec<Decision> = Vec::with_capacity(rows.len());
+        decisions.extend(first.iter().map(|row| decide(&row.item)));
+        for other in others {
+            match other.join() {
+                Ok(part) => decisions.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        decisions
+    })
 }
 
 /// Deletes items dated before `cutoff`; returns how many. Clusters that lose their

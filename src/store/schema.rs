@@ -37,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_title_blocks",
         include_str!("../../migrations/0009_title_blocks.sql"),
     ),
+    (
+        "0010_store_less_per_item",
+        include_str!("../../migrations/0010_store_less_per_item.sql"),
+    ),
 ];
 
 /// Migrations after which items lack their de-duplication keys (0002 adds the columns,

@@ -396,3 +396,94 @@ fn a_hash_of_the_older_form_is_recognised_once_then_replaced() {
         .unwrap();
     assert_eq!((third.unchanged, third.updated), (2, 0));
 }
+
+/// The writer's batch: feeds stored together in one transaction; when one fails, the
+/// others are still stored whole, and nothing of the failing one, fetch state included.
+#[test]
+fn a_failing_feed_in_a_batch_is_rolled_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    drop(Store::open(&path).unwrap());
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    let sources: Vec<(String, String, String)> = ["a", "bad", "c"]
+        .iter()
+        .map(|s| {
+            (
+                s.to_string(),
+                format!("https://{s}.example/feed"),
+                s.to_string(),
+            )
+        })
+        .collect();
+    sync_sources(&mut conn, &sources).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER boom BEFORE INSERT ON items WHEN NEW.title = 'boom'
+         BEGIN SELECT RAISE(FAIL, 'simulated failure'); END;",
+    )
+    .unwrap();
+    let job = |source: &str, titles: &[&str]| {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let items = titles
+            .iter()
+            .enumerate()
+            .map(|(n, title)| {
+                let topics: &[&str] = if n == 0 { &["energy"] } else { &[] };
+                (
+                    item(source, &n.to_string(), title),
+                    decision(n == 0, topics),
+                )
+            })
+            .collect();
+        let job = crate::store::IngestJob {
+            source_id: source.to_string(),
+            items,
+            record: ok_record(),
+            policy: crate::dedup::Policy::default(),
+            reply,
+        };
+        (job, answer)
+    };
+    let (a, _a) = job("a", &["a one", "a two"]);
+    // Its second item fails after its first was written.
+    let (bad, _bad) = job("bad", &["bad one", "boom", "bad three"]);
+    let (c, _c) = job("c", &["c one"]);
+    let changes = Changes::default();
+
+    let answers = crate::store::ingest_batch(&mut conn, vec![a, bad, c], &changes);
+    let results: Vec<bool> = answers.iter().map(|(_, r)| r.is_ok()).collect();
+    assert_eq!(results, vec![true, false, true]);
+    let titles: Vec<String> = list_items(
+        &conn,
+        &ItemFilter {
+            include_irrelevant: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .into_iter()
+    .map(|s| s.item.title)
+    .collect();
+    let mut sorted = titles.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec!["a one", "a two", "c one"], "{titles:?}");
+    assert_eq!(
+        source_state(&conn, "a").unwrap().validators.etag.as_deref(),
+        Some("\"e1\"")
+    );
+    assert_eq!(
+        source_state(&conn, "c").unwrap().validators.etag.as_deref(),
+        Some("\"e1\"")
+    );
+    assert_eq!(
+        source_state(&conn, "bad").unwrap().validators.etag,
+        None,
+        "the failing feed's fetch state must not run ahead of its items"
+    );
+
+    // Without a failure the batch is stored in one go, every feed whole.
+    let (a2, _a2) = job("a", &["a one", "a two", "a three"]);
+    let (c2, _c2) = job("c", &["c one", "c two"]);
+    let answers = crate::store::ingest_batch(&mut conn, vec![a2, c2], &changes);
+    let summaries: Vec<usize> = answers.into_iter().map(|(_, r)| r.unwrap().new).collect();
+    assert_eq!(summaries, vec![1, 1]);
+}
