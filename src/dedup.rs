@@ -37,6 +37,8 @@ use unicode_normalization::UnicodeNormalization;
 use url::form_urlencoded;
 use url::Url;
 
+pub mod blocking;
+
 /// The canonical form of a link, for comparing links, not for fetching them: http and
 /// https unified (written `https`), host lowercase without `www.`, no user info, no
 /// fragment, no tracking parameters, remaining parameters sorted, no trailing slash.
@@ -183,6 +185,11 @@ impl TitleSignature {
         self.words.is_empty()
     }
 
+    /// The comparable words, sorted and unique.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
     /// How alike the two titles are, from 0 to 1 (see the module docs for the formula).
     pub fn similarity(&self, other: &TitleSignature) -> f64 {
         self.alignment(other).similarity()
@@ -272,21 +279,38 @@ impl Alignment {
     }
 
     pub fn similarity(&self) -> f64 {
-        if self.aligned == 0 {
-            return 0.0;
-        }
         let (substituted, inserted) = self.substituted_and_inserted();
-        let aligned = self.aligned as f64;
-        aligned
-            / (aligned + INSERTION_COST * inserted as f64 + SUBSTITUTION_COST * substituted as f64)
+        similarity_of(self.aligned, substituted, inserted)
     }
+}
+
+/// The module docs' formula, written once: [`Alignment::similarity`] scores with it and
+/// [`max_unaligned`] bounds with it, so the bound is exact, floating point included.
+fn similarity_of(aligned: usize, substituted: usize, inserted: usize) -> f64 {
+    if aligned == 0 {
+        return 0.0;
+    }
+    let aligned = aligned as f64;
+    aligned / (aligned + INSERTION_COST * inserted as f64 + SUBSTITUTION_COST * substituted as f64)
+}
+
+/// The most words that the smaller of two signatures, of `words` words, can leave
+/// unaligned when the two are near duplicates at `threshold`: in such a pair the
+/// smaller side's unaligned words are the substituted ones (the larger side's extra
+/// words are insertions, which only lower the score), and the score falls as they
+/// grow. `words - 1` at most (an alignment of nothing scores 0).
+pub fn max_unaligned(words: usize, threshold: f64) -> usize {
+    (0..words)
+        .take_while(|&unaligned| similarity_of(words - unaligned, unaligned, 0) >= threshold)
+        .last()
+        .unwrap_or(0)
 }
 
 /// Whether two different comparable words are one word: an inflection (a shared
 /// start of five letters, or of four when the shorter word has at most five:
 /// `port`/`porty`/`porttary`), or one letter inserted, dropped or changed in words of
 /// five letters or more (`tokaev`/`tokayev`). Numbers must be equal.
-fn alike(a: &str, b: &str) -> bool {
+pub(crate) fn alike(a: &str, b: &str) -> bool {
     if a.bytes().all(|c| c.is_ascii_digit()) || b.bytes().all(|c| c.is_ascii_digit()) {
         return false;
     }

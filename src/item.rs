@@ -1,12 +1,18 @@
-//! The domain types that flow between stages: an [`Item`] as normalised from a feed.
+//! The domain types that flow between stages: an [`Item`] as normalised from a feed,
+//! and its HTML, which is the feed's own until it is sanitized ([`ItemHtml`]).
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use url::Url;
 
-/// One feed entry, normalised: plain-text title and summary, sanitized HTML content,
-/// absolute link, and a stable key of our own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+use crate::sanitize::sanitize_html;
+
+/// One feed entry, normalised: plain-text title and summary, its HTML content (the
+/// feed's, sanitized before anyone may read it), absolute link, and a stable key of
+/// our own.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     /// Stable within a source: from the entry's id, else its link, else its title and
     /// date. Never from feed-rs' generated ids, which are random for such entries.
@@ -17,7 +23,7 @@ pub struct Item {
     pub link: Option<String>,
     pub title: String,
     pub summary: String,
-    pub content_html: Option<String>,
+    pub content_html: Option<ItemHtml>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
     pub authors: Vec<String>,
@@ -55,25 +61,197 @@ impl Item {
             .filter(|date| *date <= now + chrono::TimeDelta::days(FUTURE_DATE_MARGIN_DAYS))
     }
 
-    /// A hash of what a reader sees, to notice when a stored item changed.
+    /// A hash of what the feed said, to notice when a stored item changed: title,
+    /// summary, link, date and the HTML as the feed sent it (a digest of it, kept
+    /// when it is sanitized, so that an item hashes the same relevant or not).
+    /// Written `2:` and 32 hex digits; [`Item::matches_legacy_hash`] reads the older
+    /// form.
     pub fn content_hash(&self) -> String {
+        let html_digest = self
+            .content_html
+            .as_ref()
+            .map(ItemHtml::source_digest)
+            .unwrap_or_default();
+        let mut hasher = Sha256::new();
+        for part in [
+            self.title.as_bytes(),
+            self.summary.as_bytes(),
+            &html_digest,
+            self.link.as_deref().unwrap_or_default().as_bytes(),
+        ] {
+            hasher.update(part);
+            hasher.update([0]);
+        }
+        hasher.update(self.published_seconds().to_le_bytes());
+        format!("{CONTENT_HASH_PREFIX}{}", hex(&hasher.finalize()[..16]))
+    }
+
+    /// Whether `stored` is this item's hash in the form written before the HTML was
+    /// sanitized only for relevant items (32 hex digits over the sanitized HTML). An
+    /// upgraded database compares its items once this way, at a sanitizer's parse
+    /// each, instead of seeing every unchanged item as edited; the store then keeps
+    /// the new form.
+    pub fn matches_legacy_hash(&self, stored: &str) -> bool {
+        if stored.starts_with(CONTENT_HASH_PREFIX) {
+            return false;
+        }
+        let html = self
+            .content_html
+            .as_ref()
+            .and_then(|html| html.to_safe_html());
         let mut hasher = Sha256::new();
         for part in [
             self.title.as_str(),
             self.summary.as_str(),
-            self.content_html.as_deref().unwrap_or_default(),
+            html.as_deref().unwrap_or_default(),
             self.link.as_deref().unwrap_or_default(),
         ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
-        hasher.update(
-            self.published
-                .map(|d| d.timestamp())
-                .unwrap_or_default()
-                .to_le_bytes(),
-        );
-        hex(&hasher.finalize()[..16])
+        hasher.update(self.published_seconds().to_le_bytes());
+        hex(&hasher.finalize()[..16]) == stored
+    }
+
+    fn published_seconds(&self) -> i64 {
+        self.published.map(|d| d.timestamp()).unwrap_or_default()
+    }
+
+    /// Sanitizes the HTML now (for an item that will be published): the pipeline does
+    /// it on its parser thread for the relevant items, so that the store's writer
+    /// never waits for html5ever. HTML with nothing left once sanitized is dropped.
+    pub fn sanitize_content(&mut self) {
+        if let Some(html) = self.content_html.take() {
+            self.content_html = html.into_sanitized();
+        }
+    }
+}
+
+/// The new form of [`Item::content_hash`].
+const CONTENT_HASH_PREFIX: &str = "2:";
+
+/// An item's HTML content: as the feed sent it, or sanitized. Parsing leaves it as the
+/// feed's own, with the base its relative URLs resolve against, since nineteen items
+/// in twenty are never published and html5ever's tree was most of a parse; the
+/// pipeline sanitizes the relevant ones, the store every one it keeps as relevant,
+/// and the only ways to read it as text are [`ItemHtml::to_safe_html`] and
+/// [`ItemHtml::into_safe_html`], which sanitize what is not: no caller can publish
+/// the feed's markup by mistake. The store alone sees the stored form
+/// ([`ItemHtml::stored_form`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemHtml {
+    html: String,
+    form: HtmlForm,
+}
+
+/// Whether an [`ItemHtml`] is sanitized, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HtmlForm {
+    /// The feed's markup, unsafe to show; relative URLs resolve against `base`.
+    Raw { base: Option<String> },
+    /// Passed through [`sanitize_html`]. `source_digest` is the digest of the raw
+    /// HTML it came from, when known, for [`Item::content_hash`].
+    Sanitized { source_digest: Option<[u8; 16]> },
+}
+
+impl ItemHtml {
+    /// The feed's HTML, not sanitized; `base` is what its relative URLs resolve against.
+    pub fn raw(html: impl Into<String>, base: Option<&Url>) -> Self {
+        ItemHtml {
+            html: html.into(),
+            form: HtmlForm::Raw {
+                base: base.map(|b| b.as_str().to_string()),
+            },
+        }
+    }
+
+    /// HTML sanitized now.
+    pub fn sanitized(html: &str, base: Option<&Url>) -> Option<Self> {
+        ItemHtml::raw(html, base).into_sanitized()
+    }
+
+    /// The HTML in the form the store keeps it, read back: `base` is `Some` for the
+    /// feed's raw markup (an empty base: none), `None` for sanitized HTML.
+    pub fn from_stored(html: String, raw_base: Option<String>) -> Self {
+        let form = match raw_base {
+            Some(base) => HtmlForm::Raw {
+                base: Some(base).filter(|b| !b.is_empty()),
+            },
+            None => HtmlForm::Sanitized {
+                source_digest: None,
+            },
+        };
+        ItemHtml { html, form }
+    }
+
+    /// What the store writes: the text, and the base when it is the feed's raw
+    /// markup (see [`ItemHtml::from_stored`]). Not for showing to anyone.
+    pub fn stored_form(&self) -> (&str, Option<&str>) {
+        match &self.form {
+            HtmlForm::Raw { base } => (&self.html, Some(base.as_deref().unwrap_or_default())),
+            HtmlForm::Sanitized { .. } => (&self.html, None),
+        }
+    }
+
+    pub fn is_sanitized(&self) -> bool {
+        matches!(self.form, HtmlForm::Sanitized { .. })
+    }
+
+    /// The feed's HTML, for its plain text (which escapes everything it keeps) and
+    /// nothing else.
+    pub(crate) fn source_for_text(&self) -> &str {
+        &self.html
+    }
+
+    /// HTML that is safe to publish, sanitized now if it was not; `None` when nothing
+    /// is left.
+    pub fn to_safe_html(&self) -> Option<Cow<'_, str>> {
+        match &self.form {
+            HtmlForm::Sanitized { .. } => Some(Cow::Borrowed(self.html.as_str())),
+            HtmlForm::Raw { base } => {
+                let base = base.as_deref().and_then(|b| Url::parse(b).ok());
+                Some(sanitize_html(&self.html, base.as_ref()))
+                    .filter(|html| !html.trim().is_empty())
+                    .map(Cow::Owned)
+            }
+        }
+    }
+
+    /// [`ItemHtml::to_safe_html`], owned.
+    pub fn into_safe_html(self) -> Option<String> {
+        match self.form {
+            HtmlForm::Sanitized { .. } => Some(self.html),
+            HtmlForm::Raw { .. } => self.to_safe_html().map(Cow::into_owned),
+        }
+    }
+
+    /// This HTML sanitized, remembering the digest of the raw form.
+    pub fn into_sanitized(self) -> Option<Self> {
+        if self.is_sanitized() {
+            return Some(self);
+        }
+        let source_digest = Some(self.source_digest());
+        let html = self.into_safe_html()?;
+        Some(ItemHtml {
+            html,
+            form: HtmlForm::Sanitized { source_digest },
+        })
+    }
+
+    /// A digest of the HTML as the feed sent it (of the sanitized text when that is
+    /// all that is known).
+    fn source_digest(&self) -> [u8; 16] {
+        match self.form {
+            HtmlForm::Sanitized {
+                source_digest: Some(digest),
+            } => digest,
+            _ => {
+                let digest = Sha256::digest(self.html.as_bytes());
+                let mut first = [0; 16];
+                first.copy_from_slice(&digest[..16]);
+                first
+            }
+        }
     }
 }
 

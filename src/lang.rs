@@ -180,7 +180,7 @@ fn function_word(word: &[u8]) -> Option<Lang> {
 }
 
 /// What the text says about its language.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Votes {
     cyrillic: usize,
     kazakh: usize,
@@ -199,18 +199,45 @@ impl Votes {
     /// Counts the letters of each script, and the common (lowercase) words written with
     /// Kazakh letters: a name such as "Қазақстан" may be quoted in Russian, but
     /// "облысындағы" is Kazakh prose. A word is a run of letters; one pass over the
-    /// chars, each tested once, which also counts the function words of English and
-    /// French (runs of ASCII letters).
+    /// text, each char tested once, which also counts the function words of English
+    /// and French (runs of ASCII letters). ASCII bytes are read as bytes; the other
+    /// chars are decoded and tested as before (`tests::the_fast_count_counts_as_the_char_count`).
     fn count_letters(&mut self, text: &str) {
+        let bytes = text.as_bytes();
         let mut kazakh_letters = 0;
         let mut lowercase_start = false;
         let mut in_word = false;
         let mut ascii_word_start = None;
-        for (at, c) in text.char_indices() {
-            if c.is_ascii_alphabetic() {
-                ascii_word_start.get_or_insert(at);
-            } else if let Some(start) = ascii_word_start.take() {
-                self.count_word(&text[start..at]);
+        let mut at = 0;
+        while at < bytes.len() {
+            let byte = bytes[at];
+            if byte.is_ascii() {
+                if byte.is_ascii_alphabetic() {
+                    ascii_word_start.get_or_insert(at);
+                    if !in_word {
+                        in_word = true;
+                        kazakh_letters = 0;
+                        lowercase_start = byte.is_ascii_lowercase();
+                    }
+                    self.latin += 1;
+                } else {
+                    if let Some(start) = ascii_word_start.take() {
+                        self.count_word(&text[start..at]);
+                    }
+                    if in_word {
+                        self.end_word(kazakh_letters, lowercase_start);
+                        in_word = false;
+                    }
+                }
+                at += 1;
+                continue;
+            }
+            let Some(c) = text[at..].chars().next() else {
+                break;
+            };
+            at += c.len_utf8();
+            if let Some(start) = ascii_word_start.take() {
+                self.count_word(&text[start..at - c.len_utf8()]);
             }
             if !crate::letters::is_alphabetic(c) {
                 if in_word {
@@ -223,15 +250,15 @@ impl Votes {
                 in_word = true;
                 kazakh_letters = 0;
                 lowercase_start = match c {
-                    'a'..='z' | 'а'..='я' => true,
-                    'A'..='Z' | 'А'..='Я' => false,
+                    'а'..='я' => true,
+                    'А'..='Я' => false,
                     _ => c.is_lowercase(),
                 };
             }
             if ('\u{0400}'..='\u{04FF}').contains(&c) {
                 self.cyrillic += 1;
                 kazakh_letters += usize::from(is_kazakh_letter(c));
-            } else if c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c) {
+            } else if ('\u{00C0}'..='\u{024F}').contains(&c) {
                 self.latin += 1;
                 if is_french_accent(c) {
                     // Accents in a name ("Élysée", "Tokaïev") are weaker than words.
@@ -303,6 +330,57 @@ impl Votes {
             Some(Lang::Fr)
         } else {
             None
+        }
+    }
+}
+
+#[cfg(test)]
+impl Votes {
+    /// [`Votes::count_letters`] as it was written first, char by char: what the
+    /// byte-reading version must count.
+    fn count_letters_by_char(&mut self, text: &str) {
+        let mut kazakh_letters = 0;
+        let mut lowercase_start = false;
+        let mut in_word = false;
+        let mut ascii_word_start = None;
+        for (at, c) in text.char_indices() {
+            if c.is_ascii_alphabetic() {
+                ascii_word_start.get_or_insert(at);
+            } else if let Some(start) = ascii_word_start.take() {
+                self.count_word(&text[start..at]);
+            }
+            if !crate::letters::is_alphabetic(c) {
+                if in_word {
+                    self.end_word(kazakh_letters, lowercase_start);
+                }
+                in_word = false;
+                continue;
+            }
+            if !in_word {
+                in_word = true;
+                kazakh_letters = 0;
+                lowercase_start = match c {
+                    'a'..='z' | 'а'..='я' => true,
+                    'A'..='Z' | 'А'..='Я' => false,
+                    _ => c.is_lowercase(),
+                };
+            }
+            if ('\u{0400}'..='\u{04FF}').contains(&c) {
+                self.cyrillic += 1;
+                kazakh_letters += usize::from(is_kazakh_letter(c));
+            } else if c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c) {
+                self.latin += 1;
+                if is_french_accent(c) {
+                    // Accents in a name ("Élysée", "Tokaïev") are weaker than words.
+                    self.french += 0.3;
+                }
+            }
+        }
+        if in_word {
+            self.end_word(kazakh_letters, lowercase_start);
+        }
+        if let Some(start) = ascii_word_start {
+            self.count_word(&text[start..]);
         }
     }
 }
@@ -382,6 +460,78 @@ mod tests {
             item_language("Le port", "", Some("de")).as_deref(),
             Some("fr")
         );
+    }
+
+    #[test]
+    fn the_fast_count_counts_as_the_char_count() {
+        let pieces = [
+            "The",
+            "the",
+            " ",
+            "and",
+            "Élysée",
+            "é",
+            "É",
+            "à",
+            "ç",
+            "œ",
+            "Қазақстан",
+            "қ",
+            "і",
+            "облысындағы",
+            "Казахстан",
+            "Ё",
+            "ё",
+            "ў",
+            "l'",
+            "d’",
+            "-",
+            "2026",
+            "«",
+            "»",
+            "中",
+            "😀",
+            "\u{0301}",
+            "\u{0482}",
+            "ǅ",
+            "ß",
+            "LA",
+            "de",
+            "x",
+            "Ω",
+            "ω",
+            ",",
+            "\n",
+            "nouvelle",
+            "ЖӘНЕ",
+            "ñ",
+            "Ī",
+            "ſ",
+        ];
+        let mut seed = 3u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let mut texts: Vec<String> = include_str!("../corpus/fresh.jsonl")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        for _ in 0..5000 {
+            texts.push(
+                (0..next() % 20)
+                    .map(|_| pieces[next() % pieces.len()])
+                    .collect(),
+            );
+        }
+        for text in &texts {
+            let (mut fast, mut by_char) = (Votes::default(), Votes::default());
+            fast.count_letters(text);
+            by_char.count_letters_by_char(text);
+            assert_eq!(fast, by_char, "{text:?}");
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod letters;
 pub mod metrics;
 pub mod parse;
 pub mod publish;
+pub mod sanitize;
 pub mod serve;
 pub mod sources_file;
 pub mod store;

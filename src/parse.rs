@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use feed_rs::model::{Entry, Feed, Link, Text};
 use url::Url;
 
-use crate::item::{truncate_bytes, truncate_chars, FieldCaps, Item};
+use crate::item::{truncate_bytes, truncate_chars, FieldCaps, Item, ItemHtml};
 use crate::text::{fold_whitespace, html_to_text, strip_unsafe_chars};
 
 /// What a feed held, normalised.
@@ -65,9 +65,12 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
         return parse_json_feed(body, origin);
     }
     let body = keep_first_entries(body, origin.caps.max_items);
-    let mut repaired = repair_empty_media_text(&repair_rss_root(&body));
+    let rss_repaired = repair_rss_root(&body);
+    let mut repaired = repair_empty_media_text(&rss_repaired);
     if guarded(|| recover::is_atom_03(&repaired)).unwrap_or(false) {
-        repaired = guarded(|| recover::rewrite(&repaired)).ok_or(ParseError::ParserPanicked)?;
+        repaired = std::borrow::Cow::Owned(
+            guarded(|| recover::rewrite(&repaired)).ok_or(ParseError::ParserPanicked)?,
+        );
     }
     let feed = match parse_with_feed_rs(&repaired, origin.url) {
         Ok(feed) if !feed.entries.is_empty() || !looks_like_it_has_items(&body) => feed,
@@ -164,20 +167,28 @@ fn repair_json_feed(mut feed: serde_json::Value) -> serde_json::Value {
 }
 
 /// feed-rs fails a whole feed on an empty `<media:description>` or `<media:title>`, as
-/// YouTube sends them; they carry nothing, so they go.
-fn repair_empty_media_text(body: &[u8]) -> Vec<u8> {
-    let mut text = String::from_utf8_lossy(body).into_owned();
-    for empty in [
+/// YouTube sends them; they carry nothing, so they go. A body without them is not
+/// copied (a search of the bytes; the body is UTF-8 already).
+fn repair_empty_media_text(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const EMPTY: [&str; 4] = [
         "<media:description></media:description>",
         "<media:description/>",
         "<media:title></media:title>",
         "<media:title/>",
-    ] {
+    ];
+    if !EMPTY
+        .iter()
+        .any(|empty| memchr::memmem::find(body, empty.as_bytes()).is_some())
+    {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    for empty in EMPTY {
         if text.contains(empty) {
             text = text.replace(empty, "");
         }
     }
-    text.into_bytes()
+    std::borrow::Cow::Owned(text.into_bytes())
 }
 
 /// feed-rs says "no root element" when it finds no feed at the top: say what is there
@@ -276,29 +287,35 @@ fn not_a_feed(body: &[u8]) -> Option<String> {
 }
 
 fn looks_like_it_has_items(body: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(body);
-    text.contains("<item") || text.contains("<entry") || text.contains(":item")
+    [&b"<item"[..], b"<entry", b":item"]
+        .iter()
+        .any(|tag| memchr::memmem::find(body, tag).is_some())
 }
 
 /// feed-rs rejects `<rss>` without a version and finds no entries under a default
-/// namespace on `<rss>`; both are common in the wild and harmless to repair.
-fn repair_rss_root(body: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(body);
-    let Some(start) = text.find("<rss") else {
-        return body.to_vec();
+/// namespace on `<rss>`; both are common in the wild and harmless to repair. Only the
+/// start tag is read as text; a body that needs no repair is not copied.
+fn repair_rss_root(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let unchanged = std::borrow::Cow::Borrowed(body);
+    let Some(start) = memchr::memmem::find(body, b"<rss") else {
+        return unchanged;
     };
-    let Some(end) = text[start..].find('>').map(|i| start + i) else {
-        return body.to_vec();
+    let Some(end) = memchr::memchr(b'>', &body[start..]).map(|i| start + i) else {
+        return unchanged;
     };
-    let tag = &text[start..end];
-    let mut repaired_tag = remove_default_namespace(tag);
+    let tag = String::from_utf8_lossy(&body[start..end]);
+    let mut repaired_tag = remove_default_namespace(&tag);
     if !repaired_tag.contains("version") {
         repaired_tag.push_str(" version=\"2.0\"");
     }
     if repaired_tag == tag {
-        return body.to_vec();
+        return unchanged;
     }
-    format!("{}{}{}", &text[..start], repaired_tag, &text[end..]).into_bytes()
+    let mut repaired = Vec::with_capacity(body.len() + 16);
+    repaired.extend_from_slice(&body[..start]);
+    repaired.extend_from_slice(repaired_tag.as_bytes());
+    repaired.extend_from_slice(&body[end..]);
+    std::borrow::Cow::Owned(repaired)
 }
 
 fn remove_default_namespace(tag: &str) -> String {
@@ -418,35 +435,23 @@ fn normalize_entry(
     let summary_budget = text_budget(caps.max_summary_chars);
     let content_body = entry.content.as_ref().and_then(|c| c.body.as_deref());
     let html_summary = entry.summary.as_ref().filter(|s| is_html(s));
-    // An HTML summary that is also the content (no content of its own) and that
-    // neither cap cuts is parsed once for both its sanitized HTML and its text.
-    let (summary_text, content_html) = match (content_body, html_summary) {
-        (None, Some(summary))
-            if summary.content.len() <= summary_budget.min(caps.max_content_bytes) =>
-        {
-            let (html, text) = sanitize_html_and_text(&summary.content, base);
-            (text, Some(html))
-        }
-        _ => (
-            entry
-                .summary
-                .as_ref()
-                .map(|s| text_of_capped(s, summary_budget))
-                .unwrap_or_default(),
-            content_body
-                .or(html_summary.map(|s| s.content.as_str()))
-                .map(|html| sanitize_html(truncate_bytes(html, caps.max_content_bytes), base)),
-        ),
-    };
-    let content_html = content_html.filter(|html| !html.trim().is_empty());
-    let summary = if summary_text.is_empty() {
-        content_html
-            .as_deref()
-            .map(|html| html_to_text(truncate_bytes(html, summary_budget)))
-            .unwrap_or_default()
-    } else {
-        summary_text
-    };
+    // The feed's HTML, kept as it is: only an item that will be published is worth
+    // html5ever's tree (the pipeline sanitizes those, see `ItemHtml`).
+    let content_html = content_body
+        .or(html_summary.map(|s| s.content.as_str()))
+        .map(|html| truncate_bytes(html, caps.max_content_bytes))
+        .filter(|html| !html.trim().is_empty())
+        .map(|html| ItemHtml::raw(html, base));
+    let summary = entry
+        .summary
+        .as_ref()
+        .map(|s| text_of_capped(s, summary_budget))
+        .filter(|text| !text.is_empty())
+        .or_else(|| {
+            let html = content_html.as_ref()?.source_for_text();
+            Some(html_to_text(truncate_bytes(html, summary_budget)))
+        })
+        .unwrap_or_default();
     let summary = truncate_chars(&summary, caps.max_summary_chars).into_owned();
     let title = entry
         .title
@@ -565,9 +570,8 @@ fn normalize_lang(lang: &str) -> String {
 }
 
 mod recover;
-mod sanitize;
 
-pub use sanitize::{is_safe_url, sanitize_html, sanitize_html_and_text};
+pub use crate::sanitize::{is_safe_url, sanitize_html};
 
 #[cfg(test)]
 mod tests;

@@ -36,52 +36,45 @@ const BLOCK_TAGS: &[&str] = &[
 /// Markup that was entity-encoded (`&lt;script&gt;`) would read as markup once decoded
 /// in a reader that takes the text for HTML, so tags that appear after decoding are
 /// dropped too (twice at most: each pass removes one level of encoding).
+///
+/// This is the one definition of an item's text (ingest, `retag` reads what it
+/// stored, `eval`): a linear scan that tokenizes as an HTML tokenizer does (quoted
+/// attribute values, comments, bogus comments, raw-text and RCDATA elements, a tag
+/// cut off by the end of the input), without building a tree. It gives the words of
+/// [`reference::html_to_text`] (html5ever's tree, through ammonia), which
+/// `tests/text_fast.rs` checks on every fixture and on hostile documents; where a
+/// tree builder moves text (a table's stray text goes before the table) the order of
+/// words may differ.
 pub fn html_to_text(html: &str) -> String {
-    without_encoded_markup(strip_tags(html))
+    without_encoded_markup(scan_text(html))
 }
 
-/// [`html_to_text`] of HTML that html5ever serialized (what the sanitizer returns),
-/// without parsing it again: in that form every `<` starts a tag or closes one (a
-/// `<` of the text is written `&lt;`), attribute values are quoted, and comments,
-/// `script` and `style` are gone, so cutting the tags out by a scan leaves exactly
-/// the text nodes. Blocks are separated as [`html_to_text`] separates them.
-pub fn serialized_html_to_text(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(at) = rest.find('<') {
-        text.push_str(&rest[..at]);
-        let len = serialized_tag_len(&rest[at..]);
-        let name = rest[at + 1..at + len]
-            .trim_start_matches('/')
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .next()
-            .unwrap_or_default();
-        if BLOCK_TAGS
-            .iter()
-            .any(|block| block.eq_ignore_ascii_case(name))
-        {
-            text.push(' ');
-        }
-        rest = &rest[at + len..];
-    }
-    text.push_str(rest);
-    let decoded = html_escape::decode_html_entities(&text);
-    without_encoded_markup(fold_whitespace(&strip_unsafe_chars(&decoded)))
-}
+/// The slower definitions that [`html_to_text`] replaced, kept to check it against.
+pub mod reference {
+    use super::{
+        fold_whitespace, limit_nesting, looks_like_markup, space_block_tags, strip_boilerplate,
+        strip_unsafe_chars, MAX_DEPTH,
+    };
 
-/// The length of the tag at the start of `html`, to its `>` outside quotes (html5ever
-/// quotes attribute values but leaves `<` and `>` in them as they are).
-pub fn serialized_tag_len(html: &str) -> usize {
-    let mut quote = None;
-    for (i, c) in html.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return i + 1,
-            _ => {}
+    /// Plain text through html5ever's tree (ammonia with an empty allow-list), as
+    /// entente extracted it before the scan; each pass of encoded markup too.
+    pub fn html_to_text(html: &str) -> String {
+        let mut text = strip_tags(html);
+        for _ in 0..2 {
+            if !looks_like_markup(&text) {
+                break;
+            }
+            text = strip_tags(&text);
         }
+        strip_boilerplate(&text).to_string()
     }
-    html.len()
+
+    fn strip_tags(html: &str) -> String {
+        let spaced = space_block_tags(&limit_nesting(html, MAX_DEPTH));
+        let stripped = ammonia::Builder::empty().clean(&spaced).to_string();
+        let decoded = html_escape::decode_html_entities(&stripped);
+        fold_whitespace(&strip_unsafe_chars(&decoded))
+    }
 }
 
 /// Text whose decoding revealed markup loses those tags too, then the boilerplate.
@@ -90,17 +83,349 @@ fn without_encoded_markup(mut text: String) -> String {
         if !looks_like_markup(&text) {
             break;
         }
-        text = strip_tags(&text);
+        text = scan_text(&text);
     }
     strip_boilerplate(&text).to_string()
 }
 
-/// One pass: tags dropped, entities decoded, white space folded, unsafe characters out.
-fn strip_tags(html: &str) -> String {
-    let spaced = space_block_tags(&limit_nesting(html, MAX_DEPTH));
-    let stripped = ammonia::Builder::empty().clean(&spaced).to_string();
-    let decoded = html_escape::decode_html_entities(&stripped);
-    fold_whitespace(&strip_unsafe_chars(&decoded))
+/// One pass: the text nodes of `html`, entities decoded, blocks separated, white
+/// space folded, unsafe characters out.
+fn scan_text(html: &str) -> String {
+    let mut text = TextOut::with_capacity(html.len());
+    let bytes = html.as_bytes();
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
+        let lt = at + found;
+        text.push_text(&html[at..lt]);
+        at = match markup_at(html, lt) {
+            Markup::Text => {
+                text.push_char('<');
+                lt + 1
+            }
+            Markup::Skipped { end } => end,
+            Markup::Tag { name, end, closing } => {
+                if is_block_tag(name) {
+                    text.space();
+                }
+                match (closing, content_kind(name)) {
+                    (true, _) | (false, Content::Markup) => end,
+                    (false, kind) => {
+                        let close = closing_tag(html, end, name);
+                        match kind {
+                            Content::Dropped => {}
+                            Content::Literal => text.push_literal(&html[end..close]),
+                            Content::Text => text.push_text(&html[end..close]),
+                            Content::Markup => unreachable!("handled above"),
+                        }
+                        // The end tag itself separates words like any other.
+                        text.space_if(is_block_tag(name));
+                        skip_end_tag(html, close)
+                    }
+                }
+            }
+        };
+    }
+    text.push_text(&html[at..]);
+    text.finish()
+}
+
+/// What a `<` begins, as an HTML tokenizer reads it in data.
+enum Markup<'a> {
+    /// A `<` of the text (not followed by a letter, `/`, `!` or `?`).
+    Text,
+    /// A comment, a doctype, a bogus comment, an end tag with no name, or a tag the
+    /// input ends in (the tokenizer drops it): nothing of it is text.
+    Skipped { end: usize },
+    /// A start or end tag; `end` is just after its `>`.
+    Tag {
+        name: &'a str,
+        end: usize,
+        closing: bool,
+    },
+}
+
+fn markup_at(html: &str, lt: usize) -> Markup<'_> {
+    let bytes = html.as_bytes();
+    let after = lt + 1;
+    match bytes.get(after) {
+        Some(b) if b.is_ascii_alphabetic() => tag_at(html, after, false),
+        Some(b'/') => match bytes.get(after + 1) {
+            Some(b) if b.is_ascii_alphabetic() => tag_at(html, after + 1, true),
+            Some(b'>') => Markup::Skipped { end: after + 2 },
+            // `</` then something else: a bogus comment to the next `>`.
+            Some(_) => Markup::Skipped {
+                end: past_byte(bytes, after + 1, b'>'),
+            },
+            None => Markup::Text,
+        },
+        Some(b'!') if bytes[after + 1..].starts_with(b"--") => Markup::Skipped {
+            end: comment_end(bytes, after + 3),
+        },
+        Some(b'!' | b'?') => Markup::Skipped {
+            end: past_byte(bytes, after + 1, b'>'),
+        },
+        _ => Markup::Text,
+    }
+}
+
+/// Just after the first `needle` at or after `from`, else the end.
+fn past_byte(bytes: &[u8], from: usize, needle: u8) -> usize {
+    memchr::memchr(needle, &bytes[from.min(bytes.len())..]).map_or(bytes.len(), |i| from + i + 1)
+}
+
+/// The end of a comment whose text starts at `from` (after `<!--`): `-->`, `--!>`,
+/// or at once for `<!-->` and `<!--->`; an unclosed comment runs to the end.
+fn comment_end(bytes: &[u8], from: usize) -> usize {
+    let rest = &bytes[from.min(bytes.len())..];
+    if rest.starts_with(b">") {
+        return from + 1;
+    }
+    if rest.starts_with(b"->") {
+        return from + 2;
+    }
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'>', &rest[at..]) {
+        let gt = at + i;
+        let before = &rest[..gt];
+        if before.ends_with(b"--") || before.ends_with(b"--!") {
+            return from + gt + 1;
+        }
+        at = gt + 1;
+    }
+    bytes.len()
+}
+
+/// A tag whose name starts at `name_at`: its name and where it ends, following the
+/// tokenizer's attribute states (a `>` inside a quoted value does not end it; a quote
+/// that does not follow `=` is part of a name). A tag the input ends in is dropped.
+fn tag_at(html: &str, name_at: usize, closing: bool) -> Markup<'_> {
+    /// The tokenizer's states between a tag's name and its `>`.
+    #[derive(Clone, Copy)]
+    enum State {
+        /// Before an attribute's name (also after a value, or a `/`).
+        BeforeName,
+        InName,
+        AfterName,
+        /// After `=`: a quote here opens a quoted value.
+        BeforeValue,
+    }
+    let bytes = html.as_bytes();
+    let name_end = bytes[name_at..]
+        .iter()
+        .position(|b| is_tag_space(*b) || *b == b'>')
+        .map_or(bytes.len(), |i| name_at + i);
+    let mut state = State::BeforeName;
+    let mut at = name_end;
+    while let Some(&b) = bytes.get(at) {
+        if b == b'>' {
+            return Markup::Tag {
+                name: &html[name_at..name_end],
+                end: at + 1,
+                closing,
+            };
+        }
+        state = match (state, b) {
+            (State::BeforeValue, b'"' | b'\'') => {
+                match memchr::memchr(b, &bytes[at + 1..]) {
+                    Some(len) => at += len + 1,
+                    None => break,
+                }
+                State::BeforeName
+            }
+            (State::BeforeValue, b) if is_tag_space(b) && b != b'/' => State::BeforeValue,
+            (State::BeforeValue, _) => {
+                // An unquoted value, to white space or `>`.
+                while bytes
+                    .get(at + 1)
+                    .is_some_and(|b| !(is_tag_space(*b) && *b != b'/') && *b != b'>')
+                {
+                    at += 1;
+                }
+                State::BeforeName
+            }
+            (State::InName | State::AfterName, b'=') => State::BeforeValue,
+            (State::InName | State::AfterName, b'/') => State::BeforeName,
+            (State::InName | State::AfterName, b) if is_tag_space(b) => State::AfterName,
+            (State::BeforeName, b) if is_tag_space(b) => State::BeforeName,
+            // Anything else, `=` and quotes included, is (part of) a name.
+            _ => State::InName,
+        };
+        at += 1;
+    }
+    Markup::Skipped { end: bytes.len() }
+}
+
+/// White space as the tokenizer knows it, and `/`: what ends a tag's name.
+fn is_tag_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/')
+}
+
+/// What the tokenizer does with an element's content, as the tree builder tells it.
+#[derive(Clone, Copy)]
+enum Content {
+    /// Parsed as markup (every element but those below).
+    Markup,
+    /// Not text at all: `script` and `style` (raw text that the sanitizer removes), and
+    /// `svg` and `math`, graphics and formulas: the sanitizer's namespace rules leave
+    /// next to nothing of their text (a formula's TeX annotation least of all).
+    Dropped,
+    /// Raw text, entities not decoded: `xmp`, `iframe`, `noembed`, `noframes`,
+    /// `noscript` (html5ever parses with scripting on).
+    Literal,
+    /// RCDATA, entities decoded: `title`, `textarea`.
+    Text,
+}
+
+fn content_kind(name: &str) -> Content {
+    let is = |tag: &str| name.eq_ignore_ascii_case(tag);
+    if is("script") || is("style") || is("svg") || is("math") {
+        Content::Dropped
+    } else if is("xmp") || is("iframe") || is("noembed") || is("noframes") || is("noscript") {
+        Content::Literal
+    } else if is("title") || is("textarea") {
+        Content::Text
+    } else if is("plaintext") {
+        // Everything after `<plaintext>` is text; `closing_tag` finds no end.
+        Content::Literal
+    } else {
+        Content::Markup
+    }
+}
+
+/// Where the content of a raw-text element that starts at `from` ends: at the next
+/// `</name` followed by white space, `/` or `>` (any case), else at the end.
+fn closing_tag(html: &str, from: usize, name: &str) -> usize {
+    let bytes = html.as_bytes();
+    if name.eq_ignore_ascii_case("plaintext") {
+        return bytes.len();
+    }
+    let mut at = from;
+    while let Some(i) = memchr::memmem::find(&bytes[at..], b"</") {
+        let start = at + i;
+        let name_at = start + 2;
+        let candidate = bytes.get(name_at..name_at + name.len());
+        if candidate.is_some_and(|c| c.eq_ignore_ascii_case(name.as_bytes()))
+            && bytes
+                .get(name_at + name.len())
+                .is_some_and(|b| is_tag_space(*b) || *b == b'>')
+        {
+            return start;
+        }
+        at = start + 2;
+    }
+    bytes.len()
+}
+
+/// Just after the end tag that starts at `at` (or the end of the input).
+fn skip_end_tag(html: &str, at: usize) -> usize {
+    if at >= html.len() {
+        return html.len();
+    }
+    match markup_at(html, at) {
+        Markup::Tag { end, .. } | Markup::Skipped { end } => end,
+        Markup::Text => at + 1,
+    }
+}
+
+fn is_block_tag(name: &str) -> bool {
+    name.len() <= 10 && BLOCK_TAGS.iter().any(|tag| tag.eq_ignore_ascii_case(name))
+}
+
+/// The text being built: white space folded to single spaces, no space at either
+/// end, unsafe characters left out, entities decoded where the text has them.
+struct TextOut {
+    text: String,
+    /// White space was seen since the last character kept.
+    space: bool,
+}
+
+impl TextOut {
+    fn with_capacity(capacity: usize) -> Self {
+        TextOut {
+            text: String::with_capacity(capacity),
+            space: false,
+        }
+    }
+
+    fn space(&mut self) {
+        self.space = true;
+    }
+
+    fn space_if(&mut self, yes: bool) {
+        self.space |= yes;
+    }
+
+    /// Text of the document: character references decoded.
+    fn push_text(&mut self, text: &str) {
+        if text.contains('&') {
+            self.push_literal(&html_escape::decode_html_entities(text));
+        } else {
+            self.push_literal(text);
+        }
+    }
+
+    /// Characters as they are. Runs of kept characters are copied whole: the text
+    /// is nearly all of them. A byte can only start a character to leave out (white
+    /// space or unsafe) if it is ASCII below `!`, DEL, or the lead byte of U+0080–U+00BF
+    /// (`C2`), U+1680 (`E1`), U+2000–U+206F (`E2`), U+3000 (`E3`) or U+FEFF–U+FFFF
+    /// (`EF`); every other byte is kept without decoding.
+    fn push_literal(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        let mut run = 0;
+        let mut at = 0;
+        while let Some(&b) = bytes.get(at) {
+            if b > b' ' && b != 0x7F && !matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF) {
+                at += 1;
+                continue;
+            }
+            // ASCII or a lead byte: a character starts here.
+            let Some(c) = text[at..].chars().next() else {
+                break;
+            };
+            let len = c.len_utf8();
+            if is_unsafe_char(c) || c.is_whitespace() {
+                self.push_run(&text[run..at]);
+                // What is not unsafe here is white space.
+                self.space |= !is_unsafe_char(c);
+                run = at + len;
+            }
+            at += len;
+        }
+        self.push_run(&text[run..]);
+    }
+
+    /// Characters that are neither white space nor unsafe.
+    fn push_run(&mut self, run: &str) {
+        if run.is_empty() {
+            return;
+        }
+        if self.space && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.space = false;
+        self.text.push_str(run);
+    }
+
+    fn push_char(&mut self, c: char) {
+        if is_unsafe_char(c) {
+        } else if c.is_whitespace() {
+            self.space = true;
+        } else {
+            self.push_kept(c);
+        }
+    }
+
+    fn push_kept(&mut self, c: char) {
+        if self.space && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.space = false;
+        self.text.push(c);
+    }
+
+    fn finish(self) -> String {
+        self.text
+    }
 }
 
 /// `<` followed by what starts a tag, a closing tag or a comment.
@@ -229,8 +554,16 @@ const BOILERPLATE: &[(&str, &str)] = &[
 
 /// Cuts a trailing "The post TITLE appeared first on SITE." sentence.
 fn strip_boilerplate(text: &str) -> &str {
-    for (opening, middle) in BOILERPLATE {
-        if let Some(mid) = text.rfind(middle) {
+    // Built once: a searcher's tables cost more than searching a summary.
+    static MIDDLES: std::sync::LazyLock<Vec<memchr::memmem::FinderRev<'static>>> =
+        std::sync::LazyLock::new(|| {
+            BOILERPLATE
+                .iter()
+                .map(|(_, middle)| memchr::memmem::FinderRev::new(middle.as_bytes()))
+                .collect()
+        });
+    for ((opening, _), middle) in BOILERPLATE.iter().zip(MIDDLES.iter()) {
+        if let Some(mid) = middle.rfind(text.as_bytes()) {
             if let Some(start) = text[..mid].rfind(opening) {
                 return text[..start].trim_end();
             }

@@ -15,6 +15,8 @@ use crate::config::Config;
 
 pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
     let store = open_store_for_reading(&config).await?;
+    // Every file walks the relevant items again: keep the pages read in memory.
+    store.read_in_bulk();
     let catalog = catalog(&config, store);
     let paths = catalog.paths();
     for path in &paths {

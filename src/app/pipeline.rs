@@ -21,7 +21,6 @@ use url::Url;
 use super::parse_pool::{ParsePool, PoolError};
 use crate::classify::{classify, Decision, Rules, Text};
 use crate::config::{Config, Location, Source};
-use crate::daemon::{backoff_delay, next_run};
 use crate::fetch::{FetchError, Fetched, Fetcher, Outcome};
 use crate::item::Item;
 use crate::metrics::{FetchOutcome, Metrics};
@@ -275,7 +274,14 @@ impl Pipeline {
                 url: url.as_ref(),
                 caps,
             };
-            parse_feed(&body, origin).map(|feed| classify_items(&rules, feed.items))
+            parse_feed(&body, origin).map(|feed| {
+                let mut items = classify_items(&rules, feed.items);
+                // Only what will be published is worth sanitizing (see `ItemHtml`).
+                for (item, _) in items.iter_mut().filter(|(_, d)| d.relevant) {
+                    item.sanitize_content();
+                }
+                items
+            })
         };
         match self.pool.run(work).await {
             Ok(result) => result.map_err(|error| Failure::parse(&error, fetched)),
@@ -297,7 +303,7 @@ impl Pipeline {
         moved_to: Option<String>,
         started: DateTime<Utc>,
     ) -> Result<SourceRun, StoreError> {
-        let next = next_run(source, None, Utc::now());
+        let next = source.next_run(None, Utc::now());
         let record = FetchRecord {
             status: "ok",
             error_kind: None,
@@ -338,7 +344,7 @@ impl Pipeline {
         moved_to: Option<String>,
         started: DateTime<Utc>,
     ) -> Result<SourceRun, StoreError> {
-        let next = next_run(source, None, Utc::now());
+        let next = source.next_run(None, Utc::now());
         let record = FetchRecord {
             status: "not_modified",
             error_kind: None,
@@ -434,6 +440,22 @@ fn retry_time(
     }
 }
 
+/// The first retry after a failure waits about this long; each further failure doubles it.
+const FIRST_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long to wait after `failures` consecutive failures: exponential from one minute,
+/// capped, with ±20 % jitter so that failing sources do not retry in lockstep.
+fn backoff_delay(
+    failures: u32,
+    cap: std::time::Duration,
+    rng: &mut impl rand::Rng,
+) -> std::time::Duration {
+    let exponent = failures.saturating_sub(1).min(20);
+    let base = FIRST_RETRY.saturating_mul(1 << exponent).min(cap);
+    let jitter = rng.random_range(0.8..1.2);
+    base.mul_f64(jitter).min(cap)
+}
+
 /// The URL to fetch: where a recorded permanent redirect points, else the configured one.
 fn current_location(source: &Source, state: &SourceState) -> Location {
     match (
@@ -506,5 +528,24 @@ mod tests {
             retry_time(1, Some(at), CAP, now()),
             now() + chrono::Duration::hours(6)
         );
+    }
+
+    #[test]
+    fn backoff_doubles_from_a_minute_and_stops_at_the_cap() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let cap = Duration::from_secs(6 * 3600);
+        let first = backoff_delay(1, cap, &mut rng);
+        assert!(
+            first >= Duration::from_secs(48) && first <= Duration::from_secs(72),
+            "{first:?}"
+        );
+        let fourth = backoff_delay(4, cap, &mut rng);
+        assert!(
+            fourth >= Duration::from_secs(384) && fourth <= Duration::from_secs(576),
+            "{fourth:?}"
+        );
+        assert!(backoff_delay(40, cap, &mut rng) <= cap);
+        assert!(backoff_delay(40, cap, &mut rng) >= cap.mul_f64(0.8));
     }
 }

@@ -1,11 +1,23 @@
 //! Finds every rule term in normalised text in one pass.
 //!
-//! All spellings of all terms go into one Aho-Corasick automaton. Matches are found
-//! overlapping, so that both `french` and `french fries` are seen and the trap can mask
-//! the side term; word boundaries are then checked per spelling (a whole word, or a
-//! word start for `stem*`).
+//! A term only counts where a word starts (the char before it is not a word char), so
+//! the spellings are read from each such place along a trie of all spellings, byte by
+//! byte, until the text leaves the trie: a word that starts no spelling costs one
+//! table lookup. Every spelling that starts there is found, so that both `french` and
+//! `french fries` are seen and the trap can mask the side term; word ends are then
+//! checked per spelling (a whole word, or any end for `stem*`).
+//!
+//! Why a trie and not an Aho-Corasick automaton: an automaton finds every occurrence
+//! anywhere (`astana` inside `kazastana`) and the word-start test then throws most of
+//! them away, it reads every byte of the text, and its DFA for the shipped rules takes
+//! about 9 MB (the contiguous NFA is small but follows failure links). The trie is
+//! about 0.4 MB and reads only from word starts. It reports the hits in the order the
+//! automaton did (by end, then start), which `score` depends on to the last bit;
+//! [`Matcher::find_reference`] keeps the automaton (built on first use, for tests) and
+//! tests check both find the same (`tests/classify_reference.rs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -23,7 +35,7 @@ pub struct Hit {
     pub end: usize,
 }
 
-/// One use of an automaton pattern: several terms may share a spelling.
+/// One use of a distinct spelling: several terms may share one.
 #[derive(Debug, Clone)]
 struct Use {
     term: usize,
@@ -31,16 +43,42 @@ struct Use {
     prefix: bool,
 }
 
-/// The compiled automaton and what each of its patterns stands for.
-#[derive(Debug, Clone)]
+/// A spelling found at a word start, before its word end is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Found {
+    end: u32,
+    start: u32,
+    pattern: u32,
+}
+
+/// Scratch space for [`Matcher::find_with`], kept between calls.
+pub type Scratch = Vec<Found>;
+
+/// The compiled spellings and what each stands for.
+#[derive(Debug)]
 pub struct Matcher {
-    automaton: AhoCorasick,
+    trie: Trie,
     uses: Vec<Vec<Use>>,
     written: Vec<String>,
+    /// The distinct spellings, for the reference automaton.
+    patterns: Vec<String>,
+    reference: OnceLock<AhoCorasick>,
+}
+
+impl Clone for Matcher {
+    fn clone(&self) -> Matcher {
+        Matcher {
+            trie: self.trie.clone(),
+            uses: self.uses.clone(),
+            written: self.written.clone(),
+            patterns: self.patterns.clone(),
+            reference: OnceLock::new(),
+        }
+    }
 }
 
 impl Matcher {
-    /// Builds the automaton over every spelling.
+    /// Builds the trie over every spelling.
     pub fn build(variants: Vec<Variant>) -> Result<Matcher, String> {
         let mut pattern_of: HashMap<String, usize> = HashMap::new();
         let mut patterns: Vec<String> = Vec::new();
@@ -59,19 +97,16 @@ impl Matcher {
             });
             written.push(v.written);
         }
-        // A DFA, not the contiguous NFA the builder picks for this many patterns: it
-        // follows no failure links at search time, and the search was a third of the
-        // classifier's instructions. About 9 MB more resident for the shipped rules
-        // (the bench's peak, 7.5 → 16.8 MB), built once per rules load.
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .map_err(|e| format!("cannot compile the terms: {e}"))?;
+        if patterns.iter().any(String::is_empty) {
+            return Err("cannot compile the terms: an empty spelling".to_string());
+        }
+        let trie = Trie::build(&patterns)?;
         Ok(Matcher {
-            automaton,
+            trie,
             uses,
             written,
+            patterns,
+            reference: OnceLock::new(),
         })
     }
 
@@ -82,28 +117,263 @@ impl Matcher {
 
     /// Every term occurrence in `text` (normalised) that sits on word boundaries.
     pub fn find(&self, text: &str, hits: &mut Vec<Hit>) {
-        for m in self.automaton.find_overlapping_iter(text) {
+        self.find_with(text, hits, &mut Vec::new());
+    }
+
+    /// [`Matcher::find`] with scratch space kept by the caller.
+    pub fn find_with(&self, text: &str, hits: &mut Vec<Hit>, found: &mut Scratch) {
+        found.clear();
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        let mut after_word_char = false;
+        while at < bytes.len() {
+            let (word_char, width) = crate::letters::alphanumeric_at(text, at);
+            if !after_word_char {
+                self.trie.walk(bytes, at, found);
+            }
+            at += width;
+            after_word_char = word_char;
+            if word_char {
+                // The rest of the word starts nothing.
+                at = crate::letters::end_of_alphanumeric_run(text, at);
+            }
+        }
+        // The automaton's order: by end, then by start (the longer spelling first).
+        // Each (start, end) is one spelling, so the order is total.
+        found.sort_unstable_by_key(|f| (f.end, f.start));
+        for f in found.iter() {
+            self.push_hits(
+                text,
+                f.pattern as usize,
+                f.start as usize,
+                f.end as usize,
+                hits,
+            );
+        }
+    }
+
+    /// What [`Matcher::find`] finds, by the Aho-Corasick DFA the classifier used before
+    /// the trie (every occurrence, then the word-start test), built on first use.
+    pub fn find_reference(&self, text: &str, hits: &mut Vec<Hit>) {
+        let automaton = self.reference.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&self.patterns)
+                .expect("the spellings compiled into the trie compile into an automaton")
+        });
+        for m in automaton.find_overlapping_iter(text) {
             if !starts_word(text, m.start()) {
                 continue;
             }
-            let whole_word = ends_word(text, m.end());
-            let mut word_end = None;
-            for u in &self.uses[m.pattern().as_usize()] {
-                let end = if u.prefix {
-                    *word_end.get_or_insert_with(|| end_of_word(text, m.end()))
-                } else if whole_word {
-                    m.end()
-                } else {
-                    continue;
+            self.push_hits(text, m.pattern().as_usize(), m.start(), m.end(), hits);
+        }
+    }
+
+    /// The hits of the spelling `pattern` found at `start..end`, per use, where its
+    /// word end holds.
+    fn push_hits(&self, text: &str, pattern: usize, start: usize, end: usize, hits: &mut Vec<Hit>) {
+        let whole_word = ends_word(text, end);
+        let mut word_end = None;
+        for u in &self.uses[pattern] {
+            let end = if u.prefix {
+                *word_end.get_or_insert_with(|| end_of_word(text, end))
+            } else if whole_word {
+                end
+            } else {
+                continue;
+            };
+            hits.push(Hit {
+                term: u.term,
+                variant: u.variant,
+                start,
+                end,
+            });
+        }
+    }
+
+    /// Bytes held by the trie (the bench and ARCHITECTURE.md quote it).
+    pub fn memory_usage(&self) -> usize {
+        self.trie.memory_usage()
+    }
+}
+
+/// No node.
+const NONE: u32 = u32::MAX;
+
+/// Every spelling, byte by byte, its nodes laid out depth first so that the only child
+/// of a node (most nodes: 15,000 of the shipped rules' 19,000) is the next node. The
+/// root's children and those of the few nodes with many (where Cyrillic letters
+/// branch) are in 256-entry tables; the others in a sorted run of `edge_bytes`.
+#[derive(Debug, Clone)]
+struct Trie {
+    nodes: Vec<Node>,
+    edge_bytes: Vec<u8>,
+    edge_targets: Vec<u32>,
+    tables: Vec<[u32; 256]>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// The spelling that ends here, or `NONE`.
+    pattern: u32,
+    children: Children,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Children {
+    None,
+    /// One child, the next node, reached by this byte.
+    One(u8),
+    /// `count` children from `first` in `edge_bytes`/`edge_targets`.
+    Few {
+        first: u32,
+        count: u8,
+    },
+    /// Children in `tables[index]`.
+    Many(u32),
+}
+
+/// Nodes with more children than this get a table.
+const FEW: usize = 6;
+
+impl Trie {
+    fn build(patterns: &[String]) -> Result<Trie, String> {
+        let too_many = || "cannot compile the terms: too many spellings".to_string();
+        // A plain trie first, then laid out flat.
+        let mut children: Vec<BTreeMap<u8, usize>> = vec![BTreeMap::new()];
+        let mut ends: Vec<u32> = vec![NONE];
+        for (id, pattern) in patterns.iter().enumerate() {
+            let mut node = 0;
+            for &byte in pattern.as_bytes() {
+                node = match children[node].get(&byte) {
+                    Some(&next) => next,
+                    None => {
+                        children.push(BTreeMap::new());
+                        ends.push(NONE);
+                        let next = children.len() - 1;
+                        children[node].insert(byte, next);
+                        next
+                    }
                 };
-                hits.push(Hit {
-                    term: u.term,
-                    variant: u.variant,
-                    start: m.start(),
-                    end,
-                });
+            }
+            ends[node] = u32::try_from(id).map_err(|_| too_many())?;
+        }
+        // Depth-first order: new index of each node.
+        let mut order = Vec::with_capacity(children.len());
+        let mut stack = vec![0usize];
+        while let Some(node) = stack.pop() {
+            order.push(node);
+            // Pushed in reverse, so the smallest byte's child comes next.
+            stack.extend(children[node].values().rev());
+        }
+        let mut index_of = vec![0u32; children.len()];
+        for (new, &old) in order.iter().enumerate() {
+            index_of[old] = u32::try_from(new).map_err(|_| too_many())?;
+        }
+        let mut trie = Trie {
+            nodes: Vec::with_capacity(order.len()),
+            edge_bytes: Vec::new(),
+            edge_targets: Vec::new(),
+            tables: Vec::new(),
+        };
+        for (new, &old) in order.iter().enumerate() {
+            let edges = &children[old];
+            let kind = match edges.len() {
+                0 => Children::None,
+                1 if old != 0 => {
+                    let (&byte, &child) = edges.iter().next().unwrap_or((&0, &0));
+                    debug_assert_eq!(index_of[child] as usize, new + 1);
+                    Children::One(byte)
+                }
+                count if count <= FEW && old != 0 => {
+                    let first = u32::try_from(trie.edge_bytes.len()).map_err(|_| too_many())?;
+                    for (&byte, &child) in edges {
+                        trie.edge_bytes.push(byte);
+                        trie.edge_targets.push(index_of[child]);
+                    }
+                    Children::Few {
+                        first,
+                        count: u8::try_from(count).map_err(|_| too_many())?,
+                    }
+                }
+                _ => {
+                    let mut table = [NONE; 256];
+                    for (&byte, &child) in edges {
+                        table[usize::from(byte)] = index_of[child];
+                    }
+                    trie.tables.push(table);
+                    Children::Many(u32::try_from(trie.tables.len() - 1).map_err(|_| too_many())?)
+                }
+            };
+            trie.nodes.push(Node {
+                pattern: ends[old],
+                children: kind,
+            });
+        }
+        // The walk starts from the root's table.
+        if !matches!(
+            trie.nodes.first(),
+            Some(Node {
+                children: Children::Many(0),
+                ..
+            })
+        ) {
+            trie.tables.insert(0, [NONE; 256]);
+            for node in &mut trie.nodes {
+                if let Children::Many(table) = &mut node.children {
+                    *table += 1;
+                }
+            }
+            if let Some(root) = trie.nodes.first_mut() {
+                root.children = Children::Many(0);
             }
         }
+        Ok(trie)
+    }
+
+    /// Every spelling that `text[start..]` begins with.
+    #[inline]
+    fn walk(&self, text: &[u8], start: usize, found: &mut Vec<Found>) {
+        let mut node = self.tables[0][usize::from(text[start])];
+        let mut at = start + 1;
+        while node != NONE {
+            let n = self.nodes[node as usize];
+            if n.pattern != NONE {
+                found.push(Found {
+                    // Texts over 4 GiB are not classified whole: they never reach
+                    // here (summaries are capped far below).
+                    end: at as u32,
+                    start: start as u32,
+                    pattern: n.pattern,
+                });
+            }
+            let Some(&byte) = text.get(at) else {
+                return;
+            };
+            node = match n.children {
+                Children::None => return,
+                Children::One(next) if next == byte => node + 1,
+                Children::One(_) => return,
+                Children::Few { first, count } => {
+                    let first = first as usize;
+                    let bytes = &self.edge_bytes[first..first + usize::from(count)];
+                    match bytes.iter().position(|&b| b == byte) {
+                        Some(i) => self.edge_targets[first + i],
+                        None => return,
+                    }
+                }
+                Children::Many(table) => self.tables[table as usize][usize::from(byte)],
+            };
+            at += 1;
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.nodes.len() * std::mem::size_of::<Node>()
+            + self.edge_bytes.len()
+            + self.edge_targets.len() * 4
+            + self.tables.len() * std::mem::size_of::<[u32; 256]>()
     }
 }
 
@@ -142,6 +412,9 @@ mod tests {
     fn spans(m: &Matcher, text: &str) -> Vec<(usize, &'static str)> {
         let mut hits = Vec::new();
         m.find(text, &mut hits);
+        let mut reference = Vec::new();
+        m.find_reference(text, &mut reference);
+        assert_eq!(hits, reference, "the trie finds what the automaton found");
         hits.iter()
             .map(|h| {
                 (
@@ -193,5 +466,104 @@ mod tests {
         assert!(found.contains(&(0, "франко-казахский")));
         assert!(found.contains(&(1, "казахский")));
         assert!(found.contains(&(2, "франко")));
+    }
+
+    #[test]
+    fn spellings_that_start_or_end_with_punctuation() {
+        let m = Matcher::build(vec![
+            variant("«астана»", false, 0),
+            variant("астана", false, 1),
+            variant("en train d'", false, 2),
+            variant("train", false, 3),
+        ])
+        .unwrap();
+        assert_eq!(
+            spans(&m, "клуб «астана» и астана"),
+            vec![(1, "астана"), (0, "«астана»"), (1, "астана")]
+        );
+        assert_eq!(
+            spans(&m, "il est en train d' aller"),
+            vec![(3, "train"), (2, "en train d'")]
+        );
+        assert_eq!(spans(&m, "en train d"), vec![(3, "train")]);
+    }
+
+    /// Texts made of spellings, their pieces and separators, against the automaton.
+    #[test]
+    fn the_trie_finds_what_the_automaton_found_on_made_up_texts() {
+        let needles = [
+            "france",
+            "franc",
+            "fran",
+            "french",
+            "french fries",
+            "казахстан",
+            "казах",
+            "франко-казах",
+            "air astana",
+            "astana",
+            "«астана»",
+            "en train d'",
+            "l'elysee",
+            "elysee",
+            "a",
+            "ab",
+            "abc",
+            "b",
+            "bc",
+            "1 gw",
+        ];
+        let variants: Vec<Variant> = needles
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| [variant(n, false, i), variant(n, true, i + 100)])
+            .filter(|v| !v.prefix || v.needle.chars().filter(|c| is_word_char(*c)).count() >= 3)
+            .collect();
+        let m = Matcher::build(variants).unwrap();
+        let pieces = [
+            "france",
+            "fra",
+            "nce",
+            "french",
+            " ",
+            "fries",
+            "казахстан",
+            "е",
+            "ских",
+            "-",
+            "'",
+            "air",
+            "astana",
+            "«",
+            "»",
+            "en",
+            "train",
+            "d'",
+            "l",
+            "elysee",
+            "a",
+            "b",
+            "c",
+            "1",
+            "gw",
+            ".",
+            "qa",
+        ];
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..5000 {
+            let text: String = (0..next() % 16)
+                .map(|_| pieces[next() % pieces.len()])
+                .collect();
+            let (mut hits, mut reference) = (Vec::new(), Vec::new());
+            m.find(&text, &mut hits);
+            m.find_reference(&text, &mut reference);
+            assert_eq!(hits, reference, "{text:?}");
+        }
     }
 }

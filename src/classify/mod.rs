@@ -7,10 +7,12 @@
 //!
 //! - [`normalize`]: the folding shared by rule terms and item text;
 //! - [`rules`]: the rules file's shape and its compilation, with spanned errors;
-//! - [`matcher`]: every term found in one Aho-Corasick pass;
+//! - [`matcher`]: every term found from each word start along a trie of spellings;
 //! - [`score`]: sides, cues, dampers and topics into a [`Decision`];
 //! - [`explain`]: a decision in plain words;
-//! - [`eval`]: metrics on labelled items.
+//! - [`eval`]: metrics on labelled items;
+//! - `reference`: the reading of text the fast path replaced, kept to test that both
+//!   decide the same ([`classify_reference`]).
 //!
 //! `docs/classifier.md` describes the rules format and the scoring for operators.
 
@@ -18,6 +20,7 @@ pub mod eval;
 mod explain;
 pub mod matcher;
 pub mod normalize;
+mod reference;
 pub mod rules;
 mod score;
 
@@ -163,4 +166,12 @@ impl Decision {
 /// Classifies one item.
 pub fn classify(rules: &Rules, text: &Text<'_>) -> Decision {
     score::decide(rules, text)
+}
+
+/// [`classify`] by the reference reading of the text: an origin entry per normalised
+/// byte and an Aho-Corasick automaton over every spelling (built on the first call,
+/// about 9 MB for the shipped rules). Slower, and the same decision: it is what
+/// `tests/classify_reference.rs` compares the fast path with.
+pub fn classify_reference(rules: &Rules, text: &Text<'_>) -> Decision {
+    score::decide_reference(rules, text)
 }

@@ -14,56 +14,216 @@
 //! apostrophes are not word characters, so `казахстанско-французский` holds the words
 //! `казахстанско` and `французский` as well as the compound itself, and `l'elysee`
 //! holds `elysee`.
+//!
+//! Evidence quotes the source, so the normalised text keeps a map back to it. Most
+//! chars fold to one char of the same length (ASCII, Cyrillic letters), so the map is
+//! a list of segments, not an entry per byte: a new segment starts only where the
+//! lengths part (an accent dropped, spaces merged, a ligature split), and an ASCII
+//! char is folded by a table lookup. The classifier normalises into buffers it keeps
+//! ([`normalize_into`]), so an item costs no allocation here.
 
 use unicode_normalization::char::{compose, is_combining_mark};
 use unicode_normalization::UnicodeNormalization;
 
-/// Normalised text and, for each of its bytes, where it came from in the source.
-#[derive(Debug, Clone)]
+/// Normalised text and, for each of its chars, where it came from in the source.
+#[derive(Debug, Clone, Default)]
 pub struct Normalized {
     pub text: String,
-    /// `origin[i]` is the source byte offset of the char that produced byte `i`;
-    /// one extra entry at the end holds the source length.
-    origin: Vec<u32>,
+    /// Sorted by `out`; the first starts at 0 whenever `text` is not empty.
+    segments: Vec<Segment>,
+}
+
+/// Normalised bytes from `out` to the next segment's start came from the source at
+/// `src`: byte for byte when `aligned` (each char folded to one char of its own
+/// length), else all from the one source char at `src`.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    out: usize,
+    src: usize,
+    aligned: bool,
 }
 
 impl Normalized {
-    /// The source text behind the normalised byte range `start..end`.
+    /// The source text behind the normalised byte range `start..end` (char
+    /// boundaries of [`Normalized::text`]).
     pub fn source_slice<'s>(&self, source: &'s str, start: usize, end: usize) -> &'s str {
-        let from = self.origin[start] as usize;
+        let from = if start >= self.text.len() {
+            source.len()
+        } else {
+            self.origin(start)
+        };
         let to = if end >= self.text.len() {
             source.len()
         } else {
-            self.origin[end] as usize
+            self.origin(end)
         };
         let to = to.max(from);
         source.get(from..to).unwrap_or("")
+    }
+
+    /// The source offset of the char that produced the normalised char at `at`.
+    fn origin(&self, at: usize) -> usize {
+        let index = self.segments.partition_point(|s| s.out <= at);
+        let Some(segment) = index.checked_sub(1).map(|i| self.segments[i]) else {
+            return 0;
+        };
+        if segment.aligned {
+            segment.src + (at - segment.out)
+        } else {
+            segment.src
+        }
+    }
+
+    /// Records that the chars of `self.text[before..]` came from the source char at
+    /// `src`, `width` bytes long.
+    fn note(&mut self, before: usize, src: usize, width: usize) {
+        let after = self.text.len();
+        if after <= before {
+            if after < before {
+                // Never happens with today's folding (a mark replaces a letter by one
+                // of its own length), but the map must not point past the text.
+                self.segments.retain(|s| s.out < after);
+            }
+            return;
+        }
+        let one_char_of_its_width =
+            after - before == width && utf8_width(self.text.as_bytes()[before]) == width;
+        if one_char_of_its_width {
+            self.note_aligned(before, src);
+        } else {
+            self.segments.push(Segment {
+                out: before,
+                src,
+                aligned: false,
+            });
+        }
+    }
+
+    /// Records one char folded to one char of its own width at `before`.
+    #[inline]
+    fn note_aligned(&mut self, before: usize, src: usize) {
+        let continues = self
+            .segments
+            .last()
+            .is_some_and(|s| s.aligned && s.src + (before - s.out) == src);
+        if !continues {
+            self.segments.push(Segment {
+                out: before,
+                src,
+                aligned: true,
+            });
+        }
+    }
+}
+
+/// The length of the UTF-8 sequence that `lead` starts.
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
     }
 }
 
 /// Normalises item text for matching.
 pub fn normalize(source: &str) -> Normalized {
-    let mut out = String::with_capacity(source.len() + 8);
-    let mut origin: Vec<u32> = Vec::with_capacity(source.len() + 9);
-    for (pos, c) in source.char_indices() {
-        let pos = u32::try_from(pos).unwrap_or(u32::MAX);
-        // Most chars of most items: one byte in, the same byte out.
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            out.push(c);
-            origin.push(pos);
+    let mut normalized = Normalized::default();
+    normalize_into(source, &mut normalized);
+    normalized
+}
+
+/// Normalises `source` into `into`, reusing its buffers.
+pub fn normalize_into(source: &str, into: &mut Normalized) {
+    into.text.clear();
+    into.segments.clear();
+    into.text.reserve(source.len() + 8);
+    let bytes = source.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // Most of a text: chars that fold to themselves (or, ASCII capitals, to their
+        // lower case, in place), copied as one run with one segment.
+        let run = plain_run(bytes, at, into.text.ends_with(' '));
+        if run > at {
+            let before = into.text.len();
+            into.text.push_str(&source[at..run]);
+            into.text[before..].make_ascii_lowercase();
+            into.note_aligned(before, at);
+            at = run;
             continue;
         }
-        push_folded(c, &mut out);
-        // A mark may have replaced the letter before it, a space may have merged.
-        if out.len() < origin.len() {
-            origin.truncate(out.len());
+        let byte = bytes[at];
+        if byte.is_ascii() {
+            let before = into.text.len();
+            match ASCII_FOLDED[usize::from(byte)] {
+                b' ' if into.text.ends_with(' ') => {}
+                folded => {
+                    into.text.push(char::from(folded));
+                    into.note_aligned(before, at);
+                }
+            }
+            at += 1;
+            continue;
+        }
+        let Some(c) = source[at..].chars().next() else {
+            break;
+        };
+        let before = into.text.len();
+        push_folded(c, &mut into.text);
+        into.note(before, at, c.len_utf8());
+        at += c.len_utf8();
+    }
+}
+
+/// Where the run of chars from `from` that fold to themselves ends, but for ASCII
+/// capitals (lower-cased in place): ASCII letters, digits and punctuation but `` ` ``,
+/// single spaces (`after_space`: the text so far ends with one), and the lowercase
+/// Cyrillic letters а–я (U+0430–U+044F, `й` included: each is its own folding).
+#[inline]
+fn plain_run(bytes: &[u8], from: usize, mut after_space: bool) -> usize {
+    let mut at = from;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if byte == b' ' {
+            if after_space {
+                break;
+            }
+            after_space = true;
+            at += 1;
+        } else if byte.is_ascii() {
+            if !PLAIN_ASCII[usize::from(byte)] {
+                break;
+            }
+            after_space = false;
+            at += 1;
         } else {
-            origin.resize(out.len(), pos);
+            let next = bytes.get(at + 1).copied().unwrap_or(0);
+            let lowercase_cyrillic = match byte {
+                0xD0 => (0xB0..=0xBF).contains(&next),
+                0xD1 => (0x80..=0x8F).contains(&next),
+                _ => false,
+            };
+            if !lowercase_cyrillic {
+                break;
+            }
+            after_space = false;
+            at += 2;
         }
     }
-    origin.push(u32::try_from(source.len()).unwrap_or(u32::MAX));
-    Normalized { text: out, origin }
+    at
 }
+
+/// ASCII chars that fold to themselves or, capitals, to their lower case: all but
+/// white space, control characters and `` ` ``.
+static PLAIN_ASCII: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut byte = 0x21;
+    while byte < 0x7F {
+        table[byte] = byte != b'`' as usize;
+        byte += 1;
+    }
+    table
+};
 
 /// Normalises a rule term: the same folding as item text, trimmed.
 pub fn normalize_term(term: &str) -> String {
@@ -75,8 +235,26 @@ pub fn is_word_char(c: char) -> bool {
     crate::letters::is_alphanumeric(c)
 }
 
+/// The folded form of each ASCII char, as [`push_folded`] gives it: letters lower
+/// case, `` ` `` an apostrophe, white space and control characters a space (which
+/// merges with a space before it); every other char itself.
+static ASCII_FOLDED: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        table[byte] = match byte as u8 {
+            b'A'..=b'Z' => byte as u8 + (b'a' - b'A'),
+            b'`' => b'\'',
+            0..=0x20 | 0x7F => b' ',
+            other => other,
+        };
+        byte += 1;
+    }
+    table
+};
+
 /// Appends the folded form of `c` to `out`.
-fn push_folded(c: char, out: &mut String) {
+pub(super) fn push_folded(c: char, out: &mut String) {
     match c {
         'a'..='z' | '0'..='9' => out.push(c),
         'A'..='Z' => out.push(c.to_ascii_lowercase()),
@@ -240,6 +418,23 @@ mod tests {
     }
 
     #[test]
+    fn the_ascii_table_folds_as_the_general_path() {
+        for byte in 0..128u8 {
+            let c = char::from(byte);
+            for before in ["", "a", " "] {
+                let mut general = before.to_string();
+                push_folded(c, &mut general);
+                let mut fast = before.to_string();
+                match ASCII_FOLDED[usize::from(byte)] {
+                    b' ' if fast.ends_with(' ') => {}
+                    folded => fast.push(char::from(folded)),
+                }
+                assert_eq!(fast, general, "U+{byte:04X} after {before:?}");
+            }
+        }
+    }
+
+    #[test]
     fn the_folding_table_folds_as_the_general_path_in_any_context() {
         for code in 0..FOLDED_TO {
             let Some(c) = char::from_u32(code as u32) else {
@@ -254,6 +449,117 @@ mod tests {
                 let mut fast = before.to_string();
                 push_folded(c, &mut fast);
                 assert_eq!(fast, general, "U+{code:04X} after {before:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_ascii_chars_fold_to_themselves_or_their_lower_case() {
+        for byte in 0..128u8 {
+            if PLAIN_ASCII[usize::from(byte)] {
+                assert_eq!(
+                    ASCII_FOLDED[usize::from(byte)],
+                    byte.to_ascii_lowercase(),
+                    "{byte:#x}"
+                );
+                assert_ne!(byte, b' ');
+            }
+        }
+        for c in '\u{0430}'..='\u{044F}' {
+            let mut folded = String::new();
+            push_folded(c, &mut folded);
+            assert_eq!(folded, c.to_string());
+        }
+    }
+
+    /// The segment map gives, at every char boundary of the normalised text, what the
+    /// byte-per-byte map it replaced gave (`super::super::reference`).
+    #[test]
+    fn the_segment_map_maps_as_the_byte_map() {
+        let pieces = [
+            "Élysée",
+            "l’",
+            "ÉTÉ",
+            "œuvre",
+            "ﬁ",
+            "½",
+            "  ",
+            "\t\n",
+            "и\u{0306}",
+            "й",
+            "ё",
+            "Қазақстан",
+            "ДОМ",
+            "x\u{0301}",
+            "\u{0301}",
+            "—",
+            "«",
+            "»",
+            "ß",
+            "ǅ",
+            "ﷺ",
+            "a",
+            "b",
+            "-",
+            "'",
+            "`",
+            "\u{00A0}",
+            "1",
+            "中",
+            "😀",
+            "İ",
+            "ﬀ",
+            "Ⅻ",
+            "ﾊﾟ",
+            "Paris",
+            "ABC",
+            "a b",
+            "дом",
+            "ДОМ",
+            "й",
+            "Й",
+            "ъ",
+            "я",
+            "ѐ",
+            "ѝ",
+            "ӄ",
+            "\u{0482}",
+            "ё",
+            "Ё",
+            "\u{0306}",
+            " x",
+            "x ",
+            "\r\n",
+            "Élysée–Astana",
+        ];
+        let mut seed = 1u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let mut texts: Vec<String> = pieces.iter().map(|p| (*p).to_string()).collect();
+        for _ in 0..3000 {
+            let count = next() % 12;
+            texts.push((0..count).map(|_| pieces[next() % pieces.len()]).collect());
+        }
+        let mut reused = Normalized::default();
+        for text in &texts {
+            let (expected_text, origin) = super::super::reference::normalize(text);
+            normalize_into(text, &mut reused);
+            assert_eq!(reused.text, expected_text, "{text:?}");
+            let boundaries: Vec<usize> = (0..=reused.text.len())
+                .filter(|&i| reused.text.is_char_boundary(i))
+                .collect();
+            for &start in &boundaries {
+                for &end in boundaries.iter().filter(|&&e| e >= start) {
+                    assert_eq!(
+                        reused.source_slice(text, start, end),
+                        super::super::reference::source_slice(&origin, text, start, end),
+                        "{text:?} {start}..{end}"
+                    );
+                }
             }
         }
     }

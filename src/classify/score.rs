@@ -9,8 +9,11 @@
 //!   result, unless cues reach `damper_lift`; and a title about a third party that
 //!   misses one side (the other side is a bystander in the summary), whatever the cues.
 
-use super::matcher::Hit;
-use super::normalize::normalize;
+use std::cell::RefCell;
+
+use super::matcher::{self, Hit};
+use super::normalize::{normalize_into, Normalized};
+use super::reference;
 use super::rules::{Rules, Side, Target, TopicEvidence};
 use super::{Decision, Evidence, Place, ScoreParts, Text, TopicScore};
 use crate::lang::Lang;
@@ -24,21 +27,91 @@ struct Found<'s> {
     matched: &'s str,
 }
 
+/// The buffers one item is read with, kept by each thread between items so that
+/// classifying allocates only what the decision holds.
+#[derive(Default)]
+struct Scratch {
+    normalized: Normalized,
+    hits: Vec<Hit>,
+    found: matcher::Scratch,
+}
+
+impl Scratch {
+    /// Buffers grown by a huge item are given back rather than kept for the thread's
+    /// life.
+    fn trim(&mut self) {
+        const KEEP: usize = 256 * 1024;
+        if self.normalized.text.capacity() > KEEP || self.hits.capacity() > KEEP / 32 {
+            *self = Scratch::default();
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
 /// Classifies one item.
 pub fn decide(rules: &Rules, text: &Text<'_>) -> Decision {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let decision = decide_with(rules, text, &mut scratch);
+            scratch.trim();
+            decision
+        }
+        // Only if a decision were made inside another on this thread.
+        Err(_) => decide_with(rules, text, &mut Scratch::default()),
+    })
+}
+
+fn decide_with(rules: &Rules, text: &Text<'_>, scratch: &mut Scratch) -> Decision {
+    let lang = text.lang.and_then(Lang::from_code);
+    // Room for a long item's hits at once rather than grown by doubling.
+    let mut found = Vec::with_capacity(64);
+    for (source, place) in [(text.title, Place::Title), (text.summary, Place::Summary)] {
+        if source.is_empty() {
+            continue;
+        }
+        let Scratch {
+            normalized,
+            hits,
+            found: trie_scratch,
+        } = scratch;
+        normalize_into(source, normalized);
+        hits.clear();
+        rules
+            .matcher
+            .find_with(&normalized.text, hits, trie_scratch);
+        keep(rules, place, lang, hits, &mut found, |start, end| {
+            normalized.source_slice(source, start, end)
+        });
+    }
+    conclude(rules, &found)
+}
+
+/// [`decide`] by the reference reading of the text (`super::reference`): a byte map
+/// per normalised text and the Aho-Corasick automaton.
+pub fn decide_reference(rules: &Rules, text: &Text<'_>) -> Decision {
     let lang = text.lang.and_then(Lang::from_code);
     let mut found = Vec::new();
     let mut hits = Vec::new();
-    collect(rules, text.title, Place::Title, lang, &mut hits, &mut found);
-    collect(
-        rules,
-        text.summary,
-        Place::Summary,
-        lang,
-        &mut hits,
-        &mut found,
-    );
-    let tally = Tally::of(rules, &found);
+    for (source, place) in [(text.title, Place::Title), (text.summary, Place::Summary)] {
+        if source.is_empty() {
+            continue;
+        }
+        let (normalized, origin) = reference::normalize(source);
+        hits.clear();
+        rules.matcher.find_reference(&normalized, &mut hits);
+        keep(rules, place, lang, &mut hits, &mut found, |start, end| {
+            reference::source_slice(&origin, source, start, end)
+        });
+    }
+    conclude(rules, &found)
+}
+
+/// The decision on the hits that survived, in text order, title first.
+fn conclude(rules: &Rules, found: &[Found<'_>]) -> Decision {
+    let tally = Tally::of(rules, found);
     let (score, mut notes) = score(rules, &tally);
     if tally.place_pair {
         notes.push(format!(
@@ -58,47 +131,55 @@ pub fn decide(rules: &Rules, text: &Text<'_>) -> Decision {
         score: round(score),
         threshold: rules.scoring.threshold,
         topics,
-        evidence: evidence(rules, &found),
+        evidence: evidence(rules, found),
         parts: ScoreParts {
             france: round(tally.france),
             kazakhstan: round(tally.kazakhstan),
             cues: round(tally.cues),
             others: tally.others,
             notes,
-            topics: topic_scores
-                .into_iter()
-                .filter(|t| t.has_evidence())
+            topics: (topic_scores.into_iter().zip(&rules.topics))
+                .filter(|(t, _)| t.has_evidence())
+                .map(|(t, topic)| TopicScore {
+                    topic: topic.id.clone(),
+                    ..t
+                })
                 .collect(),
         },
     }
 }
 
-/// Finds, masks and prunes the hits of one field; `hits` is scratch space, reused
-/// across fields.
-fn collect<'s>(
+/// Masks and prunes the hits of one field (found in its normalised text) into `out`;
+/// `source_of` gives the source text behind a normalised range.
+fn keep<'s>(
     rules: &Rules,
-    source: &'s str,
     place: Place,
     lang: Option<Lang>,
     hits: &mut Vec<Hit>,
     out: &mut Vec<Found<'s>>,
+    source_of: impl Fn(usize, usize) -> &'s str,
 ) {
-    if source.is_empty() {
-        return;
-    }
-    let norm = normalize(source);
-    hits.clear();
-    rules.matcher.find(&norm.text, hits);
     // Terms of another language's sense are not there at all (they mask nothing).
     hits.retain(|h| rules.groups[rules.terms[h.term].group].applies_to(lang));
     hits.sort_unstable_by_key(|h| (h.start, h.end));
     let longest = hits.iter().map(|h| h.end - h.start).max().unwrap_or(0);
-    let kept = (0..hits.len()).filter(|&i| survives(rules, i, hits, longest));
-    out.extend(kept.map(|i| Found {
-        hit: hits[i],
-        place,
-        matched: norm.source_slice(source, hits[i].start, hits[i].end),
-    }));
+    // A hit that no other hit contains survives whatever the roles: in (start, end)
+    // order, one that ends after every hit before it and that the next hit does not
+    // start with. Only the others are compared with their neighbours.
+    let mut furthest_end = None;
+    for i in 0..hits.len() {
+        let hit = hits[i];
+        let contained = furthest_end.is_some_and(|end| end >= hit.end)
+            || hits.get(i + 1).is_some_and(|next| next.start == hit.start);
+        furthest_end = furthest_end.max(Some(hit.end));
+        if !contained || survives(rules, i, hits, longest) {
+            out.push(Found {
+                hit,
+                place,
+                matched: source_of(hit.start, hit.end),
+            });
+        }
+    }
 }
 
 /// A hit survives unless a trap covers it or a more specific hit of the same role
@@ -335,16 +416,14 @@ fn score(rules: &Rules, tally: &Tally) -> (f64, Vec<String>) {
     (score, notes)
 }
 
-/// Each topic's evidence and what counted: own terms always, support terms beside an
-/// own term, hints only when own words (with their support) give no topic at all.
+/// Each topic's evidence and what counted, in the rules' topic order (unnamed: the
+/// caller names those it keeps): own terms always, support terms beside an own term,
+/// hints only when own words (with their support) give no topic at all.
 fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
     let threshold = rules.scoring.topic_threshold;
     let actor = tally.topics.iter().any(|t| t[2] > 0.0);
-    let mut scores: Vec<TopicScore> = rules
-        .topics
-        .iter()
-        .zip(&tally.topics)
-        .map(|(topic, &[own, support, hint, act])| {
+    let mut scores: Vec<TopicScore> = (tally.topics.iter())
+        .map(|&[own, support, hint, act]| {
             let mut counted = own;
             if own > 0.0 {
                 counted += support;
@@ -354,7 +433,8 @@ fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
                 counted += act;
             }
             TopicScore {
-                topic: topic.id.clone(),
+                // Named by the caller, for the topics with evidence only.
+                topic: String::new(),
                 own: round(own),
                 support: round(support),
                 act: round(act),
@@ -388,10 +468,9 @@ fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
 /// Topics at or above the threshold, in file order; else the best one; else the default.
 fn choose_topics(rules: &Rules, scores: &[TopicScore]) -> Vec<String> {
     let threshold = rules.scoring.topic_threshold;
-    let mut chosen: Vec<String> = scores
-        .iter()
-        .filter(|t| t.score >= threshold)
-        .map(|t| t.topic.clone())
+    let mut chosen: Vec<String> = (scores.iter().zip(&rules.topics))
+        .filter(|(t, _)| t.score >= threshold)
+        .map(|(_, topic)| topic.id.clone())
         .collect();
     if chosen.is_empty() {
         let best = scores
@@ -408,13 +487,21 @@ fn choose_topics(rules: &Rules, scores: &[TopicScore]) -> Vec<String> {
 
 /// One evidence record per matched term and place, in text order.
 fn evidence(rules: &Rules, found: &[Found]) -> Vec<Evidence> {
-    let mut out: Vec<Evidence> = Vec::new();
-    let mut seen: Vec<(usize, Place)> = Vec::new();
+    // The first hit of each term and place, then the records, allocated once.
+    let mut seen: Vec<(usize, Place)> = Vec::with_capacity(found.len());
+    let mut firsts: Vec<&Found> = Vec::with_capacity(found.len());
+    let mut records = 0;
     for f in found {
         if seen.contains(&(f.hit.term, f.place)) {
             continue;
         }
         seen.push((f.hit.term, f.place));
+        firsts.push(f);
+        let group = &rules.groups[rules.terms[f.hit.term].group];
+        records += 1 + usize::from(group.cue > 0.0);
+    }
+    let mut out: Vec<Evidence> = Vec::with_capacity(records);
+    for f in firsts {
         let group_index = rules.terms[f.hit.term].group;
         let group = &rules.groups[group_index];
         let record = |role: String, weight: f64| Evidence {

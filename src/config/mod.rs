@@ -162,6 +162,24 @@ pub struct Source {
     pub url_position: Position,
 }
 
+impl Source {
+    /// When this source should run next: at its retry time while it is failing, else at
+    /// its next cron firing (an hour from now for a schedule that never fires again).
+    pub fn next_run(
+        &self,
+        retry_at: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        match retry_at {
+            Some(at) => at,
+            None => self
+                .schedule
+                .next_after(now)
+                .unwrap_or(now + chrono::Duration::hours(1)),
+        }
+    }
+}
+
 /// A place in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {

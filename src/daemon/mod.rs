@@ -34,7 +34,7 @@ pub use config_source::ConfigSource;
 pub use control::{control, Command, Control, Controller};
 pub use lock::{LockError, PidLock};
 use reload::Daemon;
-pub use scheduler::{backoff_delay, next_run, Runner, Scheduler};
+pub use scheduler::{Runner, Scheduler};
 
 use crate::app::{site, Pipeline};
 use crate::config::{Config, ConfigError, Source};

@@ -23,37 +23,9 @@ use tracing::{debug, info, warn};
 use super::clock::Clock;
 use crate::config::Source;
 
-/// The first retry after a failure waits about this long; each further failure doubles it.
-const FIRST_RETRY: Duration = Duration::from_secs(60);
-
-/// How long to wait after `failures` consecutive failures: exponential from one minute,
-/// capped, with ±20 % jitter so that failing sources do not retry in lockstep.
-pub fn backoff_delay(failures: u32, cap: Duration, rng: &mut impl Rng) -> Duration {
-    let exponent = failures.saturating_sub(1).min(20);
-    let base = FIRST_RETRY.saturating_mul(1 << exponent).min(cap);
-    let jitter = rng.random_range(0.8..1.2);
-    base.mul_f64(jitter).min(cap)
-}
-
 /// Spreads sources that fire at the same cron time over a few seconds.
 fn start_jitter(rng: &mut impl Rng) -> Duration {
     Duration::from_millis(rng.random_range(0..5_000))
-}
-
-/// When a source should run next: at its retry time while it is failing, else at its
-/// next cron firing.
-pub fn next_run(
-    source: &Source,
-    retry_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> DateTime<Utc> {
-    match retry_at {
-        Some(at) => at,
-        None => source
-            .schedule
-            .next_after(now)
-            .unwrap_or(now + chrono::Duration::hours(1)),
-    }
 }
 
 /// Fetches one source; returns when it wants to be retried early (after a failure).
@@ -160,7 +132,7 @@ async fn source_loop(
     let mut retry_at = first_run;
     loop {
         let now = clock.now();
-        let at = next_run(&source, retry_at, now);
+        let at = source.next_run(retry_at, now);
         let mut wait = (at - now).to_std().unwrap_or_default();
         // Cron firings shared by many sources are spread; a run asked for is not.
         if retry_at.is_none() {
@@ -187,7 +159,6 @@ async fn source_loop(
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use rand::SeedableRng;
     use std::sync::Mutex;
 
     fn source(id: &str, schedule: &str) -> Source {
@@ -290,23 +261,5 @@ mod tests {
             .map(|t| (*t - start()).num_seconds())
             .collect();
         assert_eq!(gaps, [0, 90, 180]);
-    }
-
-    #[test]
-    fn backoff_doubles_from_a_minute_and_stops_at_the_cap() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let cap = Duration::from_secs(6 * 3600);
-        let first = backoff_delay(1, cap, &mut rng);
-        assert!(
-            first >= Duration::from_secs(48) && first <= Duration::from_secs(72),
-            "{first:?}"
-        );
-        let fourth = backoff_delay(4, cap, &mut rng);
-        assert!(
-            fourth >= Duration::from_secs(384) && fourth <= Duration::from_secs(576),
-            "{fourth:?}"
-        );
-        assert!(backoff_delay(40, cap, &mut rng) <= cap);
-        assert!(backoff_delay(40, cap, &mut rng) >= cap.mul_f64(0.8));
     }
 }

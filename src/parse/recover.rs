@@ -21,10 +21,12 @@ const ATOM_10_NS: &str = "http://www.w3.org/2005/Atom";
 /// Whether the root element is Atom 0.3 (its namespace or `version="0.3"`), which
 /// feed-rs reads as an unknown vocabulary and finds no entries in.
 pub(super) fn is_atom_03(body: &[u8]) -> bool {
-    let body = String::from_utf8_lossy(body);
-    let mut reader = Reader::from_str(&body);
+    // Read from the bytes: only the root element matters, and a lossy copy of the
+    // whole body cost more than the rest of this check.
+    let mut reader = Reader::from_reader(body);
+    let mut buf = Vec::new();
     loop {
-        match reader.read_event() {
+        match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e) | Event::Empty(e)) => {
                 return e.local_name().into_inner() == "feed"
                     && e.attributes().flatten().any(|a| {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::classify::Topic;
 use sha2::{Digest, Sha256};
 
-use crate::item::hex;
+use crate::item::{hex, ItemHtml};
 use crate::publish::{
     self, AlsoReported, Entry, FeedId, Format, Health, Lang, Outlet, Page, PageKind, SearchResults,
     Site, SitePath,
@@ -471,7 +471,7 @@ pub fn entry_of(story: Story) -> Entry {
         title: item.title,
         link: item.link,
         summary: item.summary,
-        content_html: item.content_html,
+        content_html: item.content_html.and_then(ItemHtml::into_safe_html),
         published: story.shown.date,
         updated: item.updated,
         authors: item.authors,

@@ -21,6 +21,15 @@
 //! relevant members as "Also reported by". So when `retag` decides that the first copy
 //! is not relevant after all, the story does not vanish: the next copy takes its place.
 //! Irrelevant items are never matched, and never listed as copies.
+//!
+//! # Where the candidates come from
+//! Not from a read of the window: the relevant items' titles are indexed under the
+//! blocking keys of [`crate::dedup::blocking`] (`title_blocks`), which every near
+//! duplicate shares with the new title, and the items with the same canonical link come
+//! from its index. Both are the copies of the story (and the few titles that share
+//! its rarest words), whatever the history holds. The keys are written here, for the
+//! relevant items that triggers queue in `title_blocks_pending`, before each placement
+//! reads them.
 
 use std::collections::BTreeSet;
 
@@ -29,7 +38,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::rows::{stored_item, timestamp, StoredItem, ITEM_COLUMNS, ITEM_COLUMN_COUNT};
 use super::StoreError;
-use crate::dedup::{canonical_url, Policy, TitleSignature};
+use crate::dedup::blocking::{self, Kind, Lookup};
+use crate::dedup::{canonical_url, Policy, TitleSignature, DEFAULT_TITLE_THRESHOLD};
 use crate::item::Item;
 
 /// The comparison keys stored with an item: its canonical link and title signature.
@@ -115,7 +125,9 @@ pub fn place(tx: &Connection, id: i64, policy: &Policy) -> Result<Option<i64>, S
     if is_clustered(tx, id)? {
         return Ok(None);
     }
-    let Some(root) = best_match(&newcomer, &candidates(tx, &newcomer, policy)?, policy) else {
+    // The newcomer is queued too: the order of its words is worked out once.
+    let order = index_queue(tx, policy.title_threshold, Some(id))?;
+    let Some(root) = find_copy(tx, &newcomer, policy, order)? else {
         return Ok(None);
     };
     tx.prepare_cached("UPDATE items SET duplicate_of = ?2 WHERE id = ?1")?
@@ -182,39 +194,332 @@ fn parse_signature(text: Option<&str>) -> TitleSignature {
     text.and_then(|t| t.parse().ok()).unwrap_or_default()
 }
 
-/// The relevant items within the window around the newcomer, earliest stored first.
-/// `relevant = 1`, not `relevant`: only the comparison matches the partial index of
-/// relevant items by date, so the rows read are the window's relevant items, never
-/// the whole table. (A token index would make it independent of the window too, but
-/// the word alignment of [`TitleSignature::similarity`] matches inflected and
-/// respelled words, so no exact token is guaranteed to be shared.)
+/// The ids of the items that can be copies of the newcomer: those with its canonical
+/// link, and those its title's blocking keys find (see the module docs), without the
+/// newcomer; not yet filtered by window or relevance. `order` is the newcomer's words
+/// rarest first, when already worked out.
+struct CandidateIds {
+    same_link: BTreeSet<i64>,
+    by_title: BTreeSet<i64>,
+}
+
+fn candidate_ids(
+    tx: &Connection,
+    newcomer: &Newcomer,
+    policy: &Policy,
+    order: Option<Vec<usize>>,
+) -> Result<CandidateIds, StoreError> {
+    let mut ids = CandidateIds {
+        same_link: BTreeSet::new(),
+        by_title: BTreeSet::new(),
+    };
+    if let Some(url) = &newcomer.canonical_url {
+        let mut stmt =
+            tx.prepare_cached("SELECT id FROM items WHERE canonical_url = ?1 AND relevant = 1")?;
+        let rows = stmt.query_map([url], |row| row.get::<_, i64>(0))?;
+        for id in rows {
+            ids.same_link.insert(id?);
+        }
+    }
+    if !newcomer.signature.is_empty() {
+        let order = match order {
+            Some(order) => order,
+            None => rarest_first(tx, &newcomer.signature)?,
+        };
+        for lookup in blocking::probe(&newcomer.signature, &order, policy.title_threshold) {
+            look_up(tx, lookup, &mut ids.by_title)?;
+        }
+    }
+    ids.same_link.remove(&newcomer.id);
+    ids.by_title.remove(&newcomer.id);
+    Ok(ids)
+}
+
+/// The window around the newcomer's date, as stored timestamps.
+fn window_of(newcomer: &Newcomer, policy: &Policy) -> (String, String) {
+    let window = Duration::from_std(policy.window).unwrap_or_else(|_| Duration::days(36500));
+    (
+        timestamp(newcomer.sort_date - window),
+        timestamp(newcomer.sort_date + window),
+    )
+}
+
+/// A candidate by id, if it is relevant and within the window.
+fn fetch_candidate(
+    tx: &Connection,
+    id: i64,
+    (from, to): (&str, &str),
+) -> Result<Option<Candidate>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang
+             FROM items
+             WHERE id = ?1 AND relevant = 1 AND sort_date BETWEEN ?2 AND ?3",
+        )?
+        .query_row(params![id, from, to], candidate_row)
+        .optional()?)
+}
+
+/// The candidates the blocking finds, earliest stored first: a superset of what
+/// [`best_match`] can pick from the window, so it picks the same.
+#[cfg(test)]
 fn candidates(
     tx: &Connection,
     newcomer: &Newcomer,
     policy: &Policy,
+    order: Option<Vec<usize>>,
 ) -> Result<Vec<Candidate>, StoreError> {
-    let window = Duration::from_std(policy.window).unwrap_or_else(|_| Duration::days(36500));
-    let (from, to) = (newcomer.sort_date - window, newcomer.sort_date + window);
+    let (from, to) = window_of(newcomer, policy);
+    let ids = candidate_ids(tx, newcomer, policy, order)?;
+    let mut candidates = Vec::new();
+    for id in ids.same_link.union(&ids.by_title) {
+        candidates.extend(fetch_candidate(tx, *id, (&from, &to))?);
+    }
+    Ok(candidates)
+}
+
+/// The root of the cluster the newcomer copies, the one [`best_match`] picks from the
+/// whole window, reading as little as it can: the earliest item with the same
+/// canonical link (they win over any title); else the most similar title from
+/// another source among the blocked candidates, earliest first, stopping at a
+/// similarity of 1 (no later one can beat it, and among equals the earliest wins). A
+/// story with hundreds of copies costs the first of them.
+fn find_copy(
+    tx: &Connection,
+    newcomer: &Newcomer,
+    policy: &Policy,
+    order: Option<Vec<usize>>,
+) -> Result<Option<i64>, StoreError> {
+    let (from, to) = window_of(newcomer, policy);
+    if policy.title_threshold <= 0.0 {
+        // Every pair of titles would be near duplicates: no key is shared by all.
+        let window = window_candidates(tx, newcomer.id, &from, &to)?;
+        return Ok(best_match(newcomer, &window, policy));
+    }
+    let comparable = |c: &Candidate| same_language(c.lang.as_deref(), newcomer.lang.as_deref());
+    let ids = candidate_ids(tx, newcomer, policy, order)?;
+    for &id in &ids.same_link {
+        if let Some(candidate) = fetch_candidate(tx, id, (&from, &to))?.filter(comparable) {
+            return Ok(Some(candidate.root));
+        }
+    }
+    let mut best: Option<(f64, i64)> = None;
+    for &id in &ids.by_title {
+        let Some(candidate) = fetch_candidate(tx, id, (&from, &to))?.filter(comparable) else {
+            continue;
+        };
+        if candidate.source_id == newcomer.source_id {
+            continue;
+        }
+        let similarity =
+            parse_signature(candidate.signature.as_deref()).similarity(&newcomer.signature);
+        if similarity >= policy.title_threshold && best.is_none_or(|(score, _)| similarity > score)
+        {
+            best = Some((similarity, candidate.root));
+            if similarity >= 1.0 {
+                break;
+            }
+        }
+    }
+    Ok(best.map(|(_, root)| root))
+}
+
+/// Every relevant item of the window, for a threshold no key can serve. `relevant = 1`,
+/// not `relevant`: only the comparison matches the partial index of relevant items by
+/// date, so the rows read are the window's relevant items, never the whole table.
+fn window_candidates(
+    tx: &Connection,
+    id: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Candidate>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang
          FROM items
          WHERE relevant = 1 AND id != ?1 AND sort_date BETWEEN ?2 AND ?3
          ORDER BY id",
     )?;
-    let rows = stmt.query_map(
-        params![newcomer.id, timestamp(from), timestamp(to)],
-        |row| {
-            Ok(Candidate {
-                id: row.get(0)?,
-                root: row.get(1)?,
-                source_id: row.get(2)?,
-                canonical_url: row.get(3)?,
-                signature: row.get(4)?,
-                lang: row.get(5)?,
-            })
-        },
-    )?;
+    let rows = stmt.query_map(params![id, from, to], candidate_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn candidate_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
+    Ok(Candidate {
+        id: row.get(0)?,
+        root: row.get(1)?,
+        source_id: row.get(2)?,
+        canonical_url: row.get(3)?,
+        signature: row.get(4)?,
+        lang: row.get(5)?,
+    })
+}
+
+/// The items whose `title_blocks` rows answer one lookup.
+fn look_up(tx: &Connection, lookup: Lookup, ids: &mut BTreeSet<i64>) -> Result<(), StoreError> {
+    let fuzzy = Kind::Fuzzy.code();
+    let mut collect = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<(), StoreError> {
+        let mut stmt = tx.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, |row| row.get::<_, i64>(0))?;
+        for id in rows {
+            ids.insert(id?);
+        }
+        Ok(())
+    };
+    match lookup {
+        Lookup::Exact { kind, key } => collect(
+            "SELECT item_id FROM title_blocks WHERE kind = ?1 AND key = ?2",
+            &[&kind.code(), &key],
+        ),
+        // Two ranges around the word's own head, which the head pairs cover: read as
+        // one range it would be every title that shares the word.
+        Lookup::OtherHead { key, head } => collect(
+            "SELECT item_id FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head < ?3
+             UNION ALL
+             SELECT item_id FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head > ?3",
+            &[&fuzzy, &key, &head],
+        ),
+        Lookup::AnyHead { head } => collect(
+            "SELECT item_id FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head = ?2",
+            &[&fuzzy, &head],
+        ),
+    }
+}
+
+/// How many stored titles are counted, at most, to rank a word's rarity: enough to
+/// tell a story's own word from a common one, and a bounded read.
+const RARITY_CAP: i64 = 64;
+
+/// The signature's word positions, rarest first (by how many indexed titles hold a
+/// word of its head, up to [`RARITY_CAP`]; longer words first among equals): the words
+/// a title picks for its pairs. Any order keeps the guarantee; this one keeps the
+/// lookups to the story.
+fn rarest_first(tx: &Connection, signature: &TitleSignature) -> Result<Vec<usize>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT count(*) FROM (
+             SELECT 1 FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head = ?2 LIMIT ?3)",
+    )?;
+    let words = signature.words();
+    let mut ranked = Vec::with_capacity(words.len());
+    for (at, word) in words.iter().enumerate() {
+        let count: i64 = stmt.query_row(
+            params![Kind::Fuzzy.code(), blocking::head(word), RARITY_CAP],
+            |row| row.get(0),
+        )?;
+        ranked.push((count, std::cmp::Reverse(word.chars().count()), at));
+    }
+    ranked.sort_unstable();
+    Ok(ranked.into_iter().map(|(_, _, at)| at).collect())
+}
+
+/// Writes the blocking rows of the items queued in `title_blocks_pending` and empties
+/// the queue. The picked pairs are chosen for the threshold recorded beside them; a
+/// lower `threshold` than that picks them again for every relevant item (they would
+/// miss near duplicates below the old one).
+pub fn index_pending(tx: &Connection, threshold: f64) -> Result<(), StoreError> {
+    index_queue(tx, threshold, None).map(|_| ())
+}
+
+/// [`index_pending`], returning the order of words worked out for `keep` if it was
+/// queued.
+fn index_queue(
+    tx: &Connection,
+    threshold: f64,
+    keep: Option<i64>,
+) -> Result<Option<Vec<usize>>, StoreError> {
+    let recorded: Option<f64> = tx
+        .prepare_cached("SELECT threshold FROM title_blocks_threshold")?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    let keyed = match recorded {
+        Some(recorded) if recorded <= threshold => recorded,
+        _ => {
+            tx.prepare_cached("DELETE FROM title_blocks WHERE kind IN (?1, ?2)")?
+                .execute(params![Kind::ChosenPair.code(), Kind::Single.code()])?;
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO title_blocks_pending (item_id)
+                 SELECT id FROM items WHERE relevant = 1 AND title_signature IS NOT NULL",
+            )?
+            .execute([])?;
+            tx.prepare_cached("DELETE FROM title_blocks_threshold")?
+                .execute([])?;
+            tx.prepare_cached("INSERT INTO title_blocks_threshold (threshold) VALUES (?1)")?
+                .execute([threshold])?;
+            threshold
+        }
+    };
+    let pending: Vec<(i64, Option<String>)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT p.item_id, i.title_signature
+             FROM title_blocks_pending p JOIN items i ON i.id = p.item_id
+             WHERE i.relevant = 1",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO title_blocks (kind, key, head, item_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut kept = None;
+    for (id, signature) in pending {
+        let signature = parse_signature(signature.as_deref());
+        let order = rarest_first(tx, &signature)?;
+        for block in blocking::blocks(&signature, &order, keyed) {
+            insert.execute(params![block.kind.code(), block.key, block.head, id])?;
+        }
+        if Some(id) == keep {
+            kept = Some(order);
+        }
+    }
+    tx.prepare_cached("DELETE FROM title_blocks_pending")?
+        .execute([])?;
+    Ok(kept)
+}
+
+/// Before the items whose ids `doomed` (a table of `id`s) lists are deleted, removes
+/// their `title_blocks` rows: those computed from the signature by their keys, the
+/// picked pairs (which depended on the counts when they were picked) by a pass over
+/// their kinds alone, a small part of the index.
+pub(super) fn forget_title_blocks(tx: &Connection, doomed: &str) -> Result<(), StoreError> {
+    let signatures: Vec<(i64, Option<String>)> = {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT id, title_signature FROM items
+             WHERE id IN (SELECT id FROM {doomed}) AND title_signature IS NOT NULL"
+        ))?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if signatures.is_empty() {
+        return Ok(());
+    }
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head = ?3 AND item_id = ?4",
+    )?;
+    for (id, signature) in &signatures {
+        let signature = parse_signature(signature.as_deref());
+        let order: Vec<usize> = (0..signature.words().len()).collect();
+        let kept_by_kind = [Kind::Pair, Kind::Fuzzy];
+        for block in blocking::blocks(&signature, &order, DEFAULT_TITLE_THRESHOLD) {
+            if kept_by_kind.contains(&block.kind) {
+                delete.execute(params![block.kind.code(), block.key, block.head, id])?;
+            }
+        }
+    }
+    tx.execute(
+        &format!(
+            "DELETE FROM title_blocks WHERE kind IN (?1, ?2) AND item_id IN (SELECT id FROM {doomed})"
+        ),
+        params![Kind::ChosenPair.code(), Kind::Single.code()],
+    )?;
+    Ok(())
+}
+
+/// Indexes every relevant item of a database that had no `title_blocks` (migration
+/// 0009), for the default threshold (a lower one re-picks at the first placement).
+pub fn backfill_title_blocks(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    index_pending(tx, DEFAULT_TITLE_THRESHOLD)
 }
 
 /// The root of the cluster the newcomer copies: the earliest item with the same
@@ -398,4 +703,217 @@ pub fn reroot_before_delete(tx: &Transaction<'_>, cutoff: &str) -> Result<(), St
             .execute(params![id, new_root])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::classify::Decision;
+    use crate::store::queries::{ingest_with, FetchRecord};
+    use crate::store::schema::migrate;
+
+    fn record() -> FetchRecord {
+        FetchRecord {
+            status: "ok",
+            error_kind: None,
+            error: None,
+            attempted_at: Utc.with_ymd_and_hms(2026, 3, 5, 0, 0, 0).unwrap(),
+            validators: None,
+            consecutive_failures: 0,
+            next_attempt: None,
+            suggested_url: None,
+        }
+    }
+
+    /// Relevant items of six sources: both titles of every pair of
+    /// `corpus/dedup_pairs.tsv`, titles built like the bench farm's (a few headlines
+    /// and a word of their own, so that every title shares most words with hundreds),
+    /// their respelled copies, one-word titles, and shared links.
+    fn database(policy: &Policy) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let mut titles: Vec<String> = Vec::new();
+        for line in include_str!("../../corpus/dedup_pairs.tsv").lines() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            if line.starts_with('#') || fields.len() < 4 {
+                continue;
+            }
+            titles.push(fields[2].to_string());
+            titles.push(fields[3].to_string());
+        }
+        let heads = [
+            "France and Kazakhstan sign an agreement on uranium supplies",
+            "Macron meets Tokayev in Astana to discuss trade and investment",
+            "Kassym-Jomart Tokayev receives Emmanuel Macron",
+        ];
+        let own = [
+            "government",
+            "market",
+            "council",
+            "railway",
+            "airport",
+            "harvest",
+            "bridge",
+            "digital",
+            "festival",
+            "tourism",
+            "football",
+            "museum",
+            "hospital",
+            "budget",
+        ];
+        for (i, word) in own.iter().cycle().take(300).enumerate() {
+            let head = heads[i % heads.len()];
+            titles.push(match i % 5 {
+                0 => format!("{head}: {word}"),
+                1 => format!("{head}: {word} - Reuters"),
+                2 => format!(
+                    "{}: {word}",
+                    head.replace("Kassym", "Kasym").replace("Tokayev", "Tokaev")
+                ),
+                3 => format!("{head}: {word} and {}", own[(i / 5) % own.len()]),
+                _ => word.to_string(),
+            });
+        }
+        for (n, title) in titles.iter().enumerate() {
+            let source = format!("s{}", n % 6);
+            let link = format!("https://example.org/{}", n % 97);
+            let item = Item {
+                key: Item::key_for(&source, Some(&n.to_string()), None, title, None),
+                source_id: source.clone(),
+                guid: Some(n.to_string()),
+                link: Some(link),
+                title: title.clone(),
+                summary: String::new(),
+                content_html: None,
+                published: Some(
+                    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
+                        + Duration::minutes(n as i64),
+                ),
+                updated: None,
+                authors: Vec::new(),
+                categories: Vec::new(),
+                lang: None,
+            };
+            let decision = Decision {
+                relevant: true,
+                score: 1.0,
+                threshold: 0.5,
+                topics: vec!["diplomacy".into()],
+                evidence: Vec::new(),
+                parts: Default::default(),
+            };
+            ingest_with(&mut conn, &source, &[(item, decision)], &record(), policy).unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn the_blocked_search_finds_what_the_window_scan_finds() {
+        for threshold in [DEFAULT_TITLE_THRESHOLD, 0.5, 0.9] {
+            let policy = Policy {
+                title_threshold: threshold,
+                ..Policy::default()
+            };
+            // Indexed at the default threshold, asked at this one: a lower one re-picks.
+            let conn = database(&Policy::default());
+            index_pending(&conn, threshold).unwrap();
+            let ids: Vec<i64> = {
+                let mut stmt = conn.prepare("SELECT id FROM items ORDER BY id").unwrap();
+                let rows = stmt.query_map([], |row| row.get(0)).unwrap();
+                rows.collect::<Result<_, _>>().unwrap()
+            };
+            assert!(ids.len() > 400);
+            let (mut blocked_total, mut window_total, mut matched) = (0, 0, 0);
+            for id in ids {
+                let newcomer = newcomer(&conn, id).unwrap().unwrap();
+                let blocked = candidates(&conn, &newcomer, &policy, None).unwrap();
+                let window = Duration::from_std(policy.window).unwrap();
+                let window = window_candidates(
+                    &conn,
+                    id,
+                    &timestamp(newcomer.sort_date - window),
+                    &timestamp(newcomer.sort_date + window),
+                )
+                .unwrap();
+                let found: BTreeSet<i64> = blocked.iter().map(|c| c.id).collect();
+                for candidate in &window {
+                    let same_link = newcomer.canonical_url.is_some()
+                        && candidate.canonical_url == newcomer.canonical_url;
+                    let similarity = parse_signature(candidate.signature.as_deref())
+                        .similarity(&newcomer.signature);
+                    if same_link || similarity >= threshold {
+                        assert!(
+                            found.contains(&candidate.id),
+                            "at {threshold}, item {id} ({}) misses {} ({:?}), {similarity:.3}",
+                            newcomer.signature,
+                            candidate.id,
+                            candidate.signature
+                        );
+                    }
+                }
+                let best = best_match(&newcomer, &blocked, &policy);
+                assert_eq!(best, best_match(&newcomer, &window, &policy), "item {id}");
+                assert_eq!(
+                    find_copy(&conn, &newcomer, &policy, None).unwrap(),
+                    best,
+                    "item {id}"
+                );
+                matched += usize::from(best.is_some());
+                blocked_total += blocked.len();
+                window_total += window.len();
+            }
+            assert!(matched > 100, "{matched} items have a copy");
+            // The point of it: far fewer rows read than the window's.
+            assert!(
+                blocked_total * 4 < window_total,
+                "at {threshold}: {blocked_total} candidates against {window_total}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_title_edit_and_a_relevant_item_are_indexed_before_the_next_placement() {
+        let conn = database(&Policy::default());
+        let pending: i64 = conn
+            .query_row("SELECT count(*) FROM title_blocks_pending", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(pending, 0, "every placement emptied the queue");
+        conn.execute(
+            "UPDATE items SET title_signature = 't2:brand new words' WHERE id = 5",
+            [],
+        )
+        .unwrap();
+        conn.execute("UPDATE items SET relevant = 0 WHERE id = 6", [])
+            .unwrap();
+        conn.execute("UPDATE items SET relevant = 1 WHERE id = 6", [])
+            .unwrap();
+        let queued: Vec<i64> = {
+            let mut stmt = conn
+                .prepare("SELECT item_id FROM title_blocks_pending ORDER BY item_id")
+                .unwrap();
+            let rows = stmt.query_map([], |row| row.get(0)).unwrap();
+            rows.collect::<Result<_, _>>().unwrap()
+        };
+        assert_eq!(queued, [5, 6]);
+        index_pending(&conn, DEFAULT_TITLE_THRESHOLD).unwrap();
+        let newcomer = Newcomer {
+            id: 0,
+            source_id: "elsewhere".into(),
+            canonical_url: None,
+            signature: TitleSignature::of("Brand new words"),
+            lang: None,
+            sort_date: Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
+        };
+        let found: Vec<i64> = candidates(&conn, &newcomer, &Policy::default(), None)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert!(found.contains(&5), "{found:?}");
+    }
 }

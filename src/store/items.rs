@@ -1,5 +1,6 @@
 //! The `items` and `item_topics` tables: ingest, listings, lookups, retag, retention.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ use super::sources::write_fetch_record;
 use super::{clusters, FetchRecord, StoreError};
 use crate::classify::Decision;
 use crate::dedup::Policy;
-use crate::item::Item;
+use crate::item::{Item, ItemHtml};
 
 /// What one ingest changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,7 +60,15 @@ pub fn ingest_with(
 }
 
 /// [`ingest_with`] inside a transaction the caller holds: the store's writer puts
-/// several feeds in one transaction, each in its own savepoint.
+/// several feeds in one transaction.
+///
+/// The writes of items say `OR FAIL`: SQLite's default (`ABORT`) undoes a failing
+/// statement alone, so a statement that fires triggers first copies each page it will
+/// change to a statement journal. Here a failure fails the whole feed, and the caller
+/// rolls back the feed (its transaction or savepoint), so the statement's own undo is
+/// never needed. (An insert into `items` still journals: the search trigger's insert
+/// into an FTS5 table makes SQLite treat the statement as abortable whatever the
+/// policy, about 16 pages of 4 KiB per stored item, in memory.)
 pub fn ingest_in(
     tx: &Connection,
     source_id: &str,
@@ -68,6 +77,8 @@ pub fn ingest_in(
     policy: &Policy,
 ) -> Result<IngestSummary, StoreError> {
     let now = timestamp(record.attempted_at);
+    // The attempt time as stored (whole seconds), read back once per feed, not per item.
+    let now_time = parse_time(Some(now.clone())).unwrap_or(record.attempted_at);
     let mut summary = IngestSummary::default();
     for (item, decision) in items {
         let existing: Option<(i64, String, bool)> = tx
@@ -78,14 +89,17 @@ pub fn ingest_in(
             .optional()?;
         let hash = item.content_hash();
         match existing {
-            Some((id, old_hash, _)) if old_hash == hash => {
-                tx.prepare_cached("UPDATE items SET last_seen = ?2 WHERE id = ?1")?
-                    .execute(params![id, now])?;
+            // A hash of the older form is compared once, then replaced.
+            Some((id, old_hash, _)) if old_hash == hash || item.matches_legacy_hash(&old_hash) => {
+                tx.prepare_cached(
+                    "UPDATE items SET last_seen = ?2, content_hash = ?3 WHERE id = ?1",
+                )?
+                .execute(params![id, now, hash])?;
                 summary.unchanged += 1;
             }
             Some((id, _, was_relevant)) => {
                 let before = clusters::cluster_topics(tx, id)?;
-                update_item(tx, id, item, &hash, decision, &now)?;
+                update_item(tx, id, item, &hash, decision, (&now, now_time))?;
                 summary.updated += 1;
                 if decision.relevant && !was_relevant {
                     clusters::place(tx, id, policy)?;
@@ -99,7 +113,7 @@ pub fn ingest_in(
                 }
             }
             None => {
-                let id = insert_item(tx, item, &hash, decision, &now)?;
+                let id = insert_item(tx, item, &hash, decision, (&now, now_time))?;
                 summary.new += 1;
                 if decision.relevant {
                     summary.new_relevant += 1;
@@ -123,24 +137,23 @@ fn insert_item(
     item: &Item,
     hash: &str,
     decision: &Decision,
-    now: &str,
+    (now, now_time): (&str, DateTime<Utc>),
 ) -> Result<i64, StoreError> {
     let sort_date = item
-        .sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
+        .sane_sort_date(now_time)
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
-    let packed = pack(
-        &item.summary,
-        item.content_html.as_deref(),
-        decision.relevant,
-    );
+    let html = html_to_store(item, decision.relevant);
+    let (html, raw_html_base) = html.as_deref().map(ItemHtml::stored_form).unzip();
+    let packed = pack(&item.summary, html, decision.relevant);
+    // OR FAIL: see [`ingest_in`].
     tx.prepare_cached(
-        "INSERT INTO items (key, source_id, guid, link, title, summary, content_html, published,
+        "INSERT OR FAIL INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
-            relevant, score, decision, canonical_url, title_signature, body)
+            relevant, score, decision, canonical_url, title_signature, body, raw_html_base)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21)",
+            ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
             item.key,
@@ -164,6 +177,7 @@ fn insert_item(
             canonical_url,
             title_signature,
             packed.body,
+            raw_html_base.flatten(),
         ])?;
     let id = tx.last_insert_rowid();
     write_topics(tx, id, decision)?;
@@ -176,23 +190,21 @@ fn update_item(
     item: &Item,
     hash: &str,
     decision: &Decision,
-    now: &str,
+    (now, now_time): (&str, DateTime<Utc>),
 ) -> Result<(), StoreError> {
     // An edited title or link changes the keys later items are compared with, not the
     // cluster this item is in: membership is decided once. Only relevant items are
     // compared, so only they keep keys.
     let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
-    let packed = pack(
-        &item.summary,
-        item.content_html.as_deref(),
-        decision.relevant,
-    );
+    let html = html_to_store(item, decision.relevant);
+    let (html, raw_html_base) = html.as_deref().map(ItemHtml::stored_form).unzip();
+    let packed = pack(&item.summary, html, decision.relevant);
     tx.prepare_cached(
-        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
+        "UPDATE OR FAIL items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
             sort_date = COALESCE(?17, sort_date), authors = ?10, categories = ?11,
             lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15,
-            body = ?16
+            body = ?16, raw_html_base = ?18
          WHERE id = ?1",
     )?
     .execute(params![
@@ -212,10 +224,23 @@ fn update_item(
         canonical_url,
         title_signature,
         packed.body,
-        item.sane_sort_date(parse_time(Some(now.to_string())).unwrap_or_else(Utc::now))
-            .map(timestamp),
+        item.sane_sort_date(now_time).map(timestamp),
+        raw_html_base.flatten(),
     ])?;
     write_decision(tx, id, decision)
+}
+
+/// The HTML an item is stored with: sanitized when the item is relevant (published),
+/// else as the feed sent it. The pipeline sanitizes relevant items on its workers; this
+/// catches the others (an operator's correction applied at ingest, a caller of the
+/// store's own).
+fn html_to_store(item: &Item, relevant: bool) -> Option<Cow<'_, ItemHtml>> {
+    let html = item.content_html.as_ref()?;
+    if relevant && !html.is_sanitized() {
+        html.clone().into_sanitized().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(html))
+    }
 }
 
 pub(super) fn write_decision(
@@ -223,33 +248,52 @@ pub(super) fn write_decision(
     id: i64,
     decision: &Decision,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached("UPDATE items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1")?
-        .execute(params![
-            id,
-            decision.relevant,
-            decision.score,
-            decision_json(decision)?
-        ])?;
+    tx.prepare_cached(
+        "UPDATE OR FAIL items SET relevant = ?2, score = ?3, decision = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        decision.relevant,
+        decision.score,
+        decision_json(decision)?
+    ])?;
     if decision.relevant {
-        unpack_body(tx, id)?;
+        make_publishable(tx, id)?;
     }
     write_topics(tx, id, decision)
 }
 
-/// Gives an item that turned relevant its summary and HTML as text again: relevant
-/// items are searched (`item_search`, kept by triggers on the `summary` column).
-fn unpack_body(tx: &Connection, id: i64) -> Result<(), StoreError> {
-    let body: Option<Vec<u8>> = tx
-        .prepare_cached("SELECT body FROM items WHERE id = ?1")?
-        .query_row([id], |row| row.get(0))?;
-    let Some(body) = body else {
+/// Gives an item that turned relevant (retag, an operator's mark, a correction) its
+/// summary and HTML as text again, its HTML sanitized: relevant items are published,
+/// and searched (`item_search`, kept by triggers on the `summary` column).
+fn make_publishable(tx: &Connection, id: i64) -> Result<(), StoreError> {
+    let (body, summary, content_html, raw_html_base): (
+        Option<Vec<u8>>,
+        String,
+        Option<String>,
+        Option<String>,
+    ) = tx
+        .prepare_cached(
+            "SELECT body, summary, content_html, raw_html_base FROM items WHERE id = ?1",
+        )?
+        .query_row([id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?;
+    if body.is_none() && raw_html_base.is_none() {
         return Ok(());
+    }
+    let (summary, content_html) = match body {
+        Some(body) => unpack(&body).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into())
+        })?,
+        None => (summary, content_html),
     };
-    let (summary, content_html) = unpack(&body).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into())
-    })?;
+    let content_html = content_html
+        .map(|html| ItemHtml::from_stored(html, raw_html_base))
+        .and_then(ItemHtml::into_safe_html);
     tx.prepare_cached(
-        "UPDATE items SET summary = ?2, content_html = ?3, body = NULL WHERE id = ?1",
+        "UPDATE items SET summary = ?2, content_html = ?3, body = NULL, raw_html_base = NULL
+         WHERE id = ?1",
     )?
     .execute(params![id, summary, content_html])?;
     Ok(())
@@ -358,7 +402,7 @@ pub fn retag(
     conn: &mut Connection,
     batch: usize,
     policy: &Policy,
-    decide: impl FnMut(&Item) -> Decision,
+    decide: impl Fn(&Item) -> Decision + Sync,
     progress: impl FnMut(usize, usize),
 ) -> Result<RetagSummary, StoreError> {
     retag_reporting(conn, batch, policy, decide, |_, _| {}, progress)
@@ -367,11 +411,14 @@ pub fn retag(
 /// [`retag`], telling `changed` of every item whose relevance or topics the new
 /// decision changes (the item as it was stored, and the new decision), so that a
 /// caller who lists the changes reads and decides each item once.
+///
+/// `decide` runs on every core for each batch ([`decide_each`]); the rows are read,
+/// and the decisions stored, on this thread, in order.
 pub fn retag_reporting(
     conn: &mut Connection,
     batch: usize,
     policy: &Policy,
-    mut decide: impl FnMut(&Item) -> Decision,
+    decide: impl Fn(&Item) -> Decision + Sync,
     mut changed: impl FnMut(&StoredItem, &Decision),
     mut progress: impl FnMut(usize, usize),
 ) -> Result<RetagSummary, StoreError> {
@@ -393,8 +440,8 @@ pub fn retag_reporting(
             break;
         };
         after_id = last.id;
-        for stored in &rows {
-            let decision = decide(&stored.item);
+        let decisions = decide_each(&rows, &decide);
+        for (stored, decision) in rows.iter().zip(decisions) {
             let relevance_changed = decision.relevant != stored.decision.relevant;
             let topics_changed = decision.topics != stored.decision.topics;
             if !same_verdict(&decision, &stored.decision) {
@@ -414,6 +461,42 @@ pub fn retag_reporting(
         progress(summary.items, total);
     }
     Ok(summary)
+}
+
+/// At most this many threads decide a retag's batch.
+const MAX_DECIDING_THREADS: usize = 4;
+
+/// `decide` of each row's item, in order, the rows split among the cores: the
+/// classifier is a pure function and was two thirds of `retag`'s time (BENCHMARKS.md,
+/// branch store3). A panic in `decide` is carried to the caller as it would be on
+/// one thread.
+fn decide_each(rows: &[StoredItem], decide: &(impl Fn(&Item) -> Decision + Sync)) -> Vec<Decision> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(MAX_DECIDING_THREADS);
+    // Below a few dozen items a thread costs more than it saves.
+    if threads < 2 || rows.len() < 64 {
+        return rows.iter().map(|row| decide(&row.item)).collect();
+    }
+    let share = rows.len().div_ceil(threads);
+    let (first, rest) = rows.split_at(share);
+    std::thread::scope(|scope| {
+        let others: Vec<_> = rest
+            .chunks(share)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|row| decide(&row.item)).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut decisions: Vec<Decision> = Vec::with_capacity(rows.len());
+        decisions.extend(first.iter().map(|row| decide(&row.item)));
+        for other in others {
+            match other.join() {
+                Ok(part) => decisions.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        decisions
+    })
 }
 
 /// Deletes items dated before `cutoff`; returns how many. Clusters that lose their

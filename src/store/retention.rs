@@ -50,9 +50,12 @@ pub fn prune(
     create_scratch(&tx)?;
     keep_published(&tx, topics, policy.feed_items)?;
     let irrelevant_cutoff = timestamp(now - to_chrono(policy.irrelevant));
+    // `relevant = 0` and `relevant = 1`, not `NOT relevant` and `relevant`: only the
+    // comparisons match the partial indexes (`items_irrelevant_by_last_seen`,
+    // `items_relevant_by_date`), so a prune reads what it deletes, not every item.
     tx.execute(
         "INSERT OR IGNORE INTO temp.doomed (id)
-         SELECT id FROM items WHERE NOT relevant AND last_seen < ?1
+         SELECT id FROM items WHERE relevant = 0 AND last_seen < ?1
            AND COALESCE(duplicate_of, id) NOT IN (SELECT root FROM temp.kept_roots)",
         [&irrelevant_cutoff],
     )?;
@@ -60,7 +63,7 @@ pub fn prune(
         let cutoff = timestamp(now - to_chrono(age));
         tx.execute(
             "INSERT OR IGNORE INTO temp.doomed (id)
-             SELECT id FROM items WHERE relevant AND sort_date < ?1 AND last_seen < ?1
+             SELECT id FROM items WHERE relevant = 1 AND sort_date < ?1 AND last_seen < ?1
                AND COALESCE(duplicate_of, id) NOT IN (SELECT root FROM temp.kept_roots)",
             [&cutoff],
         )?;
@@ -173,6 +176,7 @@ fn delete_doomed(tx: &Transaction<'_>) -> Result<usize, StoreError> {
     };
     // (old root, new root) of the cluster being walked.
     let mut current: Option<(i64, i64)> = None;
+    super::clusters::forget_title_blocks(tx, "temp.doomed")?;
     for (id, old_root) in orphans {
         let new_root = match current {
             Some((old, new)) if old == old_root => Some(new),

@@ -1,15 +1,14 @@
 //! How values are written to and read from rows: timestamps, the stored item, and the
 //! classifier's decision in its compact stored form. Every table module uses these;
-//! they use none.
-
-use std::cell::RefCell;
+//! they use none (the packed text's compression is [`codec`]'s).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::Row;
 
+use super::codec;
 use crate::classify::Decision;
-use crate::item::Item;
+use crate::item::{Item, ItemHtml};
 
 /// Timestamps are stored as fixed-width RFC 3339 in UTC, so text order is time order.
 pub fn timestamp(time: DateTime<Utc>) -> String {
@@ -25,13 +24,14 @@ pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
 /// compressing them saves nothing.
 const PACK_FROM_BYTES: usize = 256;
 
-/// An item's summary and HTML as stored: in the `body` column, together in one raw
-/// deflate stream (fast level), when long and the item irrelevant; else in `summary`
-/// and `content_html` as text, with `body` NULL. Relevant items keep their text in
-/// the columns: the search index (`item_search`) is kept from them by triggers. They were nine tenths of a row; the summary is mostly the
-/// HTML's text, so one stream stores it almost for free, and text compresses to a
-/// third (the farm's word lists) or about a half (real news). Rows stored before
-/// migration 0003 have no `body` and read as before.
+/// An item's summary and HTML as stored: in the `body` column, together in one
+/// compressed stream ([`codec`]: zstd; raw deflate in rows from before), when long and
+/// the item irrelevant; else in `summary` and `content_html` as text, with `body`
+/// NULL. Relevant items keep their text in the columns: the search index
+/// (`item_search`) is kept from them by triggers. They were nine tenths of a row; the
+/// summary is mostly the HTML's text, so one stream stores it almost for free, and
+/// text compresses to a quarter (the farm's word lists) or about a half (real news).
+/// Rows stored before migration 0003 have no `body` and read as before.
 pub(super) struct Packed<'a> {
     pub summary: &'a str,
     pub content_html: Option<&'a str>,
@@ -64,12 +64,12 @@ pub(super) fn pack<'a>(
     Packed {
         summary: "",
         content_html: None,
-        body: Some(deflate(&plain)),
+        body: Some(codec::compress(&plain)),
     }
 }
 
 pub(super) fn unpack(body: &[u8]) -> Result<(String, Option<String>), String> {
-    let plain = inflate(body)?;
+    let plain = codec::decompress(body)?;
     let (&has_html, rest) = plain.split_first().ok_or("an empty packed body")?;
     let (length, rest) = rest
         .split_at_checked(4)
@@ -83,55 +83,6 @@ pub(super) fn unpack(body: &[u8]) -> Result<(String, Option<String>), String> {
         text(summary)?,
         (has_html == 1).then(|| text(html)).transpose()?,
     ))
-}
-
-thread_local! {
-    // One compressor and one decompressor per thread, reset for each text: a new
-    // one allocates and zeroes its hash tables, which cost more than compressing.
-    static DEFLATE: RefCell<flate2::Compress> =
-        RefCell::new(flate2::Compress::new(flate2::Compression::fast(), false));
-    static INFLATE: RefCell<flate2::Decompress> = RefCell::new(flate2::Decompress::new(false));
-}
-
-fn deflate(input: &[u8]) -> Vec<u8> {
-    DEFLATE.with(|compressor| {
-        let mut compressor = compressor.borrow_mut();
-        compressor.reset();
-        let mut out = Vec::with_capacity(input.len() / 2 + 64);
-        loop {
-            let consumed = usize::try_from(compressor.total_in()).unwrap_or(usize::MAX);
-            let status = compressor
-                .compress_vec(&input[consumed..], &mut out, flate2::FlushCompress::Finish)
-                .expect("compressing into memory cannot fail");
-            if status == flate2::Status::StreamEnd {
-                return out;
-            }
-            out.reserve(out.capacity().max(64));
-        }
-    })
-}
-
-fn inflate(input: &[u8]) -> Result<Vec<u8>, String> {
-    INFLATE.with(|decompressor| {
-        let mut decompressor = decompressor.borrow_mut();
-        decompressor.reset(false);
-        let mut out = Vec::with_capacity(input.len() * 3 + 64);
-        loop {
-            let consumed = usize::try_from(decompressor.total_in()).unwrap_or(usize::MAX);
-            let produced = out.len();
-            let status = decompressor
-                .decompress_vec(&input[consumed..], &mut out, flate2::FlushDecompress::None)
-                .map_err(|e| e.to_string())?;
-            if status == flate2::Status::StreamEnd {
-                return Ok(out);
-            }
-            if out.len() == out.capacity() {
-                out.reserve(out.capacity());
-            } else if out.len() == produced && decompressor.total_in() as usize == consumed {
-                return Err("the packed text ends before its stream does".into());
-            }
-        }
-    })
 }
 
 /// What is kept of a decision: the verdict, the score against its threshold, and the
@@ -181,10 +132,10 @@ pub struct StoredItem {
 pub const ITEM_COLUMNS: &str = "i.id, i.key, i.source_id, i.guid, i.link, i.title, i.summary,
     i.content_html, i.published, i.updated, i.first_seen, i.sort_date, i.authors,
     i.categories, i.lang, i.decision, COALESCE(s.name, i.source_id), COALESCE(s.url, ''),
-    i.relevant, i.score, i.body";
+    i.relevant, i.score, i.body, i.raw_html_base";
 
 /// How many columns [`ITEM_COLUMNS`] names: a query may select more after them.
-pub const ITEM_COLUMN_COUNT: usize = 21;
+pub const ITEM_COLUMN_COUNT: usize = 22;
 
 pub fn stored_item(row: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let json = |i: usize| -> rusqlite::Result<Vec<String>> {
@@ -207,7 +158,10 @@ pub fn stored_item(row: &Row<'_>) -> rusqlite::Result<StoredItem> {
             link: row.get(4)?,
             title: row.get(5)?,
             summary,
-            content_html,
+            content_html: match content_html {
+                Some(html) => Some(ItemHtml::from_stored(html, row.get(21)?)),
+                None => None,
+            },
             published: parse_time(row.get(8)?),
             updated: parse_time(row.get(9)?),
             authors: json(12)?,

@@ -29,11 +29,27 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_title_signatures_v2",
         include_str!("../../migrations/0007_title_signatures_v2.sql"),
     ),
+    (
+        "0008_raw_html",
+        include_str!("../../migrations/0008_raw_html.sql"),
+    ),
+    (
+        "0009_title_blocks",
+        include_str!("../../migrations/0009_title_blocks.sql"),
+    ),
+    (
+        "0010_store_less_per_item",
+        include_str!("../../migrations/0010_store_less_per_item.sql"),
+    ),
 ];
 
 /// Migrations after which items lack their de-duplication keys (0002 adds the columns,
 /// 0007 clears signatures of an older form), which SQL cannot compute.
 const NEEDS_DEDUP_KEYS: &[&str] = &["0002_dedup", "0007_title_signatures_v2"];
+
+/// The migration after which relevant items lack their blocking keys (SQL cannot
+/// compute them either; it queues the items).
+const NEEDS_TITLE_BLOCKS: &str = "0009_title_blocks";
 
 /// Brings the schema up to date.
 /// The schema version this entente writes: the number of its migrations.
@@ -68,6 +84,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         // SQL cannot compute the keys (URL parsing, Unicode folding): items get theirs
         // here, in the same transaction, so none lacks them.
         super::clusters::backfill_keys(&tx)?;
+    }
+    if pending.iter().any(|(name, _)| *name == NEEDS_TITLE_BLOCKS) {
+        // After the signatures above: the keys are made from them.
+        super::clusters::backfill_title_blocks(&tx)?;
     }
     tx.commit()?;
     Ok(())

@@ -147,13 +147,28 @@ fn no_vector_survives_into_any_published_file() {
     assert_eq!(relevant, RSS_ITEMS + ATOM_ITEMS, "every item is published");
 
     let out = config.dir.path().join("export");
+    let found = published_problems(&config, &out);
+    let all = std::fs::read_to_string(out.join("feeds/all.rss")).unwrap();
+    for word in ["alpha", "papa", "quebec", "uniform", "victor", "yankee"] {
+        assert!(all.contains(word), "the {word} item is in all.rss");
+    }
+    assert!(
+        found.is_empty(),
+        "live markup or unsafe text in the published files:\n{}",
+        found.join("\n")
+    );
+    check_with_feedparser(&out);
+}
+
+/// Exports into `out` and lists every live markup or unsafe character found in the
+/// published files.
+fn published_problems(config: &TestConfig, out: &Path) -> Vec<String> {
     let output = config.entente(&["export", "--out", out.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-
     let mut found = Vec::new();
     let mut checked = 0;
-    for path in files(&out) {
-        let name = path.strip_prefix(&out).unwrap().display().to_string();
+    for path in files(out) {
+        let name = path.strip_prefix(out).unwrap().display().to_string();
         let extension = path.extension().and_then(|e| e.to_str());
         if !matches!(
             extension,
@@ -180,13 +195,130 @@ fn no_vector_survives_into_any_published_file() {
         checked += 1;
     }
     assert!(checked >= 5, "only {checked} files were exported");
+    found
+}
+
+/// Words no shipped rule knows: the items are irrelevant until the rules name them.
+const LATER: &str = "Zanzibar harbour quarterly shipping report";
+
+/// Issue 8: an irrelevant item keeps the feed's HTML as it came (only what is published
+/// is sanitized). One that turns relevant later — by an operator's `mark`, by a rules
+/// change and `retag` — must come out sanitized in every published file, and
+/// `items` and `explain` must show no markup of it either.
+#[test]
+fn an_item_that_turns_relevant_after_ingest_is_published_sanitized() {
+    let mut items = String::new();
+    for (n, (word, html)) in CONTENT_VECTORS.iter().enumerate() {
+        items.push_str(&format!(
+            "<item><title>{word} {LATER}</title><link>https://ex.org/{word}</link>\
+             <guid>v-{n}</guid><description><![CDATA[<p>{LATER}.</p>{html}]]></description></item>\n"
+        ));
+    }
+    let server = FeedServer::start();
+    server.route(
+        "/rss",
+        Route::rss(format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Later</title>\
+             <link>https://ex.org/</link><description>d</description>{items}</channel></rss>"
+        )),
+    );
+    let config = TestConfig::new(&[("later", server.url("/rss"))], "");
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules.toml")).unwrap();
+    let rules = config.dir.path().join("rules.toml");
+    std::fs::write(&rules, &shipped).unwrap();
+    let feeds = std::fs::read_to_string(&config.path).unwrap();
+    let first_line = feeds.lines().next().unwrap().to_string();
+    std::fs::write(
+        &config.path,
+        feeds.replacen(&first_line, "rules = \"rules.toml\"", 1),
+    )
+    .unwrap();
+
+    let output = config.entente(&["fetch"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stored = config.json(&["items", "--all", "--json"]);
+    let stored = stored.as_array().unwrap();
+    assert_eq!(stored.len(), CONTENT_VECTORS.len());
+    assert!(stored.iter().all(|i| i["relevant"] == false));
+    // The path under test: the feed's HTML is stored as it came, unsanitized.
+    let raw: usize = rusqlite::Connection::open(config.database())
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE raw_html_base IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(raw, CONTENT_VECTORS.len(), "irrelevant items keep raw HTML");
+
+    // An operator's mark publishes one at once.
+    let november = stored
+        .iter()
+        .find(|i| i["link"] == "https://ex.org/november")
+        .unwrap();
+    let id = november["number"].to_string();
+    let mark = config.entente(&["mark", &id, "relevant"]);
+    assert!(mark.status.success(), "{}", text(&mark.stderr));
+    let out = config.dir.path().join("export-marked");
+    let found = published_problems(&config, &out);
+    assert!(found.is_empty(), "after mark:\n{}", found.join("\n"));
     let all = std::fs::read_to_string(out.join("feeds/all.rss")).unwrap();
-    for word in ["alpha", "papa", "quebec", "uniform", "victor", "yankee"] {
+    assert!(all.contains("november"), "the marked item is published");
+
+    // A rules change that names the words, then retag: every item turns relevant.
+    let edited = shipped
+        .replacen(
+            "\"france | франци* | république française | french republic\"",
+            "\"france | франци* | république française | french republic | zanzibar\"",
+            1,
+        )
+        .replacen(
+            "\"kazakhstan* | kazakstan* | qazaqstan* | казахстан* | қазақстан*\"",
+            "\"kazakhstan* | kazakstan* | qazaqstan* | казахстан* | қазақстан* | harbour\"",
+            1,
+        );
+    assert_ne!(edited, shipped, "the shipped country terms changed");
+    std::fs::write(&rules, edited).unwrap();
+    let retag = config.entente(&["retag"]);
+    assert!(retag.status.success(), "{}", text(&retag.stderr));
+    let relevant = config.json(&["items", "--json"]);
+    assert_eq!(
+        relevant.as_array().unwrap().len(),
+        CONTENT_VECTORS.len(),
+        "every item turned relevant: {relevant}"
+    );
+    let out = config.dir.path().join("export-retagged");
+    let mut found = published_problems(&config, &out);
+    let all = std::fs::read_to_string(out.join("feeds/all.rss")).unwrap();
+    for (word, _) in CONTENT_VECTORS {
         assert!(all.contains(word), "the {word} item is in all.rss");
     }
+    let listed = config.entente(&["items", "--all"]);
+    check_html("items", &text(&listed.stdout), false, &mut found);
+    check_html(
+        "items --json",
+        &config.json(&["items", "--all", "--json"]).to_string(),
+        false,
+        &mut found,
+    );
+    for item in &relevant.as_array().unwrap()[..] {
+        let explained = config.entente(&["explain", &item["number"].to_string()]);
+        assert!(explained.status.success(), "{}", text(&explained.stderr));
+        check_html("explain", &text(&explained.stdout), false, &mut found);
+    }
+    let unsanitized: usize = rusqlite::Connection::open(config.database())
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE relevant = 1 AND raw_html_base IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unsanitized, 0, "a relevant item's stored HTML is sanitized");
     assert!(
         found.is_empty(),
-        "live markup or unsafe text in the published files:\n{}",
+        "live markup in what is published or shown:\n{}",
         found.join("\n")
     );
     check_with_feedparser(&out);

@@ -63,7 +63,10 @@ pub fn feed_bytes(bytes: &[u8], content_type: Option<&str>) {
                 "{link}"
             );
         }
-        if let Some(html) = &item.content_html {
+        // Parsing keeps the feed's HTML as it came; what can reach a reader is its
+        // safe form, and that is what must hold no live markup.
+        if let Some(html) = item.content_html.as_ref().and_then(|h| h.to_safe_html()) {
+            let html = html.as_ref();
             // Sanitized HTML escapes `<` in text, so every raw `<` opens a real tag:
             // only tags are checked (the words "javascript:" in text are harmless).
             for tag in tags_of(html) {

@@ -212,7 +212,10 @@ fn long_summaries_and_html_are_stored_packed_and_read_back_whole() {
     let (_dir, store) = open();
     let mut long = item("s", "long", "A long one");
     long.summary = "Astana и Париж, ça va. ".repeat(120);
-    long.content_html = Some(format!("<p>{}</p>", long.summary));
+    long.content_html = Some(crate::item::ItemHtml::raw(
+        format!("<p>{}</p>", long.summary),
+        None,
+    ));
     // Irrelevant: relevant items keep their text in the columns, for search.
     let items = vec![(long.clone(), decision(false, &[]))];
     store
@@ -304,4 +307,183 @@ fn opening_with_an_unchanged_config_writes_no_source() {
         .call_blocking(|c| Ok(list_sources(c)?.into_iter().map(|s| s.name).collect()))
         .unwrap();
     assert_eq!(names, ["S2", "T"]);
+}
+
+/// The content hash as written before issue 8's raw HTML: 32 hex digits over the title,
+/// summary, sanitized HTML and link, then the date.
+fn legacy_hash(item: &Item) -> String {
+    use sha2::{Digest, Sha256};
+    let html = item
+        .content_html
+        .as_ref()
+        .and_then(|h| h.to_safe_html())
+        .map(|h| h.into_owned())
+        .unwrap_or_default();
+    let mut hasher = Sha256::new();
+    for part in [
+        item.title.as_str(),
+        item.summary.as_str(),
+        html.as_str(),
+        item.link.as_deref().unwrap_or_default(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(
+        item.published
+            .map(|d| d.timestamp())
+            .unwrap_or_default()
+            .to_le_bytes(),
+    );
+    crate::item::hex(&hasher.finalize()[..16])
+}
+
+/// Issue 8: an upgraded database holds hashes of the older form. An unchanged item is
+/// recognised by it once (not counted as edited), and its hash is rewritten in the new
+/// form; an edited one is still an update.
+#[test]
+fn a_hash_of_the_older_form_is_recognised_once_then_replaced() {
+    let (_dir, store) = open();
+    let mut kept = item("s", "1", "one");
+    kept.content_html = Some(crate::item::ItemHtml::raw(
+        r#"<p onclick="x()">Astana <a href="/a">talks</a></p>"#,
+        url::Url::parse("https://ex.org/").ok().as_ref(),
+    ));
+    let mut edited = item("s", "2", "two");
+    edited.content_html = kept.content_html.clone();
+    let items = vec![
+        (kept.clone(), decision(false, &[])),
+        (edited.clone(), decision(false, &[])),
+    ];
+    store
+        .call_blocking(|c| ingest(c, "s", &items, &ok_record()))
+        .unwrap();
+    let (kept_old, edited_old) = (legacy_hash(&kept), legacy_hash(&edited));
+    assert_eq!(kept_old.len(), 32);
+    store
+        .call_blocking(move |c| {
+            c.execute(
+                "UPDATE items SET content_hash = ?1 WHERE guid = '1'",
+                [&kept_old],
+            )?;
+            c.execute(
+                "UPDATE items SET content_hash = ?1 WHERE guid = '2'",
+                [&edited_old],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    edited.title = "two, edited".into();
+    let again = vec![
+        (kept.clone(), decision(false, &[])),
+        (edited, decision(false, &[])),
+    ];
+    let summary = store
+        .call_blocking(|c| ingest(c, "s", &again, &ok_record()))
+        .unwrap();
+    assert_eq!((summary.unchanged, summary.updated), (1, 1));
+    let hashes: Vec<String> = store
+        .call_blocking(|c| {
+            let mut stmt = c.prepare("SELECT content_hash FROM items ORDER BY guid")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .unwrap();
+    assert_eq!(hashes[0], kept.content_hash());
+    assert!(hashes.iter().all(|h| h.starts_with("2:")), "{hashes:?}");
+    let third = store
+        .call_blocking(|c| ingest(c, "s", &again, &ok_record()))
+        .unwrap();
+    assert_eq!((third.unchanged, third.updated), (2, 0));
+}
+
+/// The writer's batch: feeds stored together in one transaction; when one fails, the
+/// others are still stored whole, and nothing of the failing one, fetch state included.
+#[test]
+fn a_failing_feed_in_a_batch_is_rolled_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    drop(Store::open(&path).unwrap());
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    let sources: Vec<(String, String, String)> = ["a", "bad", "c"]
+        .iter()
+        .map(|s| {
+            (
+                s.to_string(),
+                format!("https://{s}.example/feed"),
+                s.to_string(),
+            )
+        })
+        .collect();
+    sync_sources(&mut conn, &sources).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER boom BEFORE INSERT ON items WHEN NEW.title = 'boom'
+         BEGIN SELECT RAISE(FAIL, 'simulated failure'); END;",
+    )
+    .unwrap();
+    let job = |source: &str, titles: &[&str]| {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let items = titles
+            .iter()
+            .enumerate()
+            .map(|(n, title)| {
+                let topics: &[&str] = if n == 0 { &["energy"] } else { &[] };
+                (
+                    item(source, &n.to_string(), title),
+                    decision(n == 0, topics),
+                )
+            })
+            .collect();
+        let job = crate::store::IngestJob {
+            source_id: source.to_string(),
+            items,
+            record: ok_record(),
+            policy: crate::dedup::Policy::default(),
+            reply,
+        };
+        (job, answer)
+    };
+    let (a, _a) = job("a", &["a one", "a two"]);
+    // Its second item fails after its first was written.
+    let (bad, _bad) = job("bad", &["bad one", "boom", "bad three"]);
+    let (c, _c) = job("c", &["c one"]);
+    let changes = Changes::default();
+
+    let answers = crate::store::ingest_batch(&mut conn, vec![a, bad, c], &changes);
+    let results: Vec<bool> = answers.iter().map(|(_, r)| r.is_ok()).collect();
+    assert_eq!(results, vec![true, false, true]);
+    let titles: Vec<String> = list_items(
+        &conn,
+        &ItemFilter {
+            include_irrelevant: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .into_iter()
+    .map(|s| s.item.title)
+    .collect();
+    let mut sorted = titles.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec!["a one", "a two", "c one"], "{titles:?}");
+    assert_eq!(
+        source_state(&conn, "a").unwrap().validators.etag.as_deref(),
+        Some("\"e1\"")
+    );
+    assert_eq!(
+        source_state(&conn, "c").unwrap().validators.etag.as_deref(),
+        Some("\"e1\"")
+    );
+    assert_eq!(
+        source_state(&conn, "bad").unwrap().validators.etag,
+        None,
+        "the failing feed's fetch state must not run ahead of its items"
+    );
+
+    // Without a failure the batch is stored in one go, every feed whole.
+    let (a2, _a2) = job("a", &["a one", "a two", "a three"]);
+    let (c2, _c2) = job("c", &["c one", "c two"]);
+    let answers = crate::store::ingest_batch(&mut conn, vec![a2, c2], &changes);
+    let summaries: Vec<usize> = answers.into_iter().map(|(_, r)| r.unwrap().new).collect();
+    assert_eq!(summaries, vec![1, 1]);
 }
