@@ -369,8 +369,18 @@ pub fn http_get(
     path: &str,
     headers: &[(&str, &str)],
 ) -> std::io::Result<(u16, HashMap<String, String>, Vec<u8>)> {
+    http_get_within(addr, path, headers, Duration::from_secs(10))
+}
+
+/// [`http_get`] waiting up to `patience` for each read, for answers that take long to make.
+pub fn http_get_within(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    patience: Duration,
+) -> std::io::Result<(u16, HashMap<String, String>, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(patience))?;
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));

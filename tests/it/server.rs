@@ -8,7 +8,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::KillOnDrop as Daemon;
-use crate::common::{entente_command, http_get, rss, FeedServer, Route, TestConfig};
+use crate::common::{
+    entente_command, http_get, http_get_within, rss, FeedServer, Route, TestConfig,
+};
 
 /// A daemon over one small feed, serving on a free port; (daemon, address, config).
 fn start_daemon() -> (Daemon, String, TestConfig, FeedServer) {
@@ -272,41 +274,6 @@ fn large_feed(count: usize, bytes: usize) -> String {
     xml
 }
 
-/// A GET that waits up to `patience` for each read: (status, lowercase headers, body).
-fn get_patiently(
-    addr: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    patience: Duration,
-) -> (u16, std::collections::HashMap<String, String>, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(patience)).unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("an HTTP answer");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, headers, raw[split + 4..].to_vec())
-}
-
 /// The first request for a file's brotli (or gzip) variant compresses it, which for a
 /// large feed takes seconds: on a blocking thread, so that the daemon goes on serving.
 /// With one async worker (`TOKIO_WORKER_THREADS=1`), compression on the runtime would
@@ -354,19 +321,20 @@ fn healthz_and_other_files_are_served_while_a_large_feed_is_compressed() {
 
     // Rendered (and cached) first, so that what follows is the compression alone.
     let patience = Duration::from_secs(300);
-    let (status, plain_headers, plain) = get_patiently(&addr, "/feeds/all.rss", &[], patience);
+    let (status, plain_headers, plain) =
+        http_get_within(&addr, "/feeds/all.rss", &[], patience).unwrap();
     assert_eq!(status, 200);
     assert!(
         plain.len() > 8_000_000,
         "the feed should be large: {} bytes",
         plain.len()
     );
-    let (_, _, opml) = get_patiently(&addr, "/feeds.opml", &[], patience);
+    let (_, _, opml) = http_get_within(&addr, "/feeds.opml", &[], patience).unwrap();
 
     let (answered, brotli_done) = std::sync::mpsc::channel();
     let brotli_addr = addr.clone();
     let brotli = std::thread::spawn(move || {
-        let answer = get_patiently(
+        let answer = http_get_within(
             &brotli_addr,
             "/feeds/all.rss",
             &[("Accept-Encoding", "br")],
@@ -401,7 +369,7 @@ fn healthz_and_other_files_are_served_while_a_large_feed_is_compressed() {
     );
     assert!(waited < Duration::from_secs(10), "{waited:?}");
 
-    let (status, headers, compressed) = brotli.join().unwrap();
+    let (status, headers, compressed) = brotli.join().unwrap().unwrap();
     assert_eq!(status, 200);
     assert_eq!(
         headers.get("content-encoding").map(String::as_str),
