@@ -85,7 +85,10 @@ fn without_encoded_markup(mut text: String) -> String {
         }
         text = scan_text(&text);
     }
-    strip_boilerplate(&text).to_string()
+    // What is left is a prefix: cut in place rather than copied.
+    let kept = strip_boilerplate(&text).len();
+    text.truncate(kept);
+    text
 }
 
 /// One pass: the text nodes of `html`, entities decoded, blocks separated, white
@@ -374,8 +377,16 @@ impl TextOut {
         let mut run = 0;
         let mut at = 0;
         while let Some(&b) = bytes.get(at) {
-            if b > b' ' && b != 0x7F && !matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF) {
+            if !MAY_START_LEFT_OUT[usize::from(b)] {
                 at += 1;
+                continue;
+            }
+            // The usual separator, every few bytes of prose: no need to decode it.
+            if b == b' ' {
+                self.push_run(&text[run..at]);
+                self.space = true;
+                at += 1;
+                run = at;
                 continue;
             }
             // ASCII or a lead byte: a character starts here.
@@ -427,6 +438,24 @@ impl TextOut {
         self.text
     }
 }
+
+/// The bytes that can start a character [`TextOut::push_literal`] leaves out (see
+/// there), as a table: one load per byte instead of a chain of comparisons.
+const MAY_START_LEFT_OUT: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b <= b' ' as usize {
+        table[b] = true;
+        b += 1;
+    }
+    table[0x7F] = true;
+    table[0xC2] = true;
+    table[0xE1] = true;
+    table[0xE2] = true;
+    table[0xE3] = true;
+    table[0xEF] = true;
+    table
+};
 
 /// `<` followed by what starts a tag, a closing tag or a comment.
 fn looks_like_markup(text: &str) -> bool {
