@@ -13,7 +13,7 @@ use feed_rs::model::{Entry, Feed, Link, Text};
 use url::Url;
 
 use crate::item::{cap_chars, truncate_bytes, FieldCaps, Item, ItemHtml};
-use crate::text::{fold_whitespace, html_to_text, strip_unsafe_chars};
+use crate::text::{clean_line, html_to_text, strip_unsafe_chars};
 
 /// What a feed held, normalised.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +102,7 @@ fn keep_first_entries(body: &[u8], max: usize) -> std::borrow::Cow<'_, [u8]> {
         })
     };
     let mut seen = 0;
-    for at in memchr_all(body, b'<') {
+    for at in memchr::memchr_iter(b'<', body) {
         if starts_entry(at) {
             seen += 1;
             if seen > max {
@@ -111,15 +111,6 @@ fn keep_first_entries(body: &[u8], max: usize) -> std::borrow::Cow<'_, [u8]> {
         }
     }
     std::borrow::Cow::Borrowed(body)
-}
-
-/// The positions of `byte` in `haystack`.
-fn memchr_all(haystack: &[u8], byte: u8) -> impl Iterator<Item = usize> + '_ {
-    haystack
-        .iter()
-        .enumerate()
-        .filter(move |(_, b)| **b == byte)
-        .map(|(at, _)| at)
 }
 
 fn is_json(body: &[u8]) -> bool {
@@ -176,9 +167,11 @@ fn repair_empty_media_text(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         "<media:title></media:title>",
         "<media:title/>",
     ];
-    if !EMPTY
-        .iter()
-        .any(|empty| memchr::memmem::find(body, empty.as_bytes()).is_some())
+    // Each begins `<media:`, which most bodies lack: one search says so.
+    if memchr::memmem::find(body, b"<media:").is_none()
+        || !EMPTY
+            .iter()
+            .any(|empty| memchr::memmem::find(body, empty.as_bytes()).is_some())
     {
         return std::borrow::Cow::Borrowed(body);
     }
@@ -549,7 +542,7 @@ fn text_of_capped(text: &Text, max_bytes: usize) -> String {
     if is_html(text) || content.contains('<') || content.contains('&') {
         html_to_text(content)
     } else {
-        fold_whitespace(&strip_unsafe_chars(content))
+        clean_line(content)
     }
 }
 
@@ -560,7 +553,7 @@ fn short_text(text: &str, caps: &FieldCaps) -> String {
     let text = if text.contains(['<', '&']) {
         html_to_text(text)
     } else {
-        fold_whitespace(&strip_unsafe_chars(text))
+        clean_line(text)
     };
     cap_chars(text, caps.max_short_chars)
 }
