@@ -329,10 +329,14 @@ pub fn truncate_chars(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// [`truncate_chars`] of an owned text: a text within the cap is returned as it is,
-/// not copied.
-pub fn cap_chars(text: String, max: usize) -> String {
+/// not copied, but without the room it does not use (a text built from HTML was
+/// given the HTML's length), since items wait in memory for the writer.
+pub fn cap_chars(mut text: String, max: usize) -> String {
     match truncate_chars(&text, max) {
-        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Borrowed(_) => {
+            text.shrink_to_fit();
+            text
+        }
         std::borrow::Cow::Owned(cut) => cut,
     }
 }

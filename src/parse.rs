@@ -466,6 +466,8 @@ fn normalize_entry(
                 .unwrap_or_default(),
         };
         html.truncate(truncate_bytes(&html, caps.max_content_bytes).len());
+        // A cut text must not keep the whole of a huge one's allocation alive.
+        html.shrink_to_fit();
         ItemHtml::raw(html, base)
     });
     let title = entry
