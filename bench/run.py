@@ -231,6 +231,9 @@ def main():
         subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=REPO)
         bin = os.path.join(REPO, "target", "release", "entente")
     work = args.work or tempfile.mkdtemp(prefix="entente-bench-")
+    # A reused --work starts empty: a previous run's database would make the first pass
+    # a second one, and its -wal beside a copied database corrupts it.
+    shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work, exist_ok=True)
     table = Table()
     farm = Farm(os.path.join(work, "farm"), feeds, items, extra)
@@ -288,6 +291,9 @@ def measure(table, bin, work, farm, feeds, items, extra, cycles, period, file_fe
     _, empty = run_entente(bin, ecfg, "fetch")
     full_dir = os.path.join(work, "full")
     fullcfg = config(full_dir, new, free_port())
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(os.path.join(full_dir, "entente.db" + suffix)):
+            os.remove(os.path.join(full_dir, "entente.db" + suffix))
     shutil.copy(db, os.path.join(full_dir, "entente.db"))
     _, full = run_entente(bin, fullcfg, "fetch")
     ratio = full["cpu"] / max(empty["cpu"], 1e-9)
