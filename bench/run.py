@@ -212,6 +212,11 @@ def rss_kb(pid):
     return 0
 
 
+# What a run writes under --work.
+WORK_ENTRIES = ("farm", "pass", "files", "empty", "full", "memory", "export",
+                "baseline.db", "baseline.db.urls", "baseline-files.db", "baseline-files.db.urls")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
@@ -231,10 +236,16 @@ def main():
         subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=REPO)
         bin = os.path.join(REPO, "target", "release", "entente")
     work = args.work or tempfile.mkdtemp(prefix="entente-bench-")
-    # A reused --work starts empty: a previous run's database would make the first pass
-    # a second one, and its -wal beside a copied database corrupts it.
-    shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work, exist_ok=True)
+    # A reused --work starts without the previous run's results: its database would make
+    # the first pass a second one, and its -wal beside a copied database corrupts it.
+    # Only what this script writes there is removed.
+    for name in WORK_ENTRIES:
+        path = os.path.join(work, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
     table = Table()
     farm = Farm(os.path.join(work, "farm"), feeds, items, extra)
     farm.start()
