@@ -174,6 +174,17 @@ pub fn each_item(
     }
 }
 
+/// Each stored source's URL and name by its id: what a command compares with feeds.toml
+/// when it opens the database (see `sync_sources`), without the item counts of
+/// [`super::sources::list_sources`].
+pub fn source_identities(
+    conn: &Connection,
+) -> Result<std::collections::HashMap<String, (String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id, url, name FROM sources")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// When each failing source's current run of failures began (migration 0005 keeps it).
 pub fn failing_since(
     conn: &Connection,
