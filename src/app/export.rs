@@ -32,7 +32,11 @@ pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
         if running.len() >= at_once {
             finished(running.join_next().await)?;
         }
-        running.spawn(render_and_write(Arc::clone(&catalog), job, out.to_path_buf()));
+        running.spawn(render_and_write(
+            Arc::clone(&catalog),
+            job,
+            out.to_path_buf(),
+        ));
     }
     while let Some(done) = running.join_next().await {
         finished(Some(done))?;
