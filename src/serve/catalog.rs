@@ -20,7 +20,6 @@ use crate::publish::{
 };
 use crate::store::clusters::{self, Story};
 use crate::store::published;
-use crate::store::queries as q;
 use crate::store::{Changes, Store, StoreError};
 
 /// One rendered file, with what HTTP caching needs.
@@ -433,12 +432,30 @@ impl Catalog {
     }
 
     async fn render_feed(&self, feed: &FeedId) -> Result<Rendered, StoreError> {
+        let mut rendered = self.render_feed_formats(feed, &[feed.format]).await?;
+        Ok(rendered.pop().expect("one format asked, one rendered"))
+    }
+
+    /// The feed of `feed`'s topic and language in each of `formats`, from one reading
+    /// of its stories, as [`Catalog::render_file`] renders each: `export` writes the
+    /// three formats of each feed, which read the same stories (a third of the
+    /// listings' reads of an export before).
+    pub async fn render_feed_formats(
+        &self,
+        feed: &FeedId,
+        formats: &[Format],
+    ) -> Result<Vec<Rendered>, StoreError> {
         let topic = feed.topic.as_deref().and_then(|id| self.topic(id));
         let entries = self
             .entries(topic.map(|t| t.id.clone()), feed.lang, self.feed_items)
             .await?;
-        let body = publish::render_feed_in(&self.site, topic, feed.lang, &entries, feed.format);
-        Ok(Rendered::new(body, feed.format.content_type()))
+        Ok(formats
+            .iter()
+            .map(|&format| {
+                let body = publish::render_feed_in(&self.site, topic, feed.lang, &entries, format);
+                Rendered::new(body, format.content_type())
+            })
+            .collect())
     }
 
     /// A front or topic page: the latest stories, those in the page's language first.
@@ -490,7 +507,7 @@ impl Catalog {
         kind: PageKind<'a>,
         stories: Vec<Entry>,
     ) -> Result<Page<'a>, StoreError> {
-        let sources = self.store.read(q::list_sources).await?;
+        let sources = self.store.read(published::outlets).await?;
         let outlets = sources
             .into_iter()
             .map(|s| Outlet {
