@@ -45,12 +45,13 @@ const BODIES_KIB_PER_CORE: u32 = 256;
 const MIN_BODIES_KIB: u32 = 512;
 
 /// The parsed items waiting for the writer or being stored, in KiB of their text
-/// ([`items_kib`]; the heap they hold is about 1.6 times that): room for the writer's
-/// next batch to be ready while it stores the one before. Measured over 2,000 farm
-/// feeds (BENCHMARKS.md, branch pass4): 4 MiB 57 MB peak RSS, 2 MiB 50 MB with
-/// batches of 4 feeds and the writer idle 1 % of the pass. A feed larger than the
-/// whole queue goes through alone.
-pub const QUEUED_ITEMS_KIB: u32 = 2 * 1024;
+/// ([`items_kib`]; the heap they hold is about twice that): room for the writer's next
+/// batch to be ready while it stores the one before. Larger batches cost the writer
+/// less per feed, and memory more: measured over 400 farm feeds (BENCHMARKS.md,
+/// branch pass4), 512 KiB 38.3 MB peak RSS and 1.3 feeds a batch, 1 MiB 39.4 MB and
+/// 2.4, 2 MiB 42–43 MB, 4 MiB 47 MB and 6.5. A feed larger than the whole queue goes
+/// through alone.
+pub const QUEUED_ITEMS_KIB: u32 = 1024;
 
 /// Sources in flight beyond the fetch slots and the parsers: the feeds that wait in
 /// the writer's queue (its batches take up to 32), and records of runs that brought no
