@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use futures_util::StreamExt;
 
 use super::{open_store, pipeline, RunOutcome, SourceRun};
 use crate::config::Config;
@@ -11,12 +12,21 @@ pub(super) async fn fetch(config: Config, ids: &[String]) -> Result<ExitCode> {
     let selected = config.select_sources(ids).map_err(anyhow::Error::msg)?;
     let store = open_store(&config).await?;
     let pipeline = pipeline(config, store)?;
-    let runs = pipeline.run_pass(&selected).await?;
+    // Each line as soon as its run and those before it ended, so that no run is kept
+    // until the pass ends. A reader that went away does not end the pass: every
+    // source is still fetched and recorded, and the closed output reported after.
+    let runs = pipeline.run_pass(&selected);
+    let mut runs = std::pin::pin!(runs);
     let mut failed = false;
-    for run in &runs {
-        outln!("{}", line(run))?;
+    let mut printed = Ok(());
+    while let Some(run) = runs.next().await {
+        let run = run?;
+        if printed.is_ok() {
+            printed = outln!("{}", line(&run));
+        }
         failed |= matches!(run.outcome, RunOutcome::Failed { .. });
     }
+    printed?;
     Ok(if failed {
         ExitCode::from(2)
     } else {

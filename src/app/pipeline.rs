@@ -2,18 +2,26 @@
 //! recorded whatever happened. One broken source is a normal event: its error is
 //! recorded and logged, and it never stops the others.
 //!
-//! Bounded at every stage, so that memory does not grow with the number of sources: at
-//! most `limits.concurrency` + one per core sources are between their fetch and their
-//! commit, and the fetcher's slots bound the requests among them; the bodies they
-//! fetched are bounded by bytes (a buffer of `BUFFER_KIB_PER_CORE` per core, held from
-//! the fetch until the items are stored, the body itself dropped once parsed);
-//! parsing and classifying run on the [`ParsePool`]'s threads, one per core; and the
-//! store's one writer batches the feeds that wait for it into one transaction.
+//! Bounded at every stage, so that memory does not grow with the number of sources, and
+//! shaped so that the store's one writer (the slowest stage) never waits for work:
+//! - at most `limits.concurrency` + one per core sources are between the start of their
+//!   fetch and their body's place in the buffer (the fetcher's slots bound the requests
+//!   among them), and [`QUEUED_FEEDS`] more are in flight to the end of their store;
+//! - fetched bodies are bounded by bytes (`BODIES_KIB_PER_CORE` a core), from the fetch
+//!   until their items are parsed and have a place in the writer's queue; the body
+//!   itself is dropped on the parser thread once parsed;
+//! - parsing and classifying run on the [`ParsePool`]'s threads, one per core;
+//! - the parsed feeds waiting for the writer are bounded by the bytes of their items
+//!   ([`QUEUED_ITEMS_KIB`]), not by the bodies they came from: the writer stores one
+//!   batch while the next one is parsed, instead of the parsers waiting for the
+//!   writer's commit to free the bodies' buffer (BENCHMARKS.md, branch pass4);
+//! - the store's writer batches the feeds that wait for it into one transaction.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, instrument, warn};
 use url::Url;
@@ -28,15 +36,30 @@ use crate::parse::{parse_feed, Origin, ParseError};
 use crate::store::queries as q;
 use crate::store::{FetchRecord, IngestSummary, SourceState, Store, StoreError};
 
-/// The fetched bodies between their fetch and the commit of their items, in KiB per
-/// core: each parser has a typical feed (20–200 KB) to parse next while the writer
-/// stores the ones before. A body holds its items' memory too (about as much again)
-/// until they are stored, so this bounds the ingest's memory by bytes; a body larger
-/// than the whole buffer goes through alone. Measured on 400 `file:` feeds of the
-/// bench farm (BENCHMARKS.md, memory3): no buffer 57 MB peak RSS, 2 MiB 55, 1 MiB 50,
-/// 512 KiB 47, for the same CPU.
-const BUFFER_KIB_PER_CORE: u32 = 256;
-const MIN_BUFFER_KIB: u32 = 512;
+/// The fetched bodies between their fetch and their items' place in the writer's queue,
+/// in KiB per core: each parser has a typical feed (20–200 KB) to parse next. A body
+/// larger than the whole buffer goes through alone. Measured on 400 `file:` feeds of
+/// the bench farm when this buffer also held the items until their commit
+/// (BENCHMARKS.md, memory3): no buffer 57 MB peak RSS, 2 MiB 55, 1 MiB 50, 512 KiB 47.
+const BODIES_KIB_PER_CORE: u32 = 256;
+const MIN_BODIES_KIB: u32 = 512;
+
+/// The parsed items waiting for the writer or being stored, in KiB of their text
+/// ([`items_kib`]; the heap they hold is about twice that): room for the writer's next
+/// batch to be ready while it stores the one before. Larger batches cost the writer
+/// less per feed, and memory more: measured over 400 farm feeds (BENCHMARKS.md,
+/// branch pass4), 512 KiB 38.3 MB peak RSS and 1.3 feeds a batch, 1 MiB 39.4 MB and
+/// 2.4, 2 MiB 42–43 MB, 4 MiB 47 MB and 6.5. A feed larger than the whole queue goes
+/// through alone.
+pub const QUEUED_ITEMS_KIB: u32 = 1024;
+
+/// Sources in flight beyond the fetch slots and the parsers: the feeds that wait in
+/// the writer's queue (its batches take up to 32), and records of runs that brought no
+/// items (a 304, a failure), which the writer batches the same way.
+pub const QUEUED_FEEDS: usize = 48;
+
+/// Sources whose fetch states `run_pass` reads in one go.
+const STATES_AT_ONCE: usize = 64;
 
 /// What the stages share while the program runs.
 #[derive(Clone)]
@@ -48,14 +71,45 @@ pub struct Pipeline {
     pub metrics: Arc<Metrics>,
     /// Sources between the start of their fetch and the end of their store.
     in_flight: Arc<Semaphore>,
+    /// Sources between the start of their fetch and their body's share of `bodies`
+    /// (or their fetch's end, when it brought nothing to parse): the fetched bodies
+    /// that no budget counts yet.
+    fetching: Arc<Semaphore>,
     /// Feeds handed to the parser threads at once: one per thread, the others wait
-    /// here with their bodies counted in the buffer.
+    /// here with their bodies counted in `bodies`.
     parsers: Arc<Semaphore>,
     /// The threads that parse and classify.
     pool: Arc<ParsePool>,
-    /// KiB of fetched bodies between their fetch and the commit of their items.
-    buffered: Arc<Semaphore>,
-    buffer_kib: u32,
+    /// KiB of fetched bodies between their fetch and their items' place in `queued`.
+    bodies: Budget,
+    /// KiB of parsed items between their parse and their commit.
+    queued: Budget,
+}
+
+/// A number of KiB that the feeds in one stage may hold together.
+#[derive(Clone)]
+struct Budget {
+    kib: Arc<Semaphore>,
+    total: u32,
+}
+
+impl Budget {
+    fn new(total: u32) -> Budget {
+        Budget {
+            kib: Arc::new(Semaphore::new(total as usize)),
+            total,
+        }
+    }
+
+    /// Waits until `kib` more fit; more than the whole budget waits for all of it, so
+    /// that it goes through alone.
+    async fn take(&self, kib: usize) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
+        let kib = u32::try_from(kib).unwrap_or(u32::MAX).clamp(1, self.total);
+        self.kib
+            .acquire_many(kib)
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))
+    }
 }
 
 /// How one source's run ended.
@@ -142,73 +196,132 @@ impl Pipeline {
         metrics: Arc<Metrics>,
     ) -> Result<Pipeline, PoolError> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        // Enough for every fetch slot, plus one parsing per core.
-        let in_flight = config.daemon.limits.concurrency.max(1) + cores;
-        let buffer_kib = BUFFER_KIB_PER_CORE
+        // Enough for every fetch slot plus one parsing per core, and the writer's queue.
+        let fetching = config.daemon.limits.concurrency.max(1) + cores;
+        let bodies_kib = BODIES_KIB_PER_CORE
             .saturating_mul(u32::try_from(cores).unwrap_or(u32::MAX))
-            .max(MIN_BUFFER_KIB);
+            .max(MIN_BODIES_KIB);
         Ok(Pipeline {
             config,
             store,
             fetcher,
             metrics,
-            in_flight: Arc::new(Semaphore::new(in_flight)),
+            in_flight: Arc::new(Semaphore::new(fetching + QUEUED_FEEDS)),
+            fetching: Arc::new(Semaphore::new(fetching)),
             parsers: Arc::new(Semaphore::new(cores)),
             pool: Arc::new(ParsePool::new(cores)?),
-            buffered: Arc::new(Semaphore::new(buffer_kib as usize)),
-            buffer_kib,
+            bodies: Budget::new(bodies_kib),
+            queued: Budget::new(QUEUED_ITEMS_KIB),
         })
     }
 
-    /// Runs the given sources once, a bounded number at a time; the runs in the order
-    /// of `sources`.
-    pub async fn run_pass(&self, sources: &[Source]) -> Result<Vec<SourceRun>, StoreError> {
+    /// Runs the given sources once, a bounded number at a time; yields each run in the
+    /// order of `sources`, as soon as the runs before it have ended, so that a caller
+    /// can print it and let it go: 2,000 runs collected until the pass ends were
+    /// long-lived allocations scattered among the bodies', which kept the heap from
+    /// shrinking (BENCHMARKS.md, branch pass4). Their fetch states are read a chunk at
+    /// a time on one read connection, as the runs need them: one read per source, each
+    /// on a connection of the store's pool, had up to eight connections at once (one
+    /// per blocking thread) each fill a page cache of its own, 7 MB of the pass's heap.
+    pub fn run_pass<'a>(
+        &'a self,
+        sources: &'a [Source],
+    ) -> impl Stream<Item = Result<SourceRun, StoreError>> + 'a {
         let at_once = self.in_flight.available_permits().max(1);
-        let mut runs: Vec<(usize, Result<SourceRun, StoreError>)> =
-            stream::iter(sources.iter().enumerate())
-                .map(|(n, source)| async move { (n, self.run_source(source).await) })
-                .buffer_unordered(at_once)
-                .collect()
-                .await;
-        runs.sort_by_key(|(n, _)| *n);
-        runs.into_iter().map(|(_, run)| run).collect()
+        let states = stream::iter(sources.chunks(STATES_AT_ONCE))
+            .then(|chunk| self.read_states(chunk))
+            .map_ok(|states| stream::iter(states.into_iter().map(Ok)))
+            .try_flatten();
+        let runs = states
+            .zip(stream::iter(sources.iter().enumerate()))
+            .map(move |(state, (n, source))| async move {
+                let run = match state {
+                    Ok(state) => match self.slot().await {
+                        Ok(_slot) => self.run_with_state(source, state).await,
+                        Err(error) => Err(error),
+                    },
+                    Err(error) => Err(error),
+                };
+                (n, run)
+            })
+            .buffer_unordered(at_once);
+        in_order(runs)
+    }
+
+    /// The fetch states of `sources`, in their order, in one read.
+    async fn read_states(&self, sources: &[Source]) -> Result<Vec<SourceState>, StoreError> {
+        let ids: Vec<String> = sources.iter().map(|s| s.id.clone()).collect();
+        self.store
+            .read(move |c| ids.iter().map(|id| q::source_state(c, id)).collect())
+            .await
     }
 
     /// Fetches, parses, classifies and stores one source. Only a database failure is an
     /// error here; everything the source does wrong is recorded as its outcome.
-    #[instrument(skip_all, fields(source = %source.id))]
     pub async fn run_source(&self, source: &Source) -> Result<SourceRun, StoreError> {
-        let _slot = self
-            .in_flight
+        let _slot = self.slot().await?;
+        let id = source.id.clone();
+        let state = self.store.read(move |c| q::source_state(c, &id)).await?;
+        self.run_with_state(source, state).await
+    }
+
+    /// A place among the sources in flight.
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
+        self.in_flight
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))
+    }
+
+    /// [`Pipeline::run_source`] from the fetch state `state`, read before, in a slot
+    /// the caller holds.
+    #[instrument(skip_all, fields(source = %source.id))]
+    async fn run_with_state(
+        &self,
+        source: &Source,
+        state: SourceState,
+    ) -> Result<SourceRun, StoreError> {
+        let location = current_location(source, &state);
+        let fetching = self
+            .fetching
             .acquire()
             .await
             .map_err(|e| StoreError::Task(e.to_string()))?;
-        let id = source.id.clone();
-        let state = self.store.read(move |c| q::source_state(c, &id)).await?;
-        let location = current_location(source, &state);
         let started = Utc::now();
         let timer = std::time::Instant::now();
         let report = self.fetcher.fetch(&location, &state.validators).await;
         let moved_to = report.moved_to.map(|u| u.to_string());
         let outcome = match report.result {
-            Ok(Outcome::NotModified) => self.record_success(source, None, moved_to, started).await,
+            Ok(Outcome::NotModified) => {
+                drop(fetching);
+                self.record_success(source, None, moved_to, started).await
+            }
             Ok(Outcome::Unchanged { validators }) => {
+                drop(fetching);
                 self.record_success(source, Some(validators), moved_to, started)
                     .await
             }
             Ok(Outcome::Fetched(mut fetched)) => {
-                // The body's share of the buffer, held until its items are stored.
-                let _buffered = self.buffer(fetched.body.len()).await?;
+                // The body's share, held until its items have their place in the
+                // writer's queue: the feeds parsed and waiting for one are bounded too.
+                let body_share = self.bodies.take(fetched.body.len().div_ceil(1024)).await?;
+                drop(fetching);
                 let body = std::mem::take(&mut fetched.body);
                 match self.parse_and_classify(source, body, &fetched).await {
                     Ok(items) => {
+                        let _queued = self.queued.take(items_kib(&items)).await?;
+                        drop(body_share);
                         self.store_items(source, items, fetched, moved_to, started)
                             .await
                     }
-                    Err(failure) => self.record_failure(source, &state, failure, started).await,
+                    Err(failure) => {
+                        drop(body_share);
+                        self.record_failure(source, &state, failure, started).await
+                    }
                 }
             }
             Err(error) => {
+                drop(fetching);
                 self.record_failure(source, &state, error.into(), started)
                     .await
             }
@@ -229,18 +342,6 @@ impl Pipeline {
         };
         self.metrics
             .fetch_ended(&run.source_id, outcome, took, failures, Utc::now());
-    }
-
-    /// Waits until `bytes` more of fetched bodies fit in the buffer; a body larger than
-    /// the whole buffer waits for all of it, so that it goes through alone.
-    async fn buffer(&self, bytes: usize) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
-        let kib = u32::try_from(bytes.div_ceil(1024))
-            .unwrap_or(u32::MAX)
-            .clamp(1, self.buffer_kib);
-        self.buffered
-            .acquire_many(kib)
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))
     }
 
     /// Parses and classifies `body` (fetched as `fetched`, whose body was taken: the
@@ -418,6 +519,22 @@ impl Pipeline {
     }
 }
 
+/// The items of a stream of `(position, item)` in the order of their positions
+/// (0, 1, 2, …, each once), each as soon as those before it came.
+fn in_order<T>(items: impl Stream<Item = (usize, T)>) -> impl Stream<Item = T> {
+    let mut waiting = BTreeMap::new();
+    let mut next = 0;
+    items.flat_map(move |(position, item)| {
+        waiting.insert(position, item);
+        let mut ready = Vec::new();
+        while let Some(item) = waiting.remove(&next) {
+            ready.push(item);
+            next += 1;
+        }
+        stream::iter(ready)
+    })
+}
+
 /// When to try again after the `failures`th consecutive failure: when the server asked
 /// (Retry-After), else after the exponential backoff. A Retry-After that is not in the
 /// future (a stale date, a skewed clock, `0`) says nothing useful and would have us
@@ -470,6 +587,36 @@ fn current_location(source: &Source, state: &SourceState) -> Location {
     }
 }
 
+/// What parsed items hold, in KiB: their text and their decisions' evidence, which is
+/// most of it (the strings' own allocations; a few hundred bytes of struct per item).
+fn items_kib(items: &[(Item, Decision)]) -> usize {
+    const PER_ITEM: usize = 512;
+    let bytes: usize = items
+        .iter()
+        .map(|(item, decision)| {
+            let html = item
+                .content_html
+                .as_ref()
+                .map_or(0, |h| h.stored_form().0.len());
+            let strings = [&item.key, &item.source_id, &item.title, &item.summary]
+                .iter()
+                .map(|s| s.len())
+                .sum::<usize>();
+            let optional = [&item.guid, &item.link, &item.lang]
+                .iter()
+                .map(|s| s.as_deref().map_or(0, str::len))
+                .sum::<usize>();
+            let lists = item.authors.iter().chain(&item.categories).map(String::len);
+            let evidence = decision
+                .evidence
+                .iter()
+                .map(|e| e.term.len() + e.matched.len() + e.role.len() + 64);
+            PER_ITEM + html + strings + optional + lists.sum::<usize>() + evidence.sum::<usize>()
+        })
+        .sum();
+    bytes.div_ceil(1024)
+}
+
 /// The classifier's decision for each item: the same function `eval` measures.
 pub fn classify_items(rules: &Rules, items: Vec<Item>) -> Vec<(Item, Decision)> {
     items
@@ -505,6 +652,13 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn runs_come_out_in_the_order_of_the_sources() {
+        let ended = stream::iter([(2, 'c'), (0, 'a'), (3, 'd'), (1, 'b')]);
+        let ordered: Vec<char> = in_order(ended).collect().await;
+        assert_eq!(ordered, ['a', 'b', 'c', 'd']);
     }
 
     #[test]

@@ -596,7 +596,11 @@ fn open_connection(
 /// The writer thread: stores the fetched feeds in the order they come, those queued
 /// together in one batch, until every handle is gone.
 fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Shared>) {
+    // The pipeline's shape, at debug level: how long the writer waited for work and how
+    // large its batches are (BENCHMARKS.md, branch pass4).
+    let mut idle_since = Instant::now();
     while let Ok(first) = queue.recv() {
+        let waited = idle_since.elapsed();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -608,7 +612,19 @@ fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Share
             return;
         };
         let mut writer = lock(&shared.writer);
+        let (feeds, items) = (
+            batch.len(),
+            batch.iter().map(|j| j.items.len()).sum::<usize>(),
+        );
+        let busy = Instant::now();
         let answers = ingest_batch(&mut writer.conn, batch, &shared.changes);
+        tracing::debug!(
+            feeds,
+            items,
+            waited_us = waited.as_micros() as u64,
+            busy_us = busy.elapsed().as_micros() as u64,
+            "Writer batch stored."
+        );
         // Before the answers, so that a caller who reads next sees its own commit as
         // its own, not as another process's.
         shared.after_commit(&mut writer);
@@ -616,6 +632,7 @@ fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Share
         for (reply, result) in answers {
             let _ = reply.send(result);
         }
+        idle_since = Instant::now();
     }
 }
 
