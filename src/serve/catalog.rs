@@ -404,9 +404,9 @@ impl Catalog {
             .map(|c| c.rendered.clone())
     }
 
-    /// Renders a path that [`Catalog::scope`] accepted: the rows read on the store's
-    /// reader threads, the bytes made on a publishing thread ([`super::threads`]),
-    /// never on the async runtime (a feed of large items takes seconds to render).
+    /// Renders a path that [`Catalog::scope`] accepted: the rows read and the bytes
+    /// made on a publishing thread ([`super::threads`]), never on the async runtime
+    /// (a feed of large items takes seconds to render).
     async fn render(&self, path: &SitePath) -> Result<Rendered, StoreError> {
         let site = Arc::clone(&self.site);
         Ok(match path {
@@ -431,40 +431,48 @@ impl Catalog {
 
     async fn render_feed(&self, feed: &FeedId) -> Result<Rendered, StoreError> {
         let topic = feed.topic.as_deref().and_then(|id| self.topic(id)).cloned();
-        let stories = self
-            .stories(
-                topic.as_ref().map(|t| t.id.clone()),
-                feed.lang,
-                self.feed_items,
-            )
-            .await?;
-        let (site, lang, format) = (Arc::clone(&self.site), feed.lang, feed.format);
+        let (store, site) = (self.store.clone(), Arc::clone(&self.site));
+        let (lang, format, limit) = (feed.lang, feed.format, self.feed_items);
         let file = SitePath::Feed(feed.clone()).file();
-        Ok(threads::run(move || {
+        threads::run(move || {
+            let id = topic.as_ref().map(|t| t.id.as_str());
+            let stories = read_stories(&store, id, lang, limit)?;
             let body = logged(&file, || {
                 let entries: Vec<Entry> = stories.into_iter().map(entry_of).collect();
                 publish::render_feed_in(&site, topic.as_ref(), lang, &entries, format)
             });
-            Rendered::new(body, format.content_type())
+            Ok(Rendered::new(body, format.content_type()))
         })
-        .await)
+        .await
     }
 
     /// A front or topic page: the latest stories, those in the page's language first.
     async fn render_page(&self, lang: Lang, topic: Option<Topic>) -> Result<Rendered, StoreError> {
-        let id = topic.as_ref().map(|t| t.id.clone());
-        let mut stories = self.stories(id.clone(), Some(lang), PAGE_ITEMS).await?;
-        let others = self.stories(id, None, PAGE_ITEMS).await?;
-        let others: Vec<Story> = others
-            .into_iter()
-            .filter(|o| !stories.iter().any(|s| s.shown.item.key == o.shown.item.key))
-            .collect();
-        stories.extend(others);
-        let kind = match topic {
-            Some(topic) => Kind::Topic(topic),
-            None => Kind::Front,
+        let file = match &topic {
+            Some(topic) => SitePath::Topic {
+                topic: topic.id.clone(),
+                lang,
+            }
+            .file(),
+            None => SitePath::Index(lang).file(),
         };
-        let html = self.render_html(lang, kind, stories).await?;
+        let html = self
+            .render_html(lang, file, move |store| {
+                let id = topic.as_ref().map(|t| t.id.as_str());
+                let mut stories = read_stories(store, id, Some(lang), PAGE_ITEMS)?;
+                let others = read_stories(store, id, None, PAGE_ITEMS)?;
+                let others: Vec<Story> = others
+                    .into_iter()
+                    .filter(|o| !stories.iter().any(|s| s.shown.item.key == o.shown.item.key))
+                    .collect();
+                stories.extend(others);
+                let kind = match topic {
+                    Some(topic) => Kind::Topic(topic),
+                    None => Kind::Front,
+                };
+                Ok((kind, stories))
+            })
+            .await?;
         Ok(Rendered::new(html, "text/html; charset=utf-8"))
     }
 
@@ -473,41 +481,37 @@ impl Catalog {
     pub async fn search(&self, query: &str, lang: Lang, page: usize) -> Result<String, StoreError> {
         let page = page.clamp(1, MAX_SEARCH_PAGE);
         let offset = (page - 1) * SEARCH_PAGE_ITEMS;
-        let text = query.to_string();
-        let mut stories = self
-            .store
-            .read(move |c| published::search(c, &text, SEARCH_PAGE_ITEMS + 1, offset))
-            .await?;
-        let has_next = stories.len() > SEARCH_PAGE_ITEMS && page < MAX_SEARCH_PAGE;
-        stories.truncate(SEARCH_PAGE_ITEMS);
-        let kind = Kind::Search(SearchResults {
-            query: query.to_string(),
-            page,
-            has_next,
-        });
-        self.render_html(lang, kind, stories).await
+        let query = query.to_string();
+        self.render_html(lang, "search".to_string(), move |store| {
+            let mut stories = store
+                .read_blocking(|c| published::search(c, &query, SEARCH_PAGE_ITEMS + 1, offset))?;
+            let has_next = stories.len() > SEARCH_PAGE_ITEMS && page < MAX_SEARCH_PAGE;
+            stories.truncate(SEARCH_PAGE_ITEMS);
+            let kind = Kind::Search(SearchResults {
+                query,
+                page,
+                has_next,
+            });
+            Ok((kind, stories))
+        })
+        .await
     }
 
-    /// A page of `stories`, with the outlets' health, rendered on a publishing thread.
+    /// A page of the stories `read` finds, with the outlets' health: read and
+    /// rendered on a publishing thread, so that the rows, the texts unpacked from them
+    /// and the markup are all allocated by the two threads that publish (see
+    /// [`super::threads`] for why that bounds the memory), never by tokio's threads.
     async fn render_html(
         &self,
         lang: Lang,
-        kind: Kind,
-        stories: Vec<Story>,
+        file: String,
+        read: impl FnOnce(&Store) -> Result<(Kind, Vec<Story>), StoreError> + Send + 'static,
     ) -> Result<String, StoreError> {
-        let sources = self.store.read(q::list_sources).await?;
-        let site = Arc::clone(&self.site);
-        let file = match &kind {
-            Kind::Front => SitePath::Index(lang).file(),
-            Kind::Topic(topic) => SitePath::Topic {
-                topic: topic.id.clone(),
-                lang,
-            }
-            .file(),
-            Kind::Search(_) => "search".to_string(),
-        };
-        Ok(threads::run(move || {
-            logged(&file, move || {
+        let (store, site) = (self.store.clone(), Arc::clone(&self.site));
+        threads::run(move || {
+            let (kind, stories) = read(&store)?;
+            let sources = store.read_blocking(q::list_sources)?;
+            Ok(logged(&file, move || {
                 let outlets = sources
                     .into_iter()
                     .map(|s| Outlet {
@@ -538,25 +542,24 @@ impl Catalog {
                     updated,
                 };
                 publish::render_page(&site, &page)
-            })
+            }))
         })
-        .await)
+        .await
     }
+}
 
-    /// The latest published stories, one entry each, of one language's items if given.
-    async fn stories(
-        &self,
-        topic: Option<String>,
-        lang: Option<Lang>,
-        limit: usize,
-    ) -> Result<Vec<Story>, StoreError> {
-        self.store
-            .read(move |c| match lang {
-                Some(lang) => published::list_stories_in(c, topic.as_deref(), lang.code(), limit),
-                None => clusters::list_stories(c, topic.as_deref(), limit),
-            })
-            .await
-    }
+/// The latest published stories, one each, of one language's items if given; on this
+/// thread (a publishing one), from a reader connection of the pool.
+fn read_stories(
+    store: &Store,
+    topic: Option<&str>,
+    lang: Option<Lang>,
+    limit: usize,
+) -> Result<Vec<Story>, StoreError> {
+    store.read_blocking(|c| match lang {
+        Some(lang) => published::list_stories_in(c, topic, lang.code(), limit),
+        None => clusters::list_stories(c, topic, limit),
+    })
 }
 
 /// `render()`, between a line before and one after in the debug log: how long a
