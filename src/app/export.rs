@@ -7,24 +7,39 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use tokio::task::JoinSet;
 
 use super::{catalog, open_store_for_reading};
 use crate::config::Config;
+use crate::publish::{FeedId, Format, SitePath};
+use crate::serve::Catalog;
 
 pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
     let store = open_store_for_reading(&config).await?;
     // Every file walks the relevant items again: keep the pages read in memory.
     store.read_in_bulk();
-    let catalog = catalog(&config, store);
+    let catalog = Arc::new(catalog(&config, store));
     let paths = catalog.paths();
-    for path in &paths {
-        let rendered = catalog
-            .render_file(path)
-            .await?
-            .context("a listed path always renders")?;
-        write_atomically(&out.join(path), &rendered.body)?;
+    // One job per core: each reads its stories on a blocking thread of the store's
+    // pool, renders on a worker and writes on a blocking thread, so both cores are
+    // busy (one file at a time left one idle). The jobs' files do not overlap.
+    let at_once = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let mut running = JoinSet::new();
+    for job in jobs(catalog.site_paths()) {
+        if running.len() >= at_once {
+            finished(running.join_next().await)?;
+        }
+        running.spawn(render_and_write(
+            Arc::clone(&catalog),
+            job,
+            out.to_path_buf(),
+        ));
+    }
+    while let Some(done) = running.join_next().await {
+        finished(Some(done))?;
     }
     let removed = remove_stale(out, &paths)?;
     outln!(
@@ -33,6 +48,79 @@ pub(super) async fn export(config: Config, out: &Path) -> Result<ExitCode> {
         out.display()
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What one export job renders: a file, or one feed in several formats (which read
+/// the same stories, see [`Catalog::render_feed_formats`]).
+enum Job {
+    File(SitePath),
+    Feed(FeedId, Vec<Format>),
+}
+
+/// The site's files as jobs, each feed's formats together.
+fn jobs(paths: Vec<SitePath>) -> Vec<Job> {
+    let mut jobs: Vec<Job> = Vec::new();
+    for path in paths {
+        let SitePath::Feed(feed) = path else {
+            jobs.push(Job::File(path));
+            continue;
+        };
+        let same = jobs.iter_mut().find_map(|job| match job {
+            Job::Feed(first, formats) if first.topic == feed.topic && first.lang == feed.lang => {
+                Some(formats)
+            }
+            _ => None,
+        });
+        match same {
+            Some(formats) => formats.push(feed.format),
+            None => {
+                let format = feed.format;
+                jobs.push(Job::Feed(feed, vec![format]));
+            }
+        }
+    }
+    jobs
+}
+
+async fn render_and_write(catalog: Arc<Catalog>, job: Job, out: PathBuf) -> Result<()> {
+    let files: Vec<(String, Arc<Vec<u8>>)> = match job {
+        Job::File(path) => {
+            let file = path.file();
+            let rendered = catalog
+                .render_file(&file)
+                .await?
+                .context("a listed path always renders")?;
+            vec![(file, rendered.body)]
+        }
+        Job::Feed(feed, formats) => {
+            let rendered = catalog.render_feed_formats(&feed, &formats).await?;
+            formats
+                .iter()
+                .zip(rendered)
+                .map(|(&format, rendered)| {
+                    let path = SitePath::Feed(FeedId {
+                        format,
+                        ..feed.clone()
+                    });
+                    (path.file(), rendered.body)
+                })
+                .collect()
+        }
+    };
+    tokio::task::spawn_blocking(move || {
+        files
+            .iter()
+            .try_for_each(|(file, body)| write_atomically(&out.join(file), body))
+    })
+    .await
+    .context("an export writer failed")?
+}
+
+fn finished(done: Option<Result<Result<()>, tokio::task::JoinError>>) -> Result<()> {
+    match done {
+        Some(result) => result.context("an export job failed")?,
+        None => Ok(()),
+    }
 }
 
 /// Removes every file in the folders that only entente writes (`feeds/`, `topics/`,

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::open_store_for_reading;
 use crate::config::Config;
-use crate::store::lookup::{self, Cluster, Listing};
+use crate::store::lookup::{self, Cluster, ClusterReader, Listing};
 use crate::store::{corrections, StoredItem};
 
 /// What `entente items` was asked for.
@@ -58,10 +58,11 @@ pub(super) async fn items(config: Config, request: ItemsRequest) -> Result<ExitC
     let rows = store
         .read(move |c| {
             let corrected = corrections::all(c)?;
+            let mut clusters = ClusterReader::default();
             lookup::list(c, &listing)?
                 .into_iter()
                 .map(|item| {
-                    let cluster = lookup::cluster(c, &item)?;
+                    let cluster = clusters.cluster(c, &item)?;
                     let by_operator = corrected.contains_key(&item.item.key);
                     Ok(Row {
                         item,

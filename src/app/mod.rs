@@ -57,6 +57,7 @@ use crate::config::{Config, ConfigError};
 use crate::fetch::Fetcher;
 use crate::publish::Site;
 use crate::serve::Catalog;
+use crate::store::lookup;
 use crate::store::queries as q;
 use crate::store::{Store, StoreError};
 
@@ -205,12 +206,12 @@ async fn open_store(config: &Config) -> Result<Store> {
         .collect();
     // Only when feeds.toml changed them: a write waits behind a daemon's long ingest,
     // and a command beside the daemon must not.
-    let stored = store.read(q::list_sources).await?;
-    let in_sync = sources.iter().all(|(id, url, name)| {
-        stored
-            .iter()
-            .any(|s| &s.id == id && &s.url == url && &s.name == name)
-    });
+    // Only what is compared: `list_sources` also counts every source's items, a cost
+    // that grew with the history for every command (`explain` included).
+    let stored = store.read(lookup::source_identities).await?;
+    let in_sync = sources
+        .iter()
+        .all(|(id, url, name)| stored.get(id) == Some(&(url.clone(), name.clone())));
     if !in_sync {
         store.call(move |c| q::sync_sources(c, &sources)).await?;
     }

@@ -242,24 +242,38 @@ fn render_problems(problems: &[Problem]) -> String {
 struct Reporter<'a> {
     file: String,
     text: &'a str,
+    /// Where each line of `text` starts: every source's URL position is looked up
+    /// here, and counting the newlines before each of 2,000 sources from the top of
+    /// the file was 88 % of loading such a config (callgrind: 1.6 G instructions).
+    line_starts: Vec<usize>,
     problems: Vec<Problem>,
 }
 
 impl<'a> Reporter<'a> {
     fn new(file: &Path, text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Reporter {
             file: file.display().to_string(),
             text,
+            line_starts,
             problems: Vec::new(),
         }
     }
 
+    /// The line and column (in characters), both from 1, of a byte offset of the text.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        // The last line start at or before the offset (the first is 0).
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() + 1;
+        (line, column)
+    }
+
     fn at(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
-        let offset = span.map_or(0, |s| s.start).min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let (line, column) = self.line_col(span.map_or(0, |s| s.start));
         self.problems.push(Problem {
             file: self.file.clone(),
             line,
@@ -673,7 +687,7 @@ fn validate_sources(
             );
         }
         if let Some(first) = seen_ids.insert(id, source.id.span()) {
-            let (line, col) = line_col(report.text, first.start);
+            let (line, col) = report.line_col(first.start);
             let message = format!("duplicate source id `{id}` (first used at {line}:{col})");
             report.at(Some(source.id.span()), message);
         }
@@ -681,7 +695,7 @@ fn validate_sources(
             .map_err(|m| report.at(Some(source.url.span()), m));
         if let Ok(location) = &location {
             if let Some(first) = seen_urls.insert(location.to_string(), source.url.span()) {
-                let (line, col) = line_col(report.text, first.start);
+                let (line, col) = report.line_col(first.start);
                 let message =
                     format!("duplicate source URL `{location}` (first used at {line}:{col})");
                 report.at(Some(source.url.span()), message);
@@ -713,7 +727,7 @@ fn validate_sources(
             code
         });
         if let (Ok(location), Some(schedule)) = (location, schedule) {
-            let (line, column) = line_col(report.text, source.url.span().start);
+            let (line, column) = report.line_col(source.url.span().start);
             let url_position = Position {
                 file: report.file.clone(),
                 line,
@@ -748,16 +762,6 @@ fn parse_timezone(value: &Option<Spanned<String>>, report: &mut Reporter<'_>) ->
             None
         }
     }
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-        .chars()
-        .count()
-        + 1;
-    (line, column)
 }
 
 fn is_valid_id(id: &str) -> bool {

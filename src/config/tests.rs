@@ -66,6 +66,14 @@ fn every_problem_is_reported_with_its_position() {
             ],
         ),
         (
+            // Columns count characters, not bytes, on any line of the file.
+            "# Астана\nsource = [{name = \"Ünı\", id = \"a\", url = \"https://ex.org/\"}, {id = \"a\", url = \"https://ex.org/\"}]",
+            &[
+                "feeds.toml:2:68: duplicate source id `a` (first used at 2:31)",
+                "feeds.toml:2:79: duplicate source URL `https://ex.org/` (first used at 2:42)",
+            ],
+        ),
+        (
             "[[source]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"61 * * * *\"",
             &["feeds.toml:4:12: invalid cron expression `61 * * * *`: minute must be 0–59, not 61"],
         ),

@@ -20,7 +20,6 @@ use crate::publish::{
 };
 use crate::store::clusters::{self, Story};
 use crate::store::published;
-use crate::store::queries as q;
 use crate::store::{Changes, Store, StoreError};
 
 /// One rendered file, with what HTTP caching needs.
@@ -430,18 +429,41 @@ impl Catalog {
     }
 
     async fn render_feed(&self, feed: &FeedId) -> Result<Rendered, StoreError> {
+        let mut rendered = self.render_feed_formats(feed, &[feed.format]).await?;
+        Ok(rendered.pop().expect("one format asked, one rendered"))
+    }
+
+    /// The feed of `feed`'s topic and language in each of `formats`, from one reading
+    /// of its stories, as [`Catalog::render_file`] renders each: `export` writes the
+    /// three formats of each feed, which read the same stories (a third of the
+    /// listings' reads of an export before). Read and rendered on a publishing thread.
+    pub async fn render_feed_formats(
+        &self,
+        feed: &FeedId,
+        formats: &[Format],
+    ) -> Result<Vec<Rendered>, StoreError> {
         let topic = feed.topic.as_deref().and_then(|id| self.topic(id)).cloned();
         let (store, site) = (self.store.clone(), Arc::clone(&self.site));
-        let (lang, format, limit) = (feed.lang, feed.format, self.feed_items);
-        let file = SitePath::Feed(feed.clone()).file();
+        let (lang, limit, formats) = (feed.lang, self.feed_items, formats.to_vec());
+        let feed = feed.clone();
         threads::run(move || {
             let id = topic.as_ref().map(|t| t.id.as_str());
             let stories = read_stories(&store, id, lang, limit)?;
-            let body = logged(&file, || {
-                let entries: Vec<Entry> = stories.into_iter().map(entry_of).collect();
-                publish::render_feed_in(&site, topic.as_ref(), lang, &entries, format)
-            });
-            Ok(Rendered::new(body, format.content_type()))
+            let entries: Vec<Entry> = stories.into_iter().map(entry_of).collect();
+            Ok(formats
+                .iter()
+                .map(|&format| {
+                    let file = SitePath::Feed(FeedId {
+                        format,
+                        ..feed.clone()
+                    })
+                    .file();
+                    let body = logged(&file, || {
+                        publish::render_feed_in(&site, topic.as_ref(), lang, &entries, format)
+                    });
+                    Rendered::new(body, format.content_type())
+                })
+                .collect())
         })
         .await
     }
@@ -510,7 +532,7 @@ impl Catalog {
         let (store, site) = (self.store.clone(), Arc::clone(&self.site));
         threads::run(move || {
             let (kind, stories) = read(&store)?;
-            let sources = store.read_blocking(q::list_sources)?;
+            let sources = store.read_blocking(published::outlets)?;
             Ok(logged(&file, move || {
                 let outlets = sources
                     .into_iter()

@@ -2,6 +2,9 @@
 //! link with or without tracking parameters), a listing filtered by source, date,
 //! topic and words, and the story cluster an item is in.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -43,9 +46,17 @@ pub struct Listing {
 /// Items newest first (ties by key). Words are matched here rather than in SQL, whose
 /// `LIKE` folds the case of ASCII letters only, and these titles are often Cyrillic.
 pub fn list(conn: &Connection, listing: &Listing) -> Result<Vec<StoredItem>, StoreError> {
+    // The relevant items alone walk their partial index: `relevant = 1`, not `(?1 OR
+    // relevant)`, which only the index of every item answered (listing the 3,560
+    // relevant items of 100,000 read all 100,000 rows).
+    let which = if listing.include_irrelevant {
+        "?1"
+    } else {
+        "i.relevant = 1 AND NOT ?1"
+    };
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
-         WHERE (?1 OR i.relevant)
+         WHERE {which}
            AND (?2 IS NULL OR i.id IN (SELECT item_id FROM item_topics WHERE topic = ?2))
            AND (?3 IS NULL OR i.source_id = ?3)
            AND (?4 IS NULL OR i.sort_date >= ?4)
@@ -110,17 +121,65 @@ pub struct Cluster {
 /// The item's cluster, as published (see `store/clusters.rs`: the shown item is the
 /// earliest relevant member).
 pub fn cluster(conn: &Connection, item: &StoredItem) -> Result<Cluster, StoreError> {
-    if !item.decision.relevant {
-        return Ok(Cluster::default());
+    ClusterReader::default().cluster(conn, item)
+}
+
+/// Reads the clusters of many items, each cluster's members once: `entente items`
+/// lists every copy of a story, and a wire story that 471 outlets carry (the 2,000-feed
+/// farm) read its 471 members again for each of them, a cost of the square of the
+/// cluster's size.
+#[derive(Debug, Default)]
+pub struct ClusterReader {
+    /// Each cluster read so far by its root, its relevant members in id order.
+    members: HashMap<i64, Arc<[Member]>>,
+}
+
+impl ClusterReader {
+    /// As [`cluster`].
+    pub fn cluster(&mut self, conn: &Connection, item: &StoredItem) -> Result<Cluster, StoreError> {
+        if !item.decision.relevant {
+            return Ok(Cluster::default());
+        }
+        let root: Option<i64> = conn
+            .prepare_cached("SELECT COALESCE(duplicate_of, id) FROM items WHERE id = ?1")?
+            .query_row([item.id], |row| row.get(0))
+            .optional()?;
+        let Some(root) = root else {
+            return Ok(Cluster::default());
+        };
+        let members = match self.members.get(&root) {
+            Some(members) => Arc::clone(members),
+            None => {
+                let members = cluster_members(conn, root)?;
+                self.members.insert(root, Arc::clone(&members));
+                members
+            }
+        };
+        let Some(shown) = members.first() else {
+            return Ok(Cluster::default());
+        };
+        if shown.number != item.id {
+            return Ok(Cluster {
+                duplicate_of: Some(shown.clone()),
+                also_reported_by: Vec::new(),
+            });
+        }
+        Ok(Cluster {
+            duplicate_of: None,
+            also_reported_by: members[1..].to_vec(),
+        })
     }
+}
+
+/// The relevant members of the cluster of `root`, in id order.
+fn cluster_members(conn: &Connection, root: i64) -> Result<Arc<[Member]>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "WITH r AS (SELECT COALESCE(duplicate_of, id) AS root FROM items WHERE id = ?1)
-         SELECT m.id, m.key, m.source_id, COALESCE(s.name, m.source_id), m.title, m.link
-         FROM r JOIN items m ON m.relevant AND (m.id = r.root OR m.duplicate_of = r.root)
-         LEFT JOIN sources s ON s.id = m.source_id
+        "SELECT m.id, m.key, m.source_id, COALESCE(s.name, m.source_id), m.title, m.link
+         FROM items m LEFT JOIN sources s ON s.id = m.source_id
+         WHERE m.relevant AND (m.id = ?1 OR m.duplicate_of = ?1)
          ORDER BY m.id",
     )?;
-    let rows = stmt.query_map([item.id], |row| {
+    let rows = stmt.query_map([root], |row| {
         Ok(Member {
             number: row.get(0)?,
             id: row.get(1)?,
@@ -130,20 +189,7 @@ pub fn cluster(conn: &Connection, item: &StoredItem) -> Result<Cluster, StoreErr
             link: row.get(5)?,
         })
     })?;
-    let members: Vec<Member> = rows.collect::<Result<_, _>>()?;
-    let Some(shown) = members.first() else {
-        return Ok(Cluster::default());
-    };
-    if shown.number != item.id {
-        return Ok(Cluster {
-            duplicate_of: Some(shown.clone()),
-            also_reported_by: Vec::new(),
-        });
-    }
-    Ok(Cluster {
-        duplicate_of: None,
-        also_reported_by: members.into_iter().skip(1).collect(),
-    })
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Every stored item in id order, `batch` at a time, for a pass over all of them
@@ -172,6 +218,17 @@ pub fn each_item(
         after = last.id;
         rows.iter().for_each(&mut visit);
     }
+}
+
+/// Each stored source's URL and name by its id: what a command compares with feeds.toml
+/// when it opens the database (see `sync_sources`), without the item counts of
+/// [`super::sources::list_sources`].
+pub fn source_identities(
+    conn: &Connection,
+) -> Result<HashMap<String, (String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id, url, name FROM sources")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// When each failing source's current run of failures began (migration 0005 keeps it).

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_store_less_per_item",
         include_str!("../../migrations/0010_store_less_per_item.sql"),
     ),
+    // 0011 belongs to the store4 branch; the lead orders this list when both merge.
+    (
+        "0012_relevant_by_language",
+        include_str!("../../migrations/0012_relevant_by_language.sql"),
+    ),
 ];
 
 /// Migrations after which items lack their de-duplication keys (0002 adds the columns,

@@ -152,8 +152,10 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
     published::list_stories_in(&conn, None, "en", 50).unwrap();
     published::list_stories_in(&conn, Some("energy"), "fr", 5).unwrap();
     published::search(&conn, "uranium agreement", 20, 0).unwrap();
-    // Listings and lookups.
+    // Listings and lookups; what every command and page reads of the sources.
     list_sources(&conn).unwrap();
+    lookup::source_identities(&conn).unwrap();
+    published::outlets(&conn).unwrap();
     list_items(&conn, &ItemFilter::default()).unwrap();
     list_items(
         &conn,
