@@ -3,7 +3,12 @@
 `entente fetch` over it, and what came of it (exit code, wall time, the source's
 status and error, items stored, the largest stored field, the published size).
 
-Usage: attacks.py ENTENTE_BINARY RULES_TOML [--only NAME ...]
+Usage: attacks.py ENTENTE_BINARY RULES_TOML [--only NAME ...] [--server]
+
+With --server, the attacks are clients of `entente run` instead: floods of idle and
+slow connections against a daemon started under a hard limit of 1024 open files (so
+that it cannot raise it: 768 connection slots), and how soon /healthz answers beside
+them, on its first try.
 
 A row may raise a limit of `[daemon.limits]`, named in the row; every other row runs
 with the defaults a new user gets.
@@ -17,7 +22,9 @@ import gzip
 import http.server
 import json
 import os
+import resource
 import shutil
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -148,12 +155,102 @@ def serve(routes):
     return server
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def healthz(listen, timeout=30):
+    """(status or the error, seconds) of one GET /healthz, on a new connection."""
+    started = time.monotonic()
+    try:
+        with socket.create_connection(listen, timeout=timeout) as probe:
+            probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = probe.recv(64).decode("latin-1")
+            status = answer.split(" ")[1] if answer.startswith("HTTP/1.1 ") else "closed unanswered"
+    except OSError as error:
+        status = type(error).__name__
+    return status, time.monotonic() - started
+
+
+def closed_by_server(connection):
+    """Whether the server closed `connection`, asked without waiting."""
+    connection.setblocking(False)
+    try:
+        while True:
+            if not connection.recv(512):
+                return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def server_attacks(args):
+    """The flood rows: each against a fresh daemon under `ulimit -n 1024`."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    floods = [("3,000 idle connections", 3000, 0), ("10,000 idle connections", 10_000, 0),
+              ("3,000 idle and 200 slowloris (a header byte a second)", 3000, 200)]
+    print("| attack (768 slots) | /healthz | in | oldest 100 of the flood closed | newest 100 still open |")
+    print("|---|---|---|---|---|")
+    feeds = serve({"/f": rss(item(1))})
+    for name, idle_count, slow_count in floods:
+        if args.only and not any(o in name for o in args.only):
+            continue
+        work = Path(tempfile.mkdtemp(prefix="entente-attack-"))
+        port = free_port()
+        config = work / "feeds.toml"
+        config.write_text(f'rules = "{args.rules}"\n[[source]]\nid = "f"\n'
+                          f'url = "http://127.0.0.1:{feeds.server_address[1]}/f"\n')
+        daemon = subprocess.Popen(
+            ["sh", "-c", 'ulimit -n 1024 && exec "$0" "$@"', args.binary, "--config", str(config),
+             "run", "--listen", f"127.0.0.1:{port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "error"})
+        flood = []
+        try:
+            deadline = time.monotonic() + 60
+            while healthz(("127.0.0.1", port), 5)[0] != "200":
+                if time.monotonic() > deadline:
+                    raise SystemExit("the daemon did not start")
+                time.sleep(0.2)
+            flood = [socket.create_connection(("127.0.0.1", port)) for _ in range(idle_count)]
+            for _ in range(slow_count):
+                slow = socket.create_connection(("127.0.0.1", port))
+                slow.sendall(b"GET /healthz HTTP/1.1\r\nX-A: ")
+                flood.append(slow)
+            for slow in flood[idle_count:]:
+                try:
+                    slow.sendall(b"a")
+                except OSError:
+                    pass
+            time.sleep(0.5)
+            status, seconds = healthz(("127.0.0.1", port))
+            oldest = sum(closed_by_server(c) for c in flood[:100])
+            newest = sum(not closed_by_server(c) for c in flood[idle_count - 100:idle_count])
+            print(f"| {name} | {status} | {seconds * 1000:.0f} ms | {oldest} | {newest} |", flush=True)
+        finally:
+            for connection in flood:
+                connection.close()
+            daemon.terminate()
+            daemon.wait(timeout=30)
+            shutil.rmtree(work, ignore_errors=True)
+    feeds.shutdown()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
     parser.add_argument("rules")
     parser.add_argument("--only", nargs="*")
+    parser.add_argument("--server", action="store_true",
+                        help="floods of connections against `entente run` instead of hostile feeds")
     args = parser.parse_args()
+    if args.server:
+        server_attacks(args)
+        return
     print("| attack | exit | time | status / error | items | longest title | all.rss |")
     print("|---|---|---|---|---|---|---|")
     for name, routes, *limits in attacks():

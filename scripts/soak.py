@@ -13,8 +13,10 @@ published feed and page the front page links, with brotli and again with the las
 ETag (a 304), the front page and the `all` feeds also plain and gzip, so that
 rendering, compression and the catalog's cache are soaked too; a pass and a round of
 readers run side by side, a cycle lasting --every seconds or the readers' round. After each cycle it prints the daemon's resident memory (VmRSS, VmHWM) and
-the size of the database with its WAL, as a table; at the end, whether memory
-levelled off (the last third's peak no higher than 10% over the middle third's).
+the size of the database with its WAL, and its thread count, as a table; at the end,
+whether memory levelled off: the last cycle's RSS within 10% of cycle 5's, and no
+steady rise over the last 20 cycles (a least-squares slope that would add less than
+2% of their mean RSS over those 20 cycles). Exits 1 when it did not level off.
 """
 
 import argparse
@@ -42,13 +44,40 @@ def free_port():
 
 
 def memory_kib(pid):
+    """VmRSS and VmHWM in KiB, and the number of threads, of process `pid`."""
     fields = {}
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
+            if name in ("VmRSS", "VmHWM", "Threads"):
                 fields[name] = int(value.split()[0])
-    return fields["VmRSS"], fields["VmHWM"]
+    return fields["VmRSS"], fields["VmHWM"], fields["Threads"]
+
+
+def slope(values):
+    """The least-squares slope of `values` over their index: growth per cycle."""
+    n = len(values)
+    mean_x, mean_y = (n - 1) / 2, sum(values) / n
+    num = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values))
+    den = sum((x - mean_x) ** 2 for x in range(n))
+    return num / den
+
+
+def levelled_off(rss):
+    """(verdict, explanation) for the RSS of each cycle, in KiB; None when too few."""
+    if len(rss) < 25:
+        return None
+    last20 = rss[-20:]
+    rise = slope(last20) * 20
+    mean = sum(last20) / 20
+    fifth = rss[4]
+    within = rss[-1] <= fifth * 1.10
+    flat = rise < mean * 0.02
+    explanation = (f"cycle {len(rss)} {rss[-1] / 1024:.1f} MiB against cycle 5's "
+                   f"{fifth / 1024:.1f} MiB ({(rss[-1] / fifth - 1):+.1%}); over the last 20 "
+                   f"cycles {slope(last20) / 1024:+.3f} MiB a cycle, {rise / 1024:+.1f} MiB "
+                   f"in all ({rise / mean:+.1%} of their mean)")
+    return within and flat, explanation
 
 
 def database_bytes(database):
@@ -164,8 +193,8 @@ def main():
                 time.sleep(0.2)
         print(f"soak: {args.feeds} feeds x {args.items} items, a pass every {args.every} s, "
               f"{args.cycles} cycles, {args.share:.0%} of the feeds change per cycle")
-        print("| cycle | feeds stored so far | failed fetches | reader requests | failed | RSS MiB | peak RSS MiB | database MiB |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| cycle | feeds stored so far | failed fetches | reader requests | failed | RSS MiB | peak RSS MiB | database MiB | threads |")
+        print("|---|---|---|---|---|---|---|---|---|")
         etags = {}
         asked = refused = 0
         for cycle in range(1, args.cycles + 1):
@@ -184,12 +213,12 @@ def main():
             time.sleep(max(0.0, args.every - (time.monotonic() - started)))
             if daemon.poll() is not None:
                 sys.exit(f"the daemon exited {daemon.returncode}; see {log_path}")
-            rss, peak = memory_kib(daemon.pid)
+            rss, peak, threads = memory_kib(daemon.pid)
             size = database_bytes(database)
             stored, failed = logged(log_path)
             rows.append((cycle, stored, rss, peak, size))
             print(f"| {cycle} | {stored} | {failed} | {asked} | {refused} | {rss / 1024:.1f} | {peak / 1024:.1f} | "
-                  f"{size / 2**20:.1f} |", flush=True)
+                  f"{size / 2**20:.1f} | {threads} |", flush=True)
     finally:
         daemon.send_signal(signal.SIGTERM)
         try:
@@ -198,15 +227,16 @@ def main():
             daemon.kill()
         server.terminate()
         log.close()
-    if len(rows) >= 6:
-        third = len(rows) // 3
-        middle = max(r[2] for r in rows[third:2 * third])
-        last = max(r[2] for r in rows[2 * third:])
-        verdict = "levelled off" if last <= middle * 1.10 else "still growing"
-        print(f"memory {verdict}: peak RSS {middle / 1024:.1f} MiB in the middle third, "
-              f"{last / 1024:.1f} MiB in the last")
+    verdict = levelled_off([r[2] for r in rows])
+    if verdict is None:
+        print("too few cycles (25 or more) to say whether memory levelled off")
+    else:
+        flat, explanation = verdict
+        print(f"memory {'levelled off' if flat else 'still growing'}: {explanation}")
     print(f"daemon exited {daemon.returncode}; log in {log_path}" if args.keep else
           f"daemon exited {daemon.returncode}")
+    if verdict is not None and not verdict[0]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

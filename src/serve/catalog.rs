@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
-use tokio::sync::Semaphore;
 
 use crate::classify::Topic;
 use sha2::{Digest, Sha256};
 
+use super::threads;
 use crate::item::{hex, ItemHtml};
 use crate::publish::{
     self, AlsoReported, Entry, FeedId, Format, Health, Lang, Outlet, Page, PageKind, SearchResults,
@@ -63,15 +63,6 @@ impl Compressed {
     }
 }
 
-/// Compressions running at once. Each takes a core for as long as it runs (seconds
-/// for brotli over a large feed) and a thread of the runtime's small blocking pool,
-/// which the store's reads and the callers waiting on the parser threads share; two
-/// leave the rest free.
-const COMPRESSIONS_AT_ONCE: usize = 2;
-
-static COMPRESSING: LazyLock<Arc<Semaphore>> =
-    LazyLock::new(|| Arc::new(Semaphore::new(COMPRESSIONS_AT_ONCE)));
-
 /// The plain bytes, shared with [`Rendered::body`] by a response without a copy.
 struct SharedBody(Arc<Vec<u8>>);
 
@@ -112,16 +103,12 @@ impl Rendered {
     }
 
     /// The bytes and ETag of the file in `coding`, and that coding. A compressed
-    /// variant is made by the first request that asks for it, on a blocking thread
-    /// (see [`Rendered::compressed`]); should that thread fail (the runtime shutting
-    /// down), the plain bytes are the answer.
+    /// variant is made by the first request that asks for it, on a publishing thread
+    /// (see [`Rendered::compressed`]).
     pub(super) async fn variant(&self, coding: Coding) -> (Coding, Bytes, &HeaderValue) {
-        let (coding, bytes) = match self.compressed(coding).await {
-            Some(bytes) => (coding, bytes),
-            None => (
-                Coding::Identity,
-                Bytes::from_owner(SharedBody(Arc::clone(&self.body))),
-            ),
+        let bytes = match self.compressed(coding).await {
+            Some(bytes) => bytes,
+            None => Bytes::from_owner(SharedBody(Arc::clone(&self.body))),
         };
         (coding, bytes, self.etag_header(coding))
     }
@@ -137,23 +124,20 @@ impl Rendered {
     }
 
     /// The variant in a compressed `coding`, made now if no request made it before;
-    /// `None` for identity, or when the compression could not run.
+    /// `None` for identity.
     ///
-    /// Brotli over a feed of large items takes seconds of CPU: on the async runtime it
-    /// would hold every request behind it (on a one-core machine, all of them), so it
-    /// runs on a blocking thread, at most [`COMPRESSIONS_AT_ONCE`] at a time. The
-    /// permit and the work belong to that thread: a client that leaves does not stop
-    /// it, and the next request finds the result. Requests for a variant being made
-    /// wait for that one compression (the `OnceLock`), not for one of their own.
+    /// Brotli over a feed of large items takes seconds of CPU, so it runs on one of
+    /// the two publishing threads ([`super::threads`]), never on the async runtime.
+    /// The work belongs to that thread: a client that leaves does not stop it, and
+    /// the next request finds the result. Requests for a variant being made wait for
+    /// that one compression (the `OnceLock`), not for one of their own.
     async fn compressed(&self, coding: Coding) -> Option<Bytes> {
         let cell = self.compressed.cell(coding)?;
         if let Some(done) = cell.get() {
             return Some(done.clone());
         }
-        let permit = Arc::clone(&COMPRESSING).acquire_owned().await.ok()?;
         let (compressed, body) = (Arc::clone(&self.compressed), Arc::clone(&self.body));
-        let task = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+        threads::run(move || {
             let cell = compressed.cell(coding)?;
             let bytes = cell.get_or_init(|| {
                 let token = coding.token().unwrap_or_default();
@@ -176,14 +160,8 @@ impl Rendered {
                 Bytes::from(bytes)
             });
             Some(bytes.clone())
-        });
-        match task.await {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                tracing::warn!(%error, "Compression did not finish; sending the file uncompressed.");
-                None
-            }
-        }
+        })
+        .await
     }
 
     /// `Last-Modified`, formatted once.
@@ -204,10 +182,20 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
         .expect("compressing into memory cannot fail")
 }
 
+/// Brotli's smallest and default window, in bits of its size.
+const BROTLI_WINDOW_BITS: std::ops::RangeInclusive<u32> = 10..=22;
+
+/// Brotli at quality 9, with a window no larger than the file: the encoder's ring
+/// buffer and hash tables grow with the window, and the default (4 MiB) is many times
+/// what most feeds and pages need.
 fn brotli(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(bytes.len() / 4);
+    let fitted = usize::BITS - bytes.len().saturating_sub(1).leading_zeros();
+    let window = fitted.clamp(*BROTLI_WINDOW_BITS.start(), *BROTLI_WINDOW_BITS.end());
     let params = brotli::enc::BrotliEncoderParams {
         quality: 9,
+        lgwin: i32::try_from(window).unwrap_or(22),
+        size_hint: bytes.len(),
         ..Default::default()
     };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
@@ -240,7 +228,8 @@ struct Cached {
 /// 304 then.
 pub struct Catalog {
     pub(super) store: Store,
-    site: Site,
+    /// Shared with the publishing threads that render from it.
+    site: Arc<Site>,
     feed_items: usize,
     cache: Mutex<HashMap<SitePath, Cached>>,
 }
@@ -259,7 +248,7 @@ impl Catalog {
     pub fn new(store: Store, site: Site, feed_items: usize) -> Catalog {
         Catalog {
             store,
-            site,
+            site: Arc::new(site),
             feed_items,
             cache: Mutex::new(HashMap::new()),
         }
@@ -414,16 +403,24 @@ impl Catalog {
             .map(|c| c.rendered.clone())
     }
 
-    /// Renders a path that [`Catalog::scope`] accepted.
+    /// Renders a path that [`Catalog::scope`] accepted: the rows read and the bytes
+    /// made on a publishing thread ([`super::threads`]), never on the async runtime
+    /// (a feed of large items takes seconds to render).
     async fn render(&self, path: &SitePath) -> Result<Rendered, StoreError> {
+        let site = Arc::clone(&self.site);
         Ok(match path {
             SitePath::Index(lang) => self.render_page(*lang, None).await?,
-            SitePath::Topic { topic, lang } => self.render_page(*lang, self.topic(topic)).await?,
+            SitePath::Topic { topic, lang } => {
+                let topic = self.topic(topic).cloned();
+                self.render_page(*lang, topic).await?
+            }
             SitePath::Feed(feed) => self.render_feed(feed).await?,
-            SitePath::Opml => Rendered::new(
-                publish::render_opml(&self.site),
-                "text/x-opml; charset=utf-8",
-            ),
+            SitePath::Opml => {
+                threads::run(move || {
+                    Rendered::new(publish::render_opml(&site), "text/x-opml; charset=utf-8")
+                })
+                .await
+            }
             SitePath::Stylesheet => {
                 Rendered::new(publish::STYLESHEET.to_string(), "text/xsl; charset=utf-8")
             }
@@ -439,44 +436,66 @@ impl Catalog {
     /// The feed of `feed`'s topic and language in each of `formats`, from one reading
     /// of its stories, as [`Catalog::render_file`] renders each: `export` writes the
     /// three formats of each feed, which read the same stories (a third of the
-    /// listings' reads of an export before).
+    /// listings' reads of an export before). Read and rendered on a publishing thread.
     pub async fn render_feed_formats(
         &self,
         feed: &FeedId,
         formats: &[Format],
     ) -> Result<Vec<Rendered>, StoreError> {
-        let topic = feed.topic.as_deref().and_then(|id| self.topic(id));
-        let entries = self
-            .entries(topic.map(|t| t.id.clone()), feed.lang, self.feed_items)
-            .await?;
-        Ok(formats
-            .iter()
-            .map(|&format| {
-                let body = publish::render_feed_in(&self.site, topic, feed.lang, &entries, format);
-                Rendered::new(body, format.content_type())
-            })
-            .collect())
+        let topic = feed.topic.as_deref().and_then(|id| self.topic(id)).cloned();
+        let (store, site) = (self.store.clone(), Arc::clone(&self.site));
+        let (lang, limit, formats) = (feed.lang, self.feed_items, formats.to_vec());
+        let feed = feed.clone();
+        threads::run(move || {
+            let id = topic.as_ref().map(|t| t.id.as_str());
+            let stories = read_stories(&store, id, lang, limit)?;
+            let entries: Vec<Entry> = stories.into_iter().map(entry_of).collect();
+            Ok(formats
+                .iter()
+                .map(|&format| {
+                    let file = SitePath::Feed(FeedId {
+                        format,
+                        ..feed.clone()
+                    })
+                    .file();
+                    let body = logged(&file, || {
+                        publish::render_feed_in(&site, topic.as_ref(), lang, &entries, format)
+                    });
+                    Rendered::new(body, format.content_type())
+                })
+                .collect())
+        })
+        .await
     }
 
     /// A front or topic page: the latest stories, those in the page's language first.
-    async fn render_page(&self, lang: Lang, topic: Option<&Topic>) -> Result<Rendered, StoreError> {
-        let id = topic.map(|t| t.id.clone());
-        let mut stories = self.entries(id.clone(), Some(lang), PAGE_ITEMS).await?;
-        let others = self.entries(id, None, PAGE_ITEMS).await?;
-        let others: Vec<Entry> = others
-            .into_iter()
-            .filter(|e| !stories.iter().any(|s| s.key == e.key))
-            .collect();
-        stories.extend(others);
-        let kind = match topic {
-            Some(topic) => PageKind::Topic(topic),
-            None => PageKind::Front,
+    async fn render_page(&self, lang: Lang, topic: Option<Topic>) -> Result<Rendered, StoreError> {
+        let file = match &topic {
+            Some(topic) => SitePath::Topic {
+                topic: topic.id.clone(),
+                lang,
+            }
+            .file(),
+            None => SitePath::Index(lang).file(),
         };
-        let page = self.page(lang, kind, stories).await?;
-        Ok(Rendered::new(
-            publish::render_page(&self.site, &page),
-            "text/html; charset=utf-8",
-        ))
+        let html = self
+            .render_html(lang, file, move |store| {
+                let id = topic.as_ref().map(|t| t.id.as_str());
+                let mut stories = read_stories(store, id, Some(lang), PAGE_ITEMS)?;
+                let others = read_stories(store, id, None, PAGE_ITEMS)?;
+                let others: Vec<Story> = others
+                    .into_iter()
+                    .filter(|o| !stories.iter().any(|s| s.shown.item.key == o.shown.item.key))
+                    .collect();
+                stories.extend(others);
+                let kind = match topic {
+                    Some(topic) => Kind::Topic(topic),
+                    None => Kind::Front,
+                };
+                Ok((kind, stories))
+            })
+            .await?;
+        Ok(Rendered::new(html, "text/html; charset=utf-8"))
     }
 
     /// The search results page for `query`; `page` counts from 1. Not cached: every
@@ -484,71 +503,107 @@ impl Catalog {
     pub async fn search(&self, query: &str, lang: Lang, page: usize) -> Result<String, StoreError> {
         let page = page.clamp(1, MAX_SEARCH_PAGE);
         let offset = (page - 1) * SEARCH_PAGE_ITEMS;
-        let text = query.to_string();
-        let mut stories = self
-            .store
-            .read(move |c| published::search(c, &text, SEARCH_PAGE_ITEMS + 1, offset))
-            .await?;
-        let has_next = stories.len() > SEARCH_PAGE_ITEMS && page < MAX_SEARCH_PAGE;
-        stories.truncate(SEARCH_PAGE_ITEMS);
-        let entries = stories.into_iter().map(entry_of).collect();
-        let kind = PageKind::Search(SearchResults {
-            query: query.to_string(),
-            page,
-            has_next,
-        });
-        let page = self.page(lang, kind, entries).await?;
-        Ok(publish::render_page(&self.site, &page))
+        let query = query.to_string();
+        self.render_html(lang, "search".to_string(), move |store| {
+            let mut stories = store
+                .read_blocking(|c| published::search(c, &query, SEARCH_PAGE_ITEMS + 1, offset))?;
+            let has_next = stories.len() > SEARCH_PAGE_ITEMS && page < MAX_SEARCH_PAGE;
+            stories.truncate(SEARCH_PAGE_ITEMS);
+            let kind = Kind::Search(SearchResults {
+                query,
+                page,
+                has_next,
+            });
+            Ok((kind, stories))
+        })
+        .await
     }
 
-    async fn page<'a>(
+    /// A page of the stories `read` finds, with the outlets' health: read and
+    /// rendered on a publishing thread, so that the rows, the texts unpacked from them
+    /// and the markup are all allocated by the two threads that publish (see
+    /// [`super::threads`] for why that bounds the memory), never by tokio's threads.
+    async fn render_html(
         &self,
         lang: Lang,
-        kind: PageKind<'a>,
-        stories: Vec<Entry>,
-    ) -> Result<Page<'a>, StoreError> {
-        let sources = self.store.read(published::outlets).await?;
-        let outlets = sources
-            .into_iter()
-            .map(|s| Outlet {
-                health: match s.status.as_str() {
-                    "pending" => Health::Pending,
-                    _ if s.consecutive_failures > 0 => Health::Failing,
-                    _ => Health::Ok,
-                },
-                name: if s.name.trim().is_empty() {
-                    s.id
-                } else {
-                    s.name
-                },
-            })
-            .collect();
-        let updated = stories.iter().map(|e| e.published).max();
-        Ok(Page {
-            lang,
-            kind,
-            stories,
-            outlets,
-            updated,
+        file: String,
+        read: impl FnOnce(&Store) -> Result<(Kind, Vec<Story>), StoreError> + Send + 'static,
+    ) -> Result<String, StoreError> {
+        let (store, site) = (self.store.clone(), Arc::clone(&self.site));
+        threads::run(move || {
+            let (kind, stories) = read(&store)?;
+            let sources = store.read_blocking(published::outlets)?;
+            Ok(logged(&file, move || {
+                let outlets = sources
+                    .into_iter()
+                    .map(|s| Outlet {
+                        health: match s.status.as_str() {
+                            "pending" => Health::Pending,
+                            _ if s.consecutive_failures > 0 => Health::Failing,
+                            _ => Health::Ok,
+                        },
+                        name: if s.name.trim().is_empty() {
+                            s.id
+                        } else {
+                            s.name
+                        },
+                    })
+                    .collect();
+                let stories: Vec<Entry> = stories.into_iter().map(entry_of).collect();
+                let updated = stories.iter().map(|e| e.published).max();
+                let kind = match &kind {
+                    Kind::Front => PageKind::Front,
+                    Kind::Topic(topic) => PageKind::Topic(topic),
+                    Kind::Search(search) => PageKind::Search(search.clone()),
+                };
+                let page = Page {
+                    lang,
+                    kind,
+                    stories,
+                    outlets,
+                    updated,
+                };
+                publish::render_page(&site, &page)
+            }))
         })
+        .await
     }
+}
 
-    /// The latest published stories, one entry each, of one language's items if given.
-    async fn entries(
-        &self,
-        topic: Option<String>,
-        lang: Option<Lang>,
-        limit: usize,
-    ) -> Result<Vec<Entry>, StoreError> {
-        let stories = self
-            .store
-            .read(move |c| match lang {
-                Some(lang) => published::list_stories_in(c, topic.as_deref(), lang.code(), limit),
-                None => clusters::list_stories(c, topic.as_deref(), limit),
-            })
-            .await?;
-        Ok(stories.into_iter().map(entry_of).collect())
-    }
+/// The latest published stories, one each, of one language's items if given; on this
+/// thread (a publishing one), from a reader connection of the pool.
+fn read_stories(
+    store: &Store,
+    topic: Option<&str>,
+    lang: Option<Lang>,
+    limit: usize,
+) -> Result<Vec<Story>, StoreError> {
+    store.read_blocking(|c| match lang {
+        Some(lang) => published::list_stories_in(c, topic, lang.code(), limit),
+        None => clusters::list_stories(c, topic, limit),
+    })
+}
+
+/// `render()`, between a line before and one after in the debug log: how long a
+/// file takes to render, and a mark that tests use to know a rendering is under way.
+fn logged(file: &str, render: impl FnOnce() -> String) -> String {
+    tracing::debug!(file, "Rendering a published file.");
+    let started = std::time::Instant::now();
+    let text = render();
+    tracing::debug!(
+        file,
+        bytes = text.len(),
+        millis = started.elapsed().as_millis(),
+        "Rendered a published file."
+    );
+    text
+}
+
+/// What a page is, owned, to be sent to a publishing thread ([`PageKind`] borrows).
+enum Kind {
+    Front,
+    Topic(Topic),
+    Search(SearchResults),
 }
 
 /// A story as published: its shown item, with the other outlets' copies.

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 use super::catalog::{Catalog, Coding, Rendered};
+use super::connections::{BusyBody, Connections};
 use super::health::Health;
 use crate::metrics::{self, Metrics};
 use crate::publish::{self, Lang, SitePath};
@@ -134,9 +135,9 @@ const RESERVED_FDS: usize = 256;
 const WANTED_OPEN_FILES: u64 = 65_536;
 
 /// Connections served at once under a soft open-file limit of `open_files` (`None`:
-/// unlimited): the limit less [`RESERVED_FDS`]. Past it a new connection is closed
-/// at once, so idle sockets cannot exhaust the file descriptors; with
-/// [`HEADER_READ_TIMEOUT`] an idle flood clears itself within seconds.
+/// unlimited): the limit less [`RESERVED_FDS`], so idle sockets cannot exhaust the
+/// file descriptors. Past it a new connection takes the place of the one idle
+/// longest, or is closed at once when every connection has a request in flight.
 pub fn connection_limit(open_files: Option<u64>) -> usize {
     let open_files = open_files.unwrap_or(WANTED_OPEN_FILES);
     usize::try_from(open_files)
@@ -184,7 +185,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Serves until `shutdown` resolves, then lets requests in flight finish (for at
 /// most [`SHUTDOWN_GRACE`]). Each connection is HTTP/1.1 with
 /// [`HEADER_READ_TIMEOUT`] and [`MAX_HEADER_BYTES`], at most [`connection_limit`] at
-/// once; a failed `accept` (out of file descriptors) waits a moment and goes on.
+/// once; when none is free, the connection idle longest is closed to make room
+/// ([`Connections`]); a failed `accept` (out of file descriptors) waits a moment and
+/// goes on.
 pub async fn serve(
     listener: TcpListener,
     state: ServerState,
@@ -192,7 +195,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state);
     let open_files = raise_open_file_limit();
-    let slots = Arc::new(tokio::sync::Semaphore::new(connection_limit(open_files)));
+    let connections = Connections::new(connection_limit(open_files));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -212,16 +215,31 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        // No room even after closing the connection idle longest: every one is busy.
+        let Some(connection) = connections.admit().await else {
             drop(stream);
             continue;
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let router = hyper_util::service::TowerToHyperService::new(app.clone());
+        let tracked = Arc::clone(&connection);
+        let service = hyper::service::service_fn(move |request| {
+            let busy = tracked.busy();
+            let answer = hyper::service::Service::call(&router, request);
+            async move {
+                let response = answer.await?;
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|body| Body::new(BusyBody::new(body, busy))),
+                )
+            }
+        });
+        let served = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let served = graceful.watch(served);
         tokio::spawn(async move {
-            let _ = connection.await;
-            drop(slot);
+            // Closed for a new client: dropping the connection closes its socket.
+            tokio::select! {
+                _ = served => {}
+                () = connection.shed() => {}
+            }
         });
     }
     drop(listener);

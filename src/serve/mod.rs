@@ -14,8 +14,10 @@
 //! sends.
 
 mod catalog;
+mod connections;
 mod health;
 mod http;
+mod threads;
 
 pub use crate::store::Changes;
 pub use catalog::{entry_of, Catalog, Rendered};

@@ -14,14 +14,12 @@ use crate::common::{
 
 /// A daemon over one small feed, serving on a free port; (daemon, address, config).
 fn start_daemon() -> (Daemon, String, TestConfig, FeedServer) {
-    start_daemon_with_open_files(None)
+    start_daemon_under_ulimit(None)
 }
 
-/// [`start_daemon`], the daemon started by a shell that first sets the soft limit
-/// on open files to `open_files`.
-fn start_daemon_with_open_files(
-    open_files: Option<u32>,
-) -> (Daemon, String, TestConfig, FeedServer) {
+/// [`start_daemon`], the daemon started by a shell that first runs `ulimit` with
+/// `limit` (`-Sn 1024`: a soft limit of 1024 open files; `-n 1024`: soft and hard).
+fn start_daemon_under_ulimit(limit: Option<&str>) -> (Daemon, String, TestConfig, FeedServer) {
     let server = FeedServer::start();
     server.route(
         "/f.rss",
@@ -39,13 +37,13 @@ fn start_daemon_with_open_files(
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut command = match open_files {
+    let mut command = match limit {
         None => entente_command(&config.path, &["run", "--listen", &addr]),
         Some(limit) => {
             let mut shell = std::process::Command::new("sh");
             shell
                 .arg("-c")
-                .arg(format!("ulimit -Sn {limit} && exec \"$0\" \"$@\""))
+                .arg(format!("ulimit {limit} && exec \"$0\" \"$@\""))
                 .arg(env!("CARGO_BIN_EXE_entente"))
                 .arg("--config")
                 .arg(&config.path)
@@ -189,14 +187,8 @@ fn idle_and_slow_connections_neither_block_others_nor_stay_open() {
 /// its own soft limit, so that thousands of idle connections leave room for others.
 #[test]
 fn thousands_of_idle_connections_under_a_1024_file_limit_do_not_stop_others() {
-    let (daemon, addr, _config, _feeds) = start_daemon_with_open_files(Some(1024));
-    let limits = std::fs::read_to_string(format!("/proc/{}/limits", daemon.0.id())).unwrap();
-    let soft: u64 = limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .and_then(|l| l.split_whitespace().nth(3))
-        .and_then(|n| n.parse().ok())
-        .unwrap();
+    let (daemon, addr, _config, _feeds) = start_daemon_under_ulimit(Some("-Sn 1024"));
+    let soft = open_file_limit(daemon.0.id());
     assert!(soft > 1024, "the soft limit stayed {soft}");
     let idle: Vec<TcpStream> = (0..3000)
         .map(|_| TcpStream::connect(&addr).unwrap())
@@ -209,6 +201,63 @@ fn thousands_of_idle_connections_under_a_1024_file_limit_do_not_stop_others() {
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("Tokayev"));
     drop(idle);
+}
+
+/// The soft limit on open files of process `pid`, from `/proc/PID/limits`.
+fn open_file_limit(pid: u32) -> u64 {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
+
+/// Whether the server has closed `stream` (a read sees the end or a reset) rather
+/// than keeping it open with nothing to say, asked without waiting.
+fn closed_by_server(mut stream: &TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 512];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            // A 408 before the close would be data; none is sent on shedding.
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// A flood of idle connections larger than the daemon can hold: with the hard limit
+/// on open files at 1024 too, the daemon cannot raise it and serves 768 connections
+/// at once. Each new client takes the place of the connection idle longest, so that
+/// `/healthz` is served at once, not turned away until the header-read timeout (10 s)
+/// clears the flood: the oldest of the flood are closed by the server while the
+/// newest are still open (which that timeout would have closed first-come too, and
+/// which, without shedding, would have been closed on arrival).
+#[test]
+fn an_idle_flood_larger_than_the_file_limit_gives_way_to_new_clients() {
+    let (daemon, addr, _config, _feeds) = start_daemon_under_ulimit(Some("-n 1024"));
+    assert_eq!(open_file_limit(daemon.0.id()), 1024);
+    let flood: Vec<TcpStream> = (0..3000)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    // Time for the daemon to accept them all before the probe.
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, _, _) = http_get(&addr, "/healthz", &[]).expect("served beside the flood");
+    assert_eq!(status, 200);
+    let (status, _, body) = http_get(&addr, "/feeds/all.rss", &[]).unwrap();
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("Tokayev"));
+    let newest_open = flood[2990..]
+        .iter()
+        .filter(|s| !closed_by_server(s))
+        .count();
+    assert_eq!(newest_open, 10, "the newest of the flood were closed");
+    let oldest_closed = flood[..10].iter().filter(|s| closed_by_server(s)).count();
+    assert_eq!(oldest_closed, 10, "the oldest of the flood were kept");
 }
 
 /// A feed of `count` relevant items, each a different story with about `bytes` of
@@ -274,26 +323,11 @@ fn large_feed(count: usize, bytes: usize) -> String {
     xml
 }
 
-/// The first request for a file's brotli (or gzip) variant compresses it, which for a
-/// large feed takes seconds: on a blocking thread, so that the daemon goes on serving.
-/// With one async worker (`TOKIO_WORKER_THREADS=1`), compression on the runtime would
-/// hold every other request until it ended; here `/healthz` and a cached file must
-/// be answered while the brotli answer is still being made.
-#[test]
-fn healthz_and_other_files_are_served_while_a_large_feed_is_compressed() {
-    let server = FeedServer::start();
-    server.route("/large.rss", Route::rss(large_feed(30, 400_000)));
-    // Fetched once by `fetch`; the daemon's own schedule does not come round in the test.
-    let config = TestConfig::new(
-        &[("large", server.url("/large.rss"))],
-        "schedule = \"0 0 1 1 *\"",
-    );
-    let fetched = config.entente(&["fetch"]);
-    assert!(
-        fetched.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fetched.stderr)
-    );
+/// `entente run` over `config` with one async worker (`TOKIO_WORKER_THREADS=1`, as on
+/// a one-core machine) and its debug log, line by line; once `/healthz` answers.
+fn start_daemon_on_one_worker(
+    config: &TestConfig,
+) -> (Daemon, String, std::sync::mpsc::Receiver<String>) {
     let addr = format!("127.0.0.1:{}", crate::common::free_port());
     let mut child = entente_command(&config.path, &["run", "--listen", &addr])
         .env("RUST_LOG", "entente=debug")
@@ -303,7 +337,7 @@ fn healthz_and_other_files_are_served_while_a_large_feed_is_compressed() {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let _daemon = Daemon(child);
+    let daemon = Daemon(child);
     let (lines, log) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -318,6 +352,95 @@ fn healthz_and_other_files_are_served_while_a_large_feed_is_compressed() {
             .filter(|(status, _, _)| *status == 200)
     });
     assert!(ready.is_some(), "the daemon did not start");
+    (daemon, addr, log)
+}
+
+/// A config over one feed of 30 relevant items of 400 KB of HTML each, fetched once
+/// (the daemon's own schedule does not come round in the test); (config, its server).
+fn large_feed_fetched() -> (TestConfig, FeedServer) {
+    let server = FeedServer::start();
+    server.route("/large.rss", Route::rss(large_feed(30, 400_000)));
+    let config = TestConfig::new(
+        &[("large", server.url("/large.rss"))],
+        "schedule = \"0 0 1 1 *\"",
+    );
+    let fetched = config.entente(&["fetch"]);
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    (config, server)
+}
+
+/// When a daemon's log line was written: its first field, an RFC 3339 time.
+fn logged_at(line: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let stamp = line.split_whitespace().next()?;
+    Some(chrono::DateTime::parse_from_rfc3339(stamp).ok()?.to_utc())
+}
+
+/// The first request after a change renders the file, which for a feed of large
+/// items takes a while: on a publishing thread, so that the daemon goes on serving.
+/// With one async worker, rendering on the runtime would hold every other request
+/// until it ended; here `/healthz` must be answered before the daemon logs that the
+/// rendering ended (the log's own clock: ordering, not a time bound).
+#[test]
+fn healthz_is_served_while_a_large_feed_is_rendered() {
+    let (config, _feeds) = large_feed_fetched();
+    let (_daemon, addr, log) = start_daemon_on_one_worker(&config);
+    let patience = Duration::from_secs(300);
+    let feed_addr = addr.clone();
+    let feed =
+        std::thread::spawn(move || http_get_within(&feed_addr, "/feeds/all.rss", &[], patience));
+    let is_this_feed = |line: &str| line.contains("feeds/all.rss");
+    let deadline = Instant::now() + patience;
+    let started = loop {
+        match log.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) if line.contains("Rendering a published file") && is_this_feed(&line) => {
+                break true
+            }
+            Ok(_) => continue,
+            Err(_) if !feed.is_finished() && Instant::now() < deadline => continue,
+            Err(_) => break false,
+        }
+    };
+    assert!(started, "no rendering was logged before the answer");
+
+    let (status, _, health) = http_get(&addr, "/healthz", &[]).expect("/healthz answers");
+    let answered = chrono::Utc::now();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&health));
+
+    let (status, _, body) = feed.join().unwrap().unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        body.len() > 8_000_000,
+        "the feed should be large: {} bytes",
+        body.len()
+    );
+    let rendered = log
+        .recv_timeout(Duration::from_secs(5))
+        .into_iter()
+        .chain(log.try_iter())
+        .find(|line| line.contains("Rendered a published file") && is_this_feed(line))
+        .expect("the end of the rendering is logged");
+    let ended = logged_at(&rendered).expect("a log line starts with its time");
+    assert!(
+        ended > answered,
+        "/healthz was answered only after the rendering ended ({rendered}): \
+         the rendering held the server"
+    );
+    eprintln!("/healthz answered at {answered}, beside: {rendered}");
+}
+
+/// The first request for a file's brotli (or gzip) variant compresses it, which for a
+/// large feed takes seconds: on a blocking thread, so that the daemon goes on serving.
+/// With one async worker (`TOKIO_WORKER_THREADS=1`), compression on the runtime would
+/// hold every other request until it ended; here `/healthz` and a cached file must
+/// be answered while the brotli answer is still being made.
+#[test]
+fn healthz_and_other_files_are_served_while_a_large_feed_is_compressed() {
+    let (config, _feeds) = large_feed_fetched();
+    let (_daemon, addr, log) = start_daemon_on_one_worker(&config);
 
     // Rendered (and cached) first, so that what follows is the compression alone.
     let patience = Duration::from_secs(300);
