@@ -79,3 +79,29 @@ fn evidence_quotes_the_original_text() {
         d.evidence
     );
 }
+
+/// The decision says relevant exactly when the score it shows reaches the threshold it
+/// shows: `explain` must never print "score 0.5, threshold 0.5, not relevant". Found by
+/// the `classify` fuzz target: a score a hair under the threshold that rounds up to it.
+#[test]
+fn relevance_agrees_with_the_score_shown() {
+    let rules = Rules::from_toml(RULES).unwrap();
+    let input = b"it Astanon\x1dOrano Rosatom project, EDF pa??gMy\x00Thalesa mh Tortkuduk sehe Turkestan\xff\x01od'Almaty\x83\xbd\xbd\xd4\x86";
+    let text = String::from_utf8_lossy(input);
+    let (title, summary) = text.split_once('\0').unwrap();
+    let d = classify(
+        &rules,
+        &Text {
+            title,
+            summary,
+            lang: None,
+        },
+    );
+    assert_eq!(
+        d.relevant,
+        d.score >= d.threshold,
+        "score {} threshold {}",
+        d.score,
+        d.threshold
+    );
+}

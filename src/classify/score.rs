@@ -119,6 +119,9 @@ fn conclude(rules: &Rules, found: &[Found<'_>]) -> Decision {
             rules.scoring.place_pair_cue
         ));
     }
+    // Decided on the score as shown (rounded), so that `explain` never shows a score
+    // at the threshold beside "not relevant".
+    let score = round(score);
     let relevant = score >= rules.scoring.threshold;
     let topic_scores = topic_scores(rules, &tally);
     let topics = if relevant {
@@ -128,7 +131,7 @@ fn conclude(rules: &Rules, found: &[Found<'_>]) -> Decision {
     };
     Decision {
         relevant,
-        score: round(score),
+        score,
         threshold: rules.scoring.threshold,
         topics,
         evidence: evidence(rules, found),

@@ -137,11 +137,12 @@ impl Daemon {
                     problems = problems.len(),
                     "Configuration rejected: the running configuration stays."
                 );
-                self.metrics.reloaded(ReloadOutcome::Rejected);
+                // Status before the counter: whoever sees the count sees the reason too.
                 self.publish_status(Some(ReloadError {
                     at: Utc::now(),
                     problems,
                 }));
+                self.metrics.reloaded(ReloadOutcome::Rejected);
                 return false;
             }
         };
@@ -157,17 +158,17 @@ impl Daemon {
         }
         match self.apply(loaded).await {
             Ok(()) => {
-                self.metrics.reloaded(ReloadOutcome::Applied);
                 self.publish_status(None);
+                self.metrics.reloaded(ReloadOutcome::Applied);
                 true
             }
             Err(err) => {
                 error!(error = %err, "Reload failed on the database: the running configuration stays.");
-                self.metrics.reloaded(ReloadOutcome::Rejected);
                 self.publish_status(Some(ReloadError {
                     at: Utc::now(),
                     problems: vec![err.to_string()],
                 }));
+                self.metrics.reloaded(ReloadOutcome::Rejected);
                 false
             }
         }
