@@ -212,6 +212,11 @@ def rss_kb(pid):
     return 0
 
 
+# What a run writes under --work.
+WORK_ENTRIES = ("farm", "pass", "files", "empty", "full", "memory", "export",
+                "baseline.db", "baseline.db.urls", "baseline-files.db", "baseline-files.db.urls")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
@@ -232,6 +237,15 @@ def main():
         bin = os.path.join(REPO, "target", "release", "entente")
     work = args.work or tempfile.mkdtemp(prefix="entente-bench-")
     os.makedirs(work, exist_ok=True)
+    # A reused --work starts without the previous run's results: its database would make
+    # the first pass a second one, and its -wal beside a copied database corrupts it.
+    # Only what this script writes there is removed.
+    for name in WORK_ENTRIES:
+        path = os.path.join(work, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
     table = Table()
     farm = Farm(os.path.join(work, "farm"), feeds, items, extra)
     farm.start()
@@ -288,6 +302,9 @@ def measure(table, bin, work, farm, feeds, items, extra, cycles, period, file_fe
     _, empty = run_entente(bin, ecfg, "fetch")
     full_dir = os.path.join(work, "full")
     fullcfg = config(full_dir, new, free_port())
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(os.path.join(full_dir, "entente.db" + suffix)):
+            os.remove(os.path.join(full_dir, "entente.db" + suffix))
     shutil.copy(db, os.path.join(full_dir, "entente.db"))
     _, full = run_entente(bin, fullcfg, "fetch")
     ratio = full["cpu"] / max(empty["cpu"], 1e-9)

@@ -40,15 +40,28 @@ impl Item {
         title: &str,
         published: Option<DateTime<Utc>>,
     ) -> String {
-        let basis = match (guid, link) {
-            (Some(guid), _) => format!("id\n{guid}"),
-            (None, Some(link)) => format!("link\n{link}"),
+        // The hash of "SOURCE\nid\nGUID" (or "link\nLINK", or "text\nTITLE\nDATE"),
+        // fed in parts rather than formatted first: the bytes, so the key, are the same.
+        let mut hasher = Sha256::new();
+        hasher.update(source_id.as_bytes());
+        match (guid, link) {
+            (Some(guid), _) => {
+                hasher.update(b"\nid\n");
+                hasher.update(guid.as_bytes());
+            }
+            (None, Some(link)) => {
+                hasher.update(b"\nlink\n");
+                hasher.update(link.as_bytes());
+            }
             (None, None) => {
                 let date = published.map(|d| d.to_rfc3339()).unwrap_or_default();
-                format!("text\n{title}\n{date}")
+                hasher.update(b"\ntext\n");
+                hasher.update(title.as_bytes());
+                hasher.update(b"\n");
+                hasher.update(date.as_bytes());
             }
-        };
-        short_hash(&format!("{source_id}\n{basis}"))
+        }
+        hex(&hasher.finalize()[..16])
     }
 
     /// The date the item sorts by: its own (published, else updated), unless that is
@@ -197,12 +210,6 @@ impl ItemHtml {
         matches!(self.form, HtmlForm::Sanitized { .. })
     }
 
-    /// The feed's HTML, for its plain text (which escapes everything it keeps) and
-    /// nothing else.
-    pub(crate) fn source_for_text(&self) -> &str {
-        &self.html
-    }
-
     /// HTML that is safe to publish, sanitized now if it was not; `None` when nothing
     /// is left.
     pub fn to_safe_html(&self) -> Option<Cow<'_, str>> {
@@ -304,6 +311,10 @@ impl Default for FieldCaps {
 
 /// `text` cut to at most `max` characters, ending in "…" when it was cut.
 pub fn truncate_chars(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    // No more bytes than `max` is no more characters: most texts are not walked.
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
     match text.char_indices().nth(max) {
         None => std::borrow::Cow::Borrowed(text),
         Some(_) => {
@@ -314,6 +325,19 @@ pub fn truncate_chars(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
                 .map_or(text.len(), |(at, _)| at);
             std::borrow::Cow::Owned(format!("{}…", text[..end].trim_end()))
         }
+    }
+}
+
+/// [`truncate_chars`] of an owned text: a text within the cap is returned as it is,
+/// not copied, but without the room it does not use (a text built from HTML was
+/// given the HTML's length), since items wait in memory for the writer.
+pub fn cap_chars(mut text: String, max: usize) -> String {
+    match truncate_chars(&text, max) {
+        std::borrow::Cow::Borrowed(_) => {
+            text.shrink_to_fit();
+            text
+        }
+        std::borrow::Cow::Owned(cut) => cut,
     }
 }
 
@@ -329,14 +353,15 @@ pub fn truncate_bytes(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// 128 bits of SHA-256 in hex: short enough to read, long enough never to collide here.
-pub fn short_hash(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes())[..16])
-}
-
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0F)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -389,6 +414,32 @@ mod tests {
         assert_eq!(truncate_chars("Paris", 5), "Paris");
         assert_eq!(truncate_bytes("éé", 3), "é");
         assert_eq!(truncate_bytes("ab", 5), "ab");
+    }
+
+    #[test]
+    fn keys_keep_their_form() {
+        // Stored keys must not change: 128 bits of SHA-256 over the formatted basis.
+        let of = |basis: &str| hex(&Sha256::digest(basis.as_bytes())[..16]);
+        let date = DateTime::parse_from_rfc3339("2026-06-01T08:30:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            Item::key_for("s", Some("g1"), Some("http://a/1"), "T", None),
+            of("s\nid\ng1")
+        );
+        assert_eq!(
+            Item::key_for("s", None, Some("http://a/1"), "T", None),
+            of("s\nlink\nhttp://a/1")
+        );
+        assert_eq!(
+            Item::key_for("s", None, None, "T", Some(date)),
+            of("s\ntext\nT\n2026-06-01T08:30:00+00:00")
+        );
+        assert_eq!(
+            Item::key_for("s", None, None, "T", None),
+            of("s\ntext\nT\n")
+        );
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 
     #[test]

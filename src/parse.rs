@@ -12,8 +12,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use feed_rs::model::{Entry, Feed, Link, Text};
 use url::Url;
 
-use crate::item::{truncate_bytes, truncate_chars, FieldCaps, Item, ItemHtml};
-use crate::text::{fold_whitespace, html_to_text, strip_unsafe_chars};
+use crate::item::{cap_chars, truncate_bytes, FieldCaps, Item, ItemHtml};
+use crate::text::{clean_line, html_to_text, strip_unsafe_chars};
 
 /// What a feed held, normalised.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +102,7 @@ fn keep_first_entries(body: &[u8], max: usize) -> std::borrow::Cow<'_, [u8]> {
         })
     };
     let mut seen = 0;
-    for at in memchr_all(body, b'<') {
+    for at in memchr::memchr_iter(b'<', body) {
         if starts_entry(at) {
             seen += 1;
             if seen > max {
@@ -111,15 +111,6 @@ fn keep_first_entries(body: &[u8], max: usize) -> std::borrow::Cow<'_, [u8]> {
         }
     }
     std::borrow::Cow::Borrowed(body)
-}
-
-/// The positions of `byte` in `haystack`.
-fn memchr_all(haystack: &[u8], byte: u8) -> impl Iterator<Item = usize> + '_ {
-    haystack
-        .iter()
-        .enumerate()
-        .filter(move |(_, b)| **b == byte)
-        .map(|(at, _)| at)
 }
 
 fn is_json(body: &[u8]) -> bool {
@@ -176,9 +167,11 @@ fn repair_empty_media_text(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         "<media:title></media:title>",
         "<media:title/>",
     ];
-    if !EMPTY
-        .iter()
-        .any(|empty| memchr::memmem::find(body, empty.as_bytes()).is_some())
+    // Each begins `<media:`, which most bodies lack: one search says so.
+    if memchr::memmem::find(body, b"<media:").is_none()
+        || !EMPTY
+            .iter()
+            .any(|empty| memchr::memmem::find(body, empty.as_bytes()).is_some())
     {
         return std::borrow::Cow::Borrowed(body);
     }
@@ -410,7 +403,7 @@ fn normalize_feed(feed: Feed, origin: Origin<'_>, doc_base: Option<String>) -> P
     ParsedFeed {
         title: feed
             .title
-            .map(|t| truncate_chars(&text_of(&t), caps.max_title_chars).into_owned()),
+            .map(|t| cap_chars(text_of(&t), caps.max_title_chars)),
         link: feed_link.and_then(|l| resolve(&l, base.as_ref())),
         lang,
         items,
@@ -418,7 +411,7 @@ fn normalize_feed(feed: Feed, origin: Origin<'_>, doc_base: Option<String>) -> P
 }
 
 fn normalize_entry(
-    entry: Entry,
+    mut entry: Entry,
     source_id: &str,
     lang: Option<&str>,
     base: Option<&Url>,
@@ -438,26 +431,45 @@ fn normalize_entry(
     // Text extraction is linear, but a field is cut to a bounded size before it.
     let text_budget = |chars: usize| chars.saturating_mul(8).max(4096);
     let summary_budget = text_budget(caps.max_summary_chars);
-    let content_body = entry.content.as_ref().and_then(|c| c.body.as_deref());
-    let html_summary = entry.summary.as_ref().filter(|s| is_html(s));
-    // The feed's HTML, kept as it is: only an item that will be published is worth
-    // html5ever's tree (the pipeline sanitizes those, see `ItemHtml`).
-    let content_html = content_body
-        .or(html_summary.map(|s| s.content.as_str()))
-        .map(|html| truncate_bytes(html, caps.max_content_bytes))
-        .filter(|html| !html.trim().is_empty())
-        .map(|html| ItemHtml::raw(html, base));
+    // The feed's HTML: the content, else a summary declared HTML; cut to its cap.
+    let html_summary = entry.summary.as_ref().is_some_and(is_html);
+    let content_source = match entry.content.as_ref().and_then(|c| c.body.as_deref()) {
+        Some(body) => Some(body),
+        None if html_summary => entry.summary.as_ref().map(|s| s.content.as_str()),
+        None => None,
+    }
+    .map(|html| truncate_bytes(html, caps.max_content_bytes))
+    .filter(|html| !html.trim().is_empty());
     let summary = entry
         .summary
         .as_ref()
         .map(|s| text_of_capped(s, summary_budget))
         .filter(|text| !text.is_empty())
         .or_else(|| {
-            let html = content_html.as_ref()?.source_for_text();
-            Some(html_to_text(truncate_bytes(html, summary_budget)))
+            Some(html_to_text(truncate_bytes(
+                content_source?,
+                summary_budget,
+            )))
         })
         .unwrap_or_default();
-    let summary = truncate_chars(&summary, caps.max_summary_chars).into_owned();
+    let summary = cap_chars(summary, caps.max_summary_chars);
+    // The HTML, kept as the feed sent it: only an item that will be published is worth
+    // html5ever's tree (the pipeline sanitizes those, see `ItemHtml`). The entry is
+    // ours, so its text is moved rather than copied.
+    let content_html = content_source.is_some().then(|| {
+        let mut html = match entry.content.as_mut().and_then(|c| c.body.take()) {
+            Some(body) => body,
+            None => entry
+                .summary
+                .as_mut()
+                .map(|s| std::mem::take(&mut s.content))
+                .unwrap_or_default(),
+        };
+        html.truncate(truncate_bytes(&html, caps.max_content_bytes).len());
+        // A cut text must not keep the whole of a huge one's allocation alive.
+        html.shrink_to_fit();
+        ItemHtml::raw(html, base)
+    });
     let title = entry
         .title
         .as_ref()
@@ -472,7 +484,7 @@ fn normalize_entry(
             }
         });
     // Capped last: a title made of the summary's first words is capped too.
-    let title = truncate_chars(&title, caps.max_title_chars).into_owned();
+    let title = cap_chars(title, caps.max_title_chars);
     let published = entry.published.or(entry.updated);
     let key = Item::key_for(
         source_id,
@@ -515,7 +527,8 @@ fn normalize_entry(
 }
 
 fn is_html(text: &Text) -> bool {
-    let mime = text.content_type.to_string();
+    // The type as the feed wrote it (what `Display` prints), read without a copy.
+    let mime: &str = text.content_type.as_ref();
     mime.contains("html")
 }
 
@@ -531,7 +544,7 @@ fn text_of_capped(text: &Text, max_bytes: usize) -> String {
     if is_html(text) || content.contains('<') || content.contains('&') {
         html_to_text(content)
     } else {
-        fold_whitespace(&strip_unsafe_chars(content))
+        clean_line(content)
     }
 }
 
@@ -542,9 +555,9 @@ fn short_text(text: &str, caps: &FieldCaps) -> String {
     let text = if text.contains(['<', '&']) {
         html_to_text(text)
     } else {
-        fold_whitespace(&strip_unsafe_chars(text))
+        clean_line(text)
     };
-    truncate_chars(&text, caps.max_short_chars).into_owned()
+    cap_chars(text, caps.max_short_chars)
 }
 
 fn alternate_link(links: &[Link]) -> Option<String> {
