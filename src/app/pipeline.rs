@@ -351,7 +351,7 @@ impl Pipeline {
         source: &Source,
         body: Vec<u8>,
         fetched: &Fetched,
-    ) -> Result<Vec<(Item, Decision)>, Failure> {
+    ) -> Result<crate::store::PreparedFeed, Failure> {
         let url = fetched
             .final_url
             .clone()
@@ -381,7 +381,7 @@ impl Pipeline {
                 for (item, _) in items.iter_mut().filter(|(_, d)| d.relevant) {
                     item.sanitize_content();
                 }
-                items
+                crate::store::prepare(items)
             })
         };
         match self.pool.run(work).await {
@@ -399,7 +399,7 @@ impl Pipeline {
     async fn store_items(
         &self,
         source: &Source,
-        items: Vec<(Item, Decision)>,
+        items: crate::store::PreparedFeed,
         fetched: Fetched,
         moved_to: Option<String>,
         started: DateTime<Utc>,

@@ -195,9 +195,9 @@ fn parse_signature(text: Option<&str>) -> TitleSignature {
 }
 
 /// The ids of the items that can be copies of the newcomer: those with its canonical
-/// link, and those its title's blocking keys find (see the module docs), without the
-/// newcomer; not yet filtered by window or relevance. `order` is the newcomer's words
-/// rarest first, when already worked out.
+/// link (when `with_same_link`), and those its title's blocking keys find (see the
+/// module docs), without the newcomer; not yet filtered by window or relevance.
+/// `order` is the newcomer's words rarest first, when already worked out.
 struct CandidateIds {
     same_link: BTreeSet<i64>,
     by_title: BTreeSet<i64>,
@@ -208,15 +208,19 @@ fn candidate_ids(
     newcomer: &Newcomer,
     policy: &Policy,
     order: Option<Vec<usize>>,
+    with_same_link: bool,
 ) -> Result<CandidateIds, StoreError> {
     let mut ids = CandidateIds {
         same_link: BTreeSet::new(),
         by_title: BTreeSet::new(),
     };
-    if let Some(url) = &newcomer.canonical_url {
-        let mut stmt =
-            tx.prepare_cached("SELECT id FROM items WHERE canonical_url = ?1 AND relevant = 1")?;
-        let rows = stmt.query_map([url], |row| row.get::<_, i64>(0))?;
+    if let Some(url) = newcomer.canonical_url.as_ref().filter(|_| with_same_link) {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id FROM items WHERE url_hash = ?1 AND canonical_url = ?2 AND relevant = 1",
+        )?;
+        let rows = stmt.query_map(params![super::rows::text_hash(url), url], |row| {
+            row.get::<_, i64>(0)
+        })?;
         for id in rows {
             ids.same_link.insert(id?);
         }
@@ -260,6 +264,43 @@ fn fetch_candidate(
         .optional()?)
 }
 
+/// The root of the earliest stored relevant item of the window with the newcomer's
+/// canonical link that `comparable` accepts, read one row at a time in id order: a
+/// wire story's link is shared by hundreds of copies, and the first one decides (the
+/// same as collecting them all and taking the first, which read every copy's row for
+/// each new copy).
+fn first_with_same_link(
+    tx: &Connection,
+    newcomer: &Newcomer,
+    (from, to): (&str, &str),
+    comparable: impl Fn(&Candidate) -> bool,
+) -> Result<Option<i64>, StoreError> {
+    let Some(url) = &newcomer.canonical_url else {
+        return Ok(None);
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, COALESCE(duplicate_of, id), source_id, canonical_url, title_signature, lang
+         FROM items
+         WHERE url_hash = ?1 AND canonical_url = ?2 AND relevant = 1
+           AND sort_date BETWEEN ?3 AND ?4 AND id != ?5
+         ORDER BY id",
+    )?;
+    let mut rows = stmt.query(params![
+        super::rows::text_hash(url),
+        url,
+        from,
+        to,
+        newcomer.id
+    ])?;
+    while let Some(row) = rows.next()? {
+        let candidate = candidate_row(row)?;
+        if comparable(&candidate) {
+            return Ok(Some(candidate.root));
+        }
+    }
+    Ok(None)
+}
+
 /// The candidates the blocking finds, earliest stored first: a superset of what
 /// [`best_match`] can pick from the window, so it picks the same.
 #[cfg(test)]
@@ -270,7 +311,7 @@ fn candidates(
     order: Option<Vec<usize>>,
 ) -> Result<Vec<Candidate>, StoreError> {
     let (from, to) = window_of(newcomer, policy);
-    let ids = candidate_ids(tx, newcomer, policy, order)?;
+    let ids = candidate_ids(tx, newcomer, policy, order, true)?;
     let mut candidates = Vec::new();
     for id in ids.same_link.union(&ids.by_title) {
         candidates.extend(fetch_candidate(tx, *id, (&from, &to))?);
@@ -297,12 +338,10 @@ fn find_copy(
         return Ok(best_match(newcomer, &window, policy));
     }
     let comparable = |c: &Candidate| same_language(c.lang.as_deref(), newcomer.lang.as_deref());
-    let ids = candidate_ids(tx, newcomer, policy, order)?;
-    for &id in &ids.same_link {
-        if let Some(candidate) = fetch_candidate(tx, id, (&from, &to))?.filter(comparable) {
-            return Ok(Some(candidate.root));
-        }
+    if let Some(root) = first_with_same_link(tx, newcomer, (&from, &to), comparable)? {
+        return Ok(Some(root));
     }
+    let ids = candidate_ids(tx, newcomer, policy, order, false)?;
     let mut best: Option<(f64, i64)> = None;
     for &id in &ids.by_title {
         let Some(candidate) = fetch_candidate(tx, id, (&from, &to))?.filter(comparable) else {
@@ -577,14 +616,57 @@ pub fn root_of(tx: &Connection, id: i64) -> Result<i64, StoreError> {
 
 /// The topics of every relevant member of the item's cluster: the feeds whose bytes
 /// change when the item or its cluster does.
+///
+/// The copies are found in `items_by_cluster (duplicate_of, relevant)` alone (0011),
+/// never in their rows: a wire story's copies are spread over the whole table, one
+/// page read each.
 pub fn cluster_topics(conn: &Connection, id: i64) -> Result<BTreeSet<String>, StoreError> {
     let root = root_of(conn, id)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
-         WHERE m.relevant = 1 AND (m.id = ?1 OR m.duplicate_of = ?1)",
+        "SELECT topic FROM item_topics
+         WHERE item_id = ?1 AND EXISTS (SELECT 1 FROM items WHERE id = ?1 AND relevant = 1)
+         UNION
+         SELECT t.topic FROM items m JOIN item_topics t ON t.item_id = m.id
+         WHERE m.duplicate_of = ?1 AND m.relevant = 1",
     )?;
     let topics = stmt.query_map([root], |row| row.get(0))?;
     Ok(topics.collect::<Result<_, _>>()?)
+}
+
+/// [`cluster_topics`] of the clusters a batch of feeds adds to, each read once: a wire
+/// story that hundreds of feeds carry was read whole for each new copy (all its
+/// members and their topics: 9 % of the instructions of 40 new feeds into 100,000
+/// items, BENCHMARKS.md, branch store4). Within one transaction of the writer a
+/// cluster's topics only grow by those of the items written to it, which are added as
+/// they come; an update that takes a topic away leaves it in the set, and the feed of
+/// that topic is counted as changed, which it is (its story lost a member's topic).
+/// So the set is never smaller than the truth: no changed feed goes unreported.
+#[derive(Debug, Default)]
+pub struct ClusterTopics {
+    by_root: std::collections::HashMap<i64, BTreeSet<String>>,
+}
+
+impl ClusterTopics {
+    /// The topics of every relevant member of the item's cluster, as [`cluster_topics`].
+    pub fn of(&mut self, conn: &Connection, id: i64) -> Result<&BTreeSet<String>, StoreError> {
+        let root = root_of(conn, id)?;
+        match self.by_root.entry(root) {
+            std::collections::hash_map::Entry::Occupied(entry) => {
+                let topics = entry.into_mut();
+                let mut own = conn.prepare_cached(
+                    "SELECT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
+                     WHERE m.id = ?1 AND m.relevant = 1",
+                )?;
+                for topic in own.query_map([id], |row| row.get::<_, String>(0))? {
+                    topics.insert(topic?);
+                }
+                Ok(topics)
+            }
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                Ok(entry.insert(cluster_topics(conn, root)?))
+            }
+        }
+    }
 }
 
 /// Another outlet's copy of a published story.

@@ -109,6 +109,25 @@ pub fn apply_to(conn: &Connection, items: &mut [(Item, Decision)]) -> Result<(),
     Ok(())
 }
 
+/// [`apply_to`] a feed prepared for the writer.
+pub(super) fn apply_to_prepared(
+    conn: &Connection,
+    feed: &mut super::prepared::PreparedFeed,
+) -> Result<(), StoreError> {
+    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM corrections)", [], |r| {
+        r.get(0)
+    })?;
+    if !any {
+        return Ok(());
+    }
+    for prepared in feed.items.iter_mut() {
+        if let Some(correction) = get(conn, &prepared.item.key)? {
+            prepared.decision = correction.apply(&prepared.decision);
+        }
+    }
+    Ok(())
+}
+
 /// Stores the operator's decision on item `id` and puts it in force now: the item's
 /// decision and topics change, and an item marked relevant joins the cluster of the
 /// story it copies, as at ingest. `classifier` is the classifier's own decision.

@@ -1,19 +1,20 @@
 //! The `items` and `item_topics` tables: ingest, listings, lookups, retag, retention.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::clusters::{self, ClusterTopics};
+use super::prepared::{prepare, PreparedFeed, PreparedItem};
 use super::rows::{
-    decision_json, pack, parse_time, same_verdict, stored_item, timestamp, unpack, StoredItem,
+    decision_json, parse_time, same_verdict, stored_item, text_hash, timestamp, unpack, StoredItem,
     ITEM_COLUMNS,
 };
 use super::sources::write_fetch_record;
-use super::{clusters, FetchRecord, StoreError};
+use super::{FetchRecord, StoreError};
 use crate::classify::Decision;
-use crate::dedup::Policy;
+use crate::dedup::{canonical_url, Policy};
 use crate::item::{Item, ItemHtml};
 
 /// What one ingest changed.
@@ -61,6 +62,26 @@ pub fn ingest_with(
 
 /// [`ingest_with`] inside a transaction the caller holds: the store's writer puts
 /// several feeds in one transaction.
+pub fn ingest_in(
+    tx: &Connection,
+    source_id: &str,
+    items: &[(Item, Decision)],
+    record: &FetchRecord,
+    policy: &Policy,
+) -> Result<IngestSummary, StoreError> {
+    let mut feed = prepare(items.to_vec());
+    ingest_prepared_in(
+        tx,
+        source_id,
+        &mut feed,
+        record,
+        policy,
+        &mut ClusterTopics::default(),
+    )
+}
+
+/// [`ingest_in`] of a feed [`prepare`]d off the writer's thread, with the cluster
+/// topics read by the feeds before it in the same transaction (see [`ClusterTopics`]).
 ///
 /// The writes of items say `OR FAIL`: SQLite's default (`ABORT`) undoes a failing
 /// statement alone, so a statement that fires triggers first copies each page it will
@@ -69,53 +90,57 @@ pub fn ingest_with(
 /// never needed. (An insert into `items` still journals: the search trigger's insert
 /// into an FTS5 table makes SQLite treat the statement as abortable whatever the
 /// policy, about 16 pages of 4 KiB per stored item, in memory.)
-pub fn ingest_in(
+pub(super) fn ingest_prepared_in(
     tx: &Connection,
     source_id: &str,
-    items: &[(Item, Decision)],
+    feed: &mut PreparedFeed,
     record: &FetchRecord,
     policy: &Policy,
+    topics: &mut ClusterTopics,
 ) -> Result<IngestSummary, StoreError> {
     let now = timestamp(record.attempted_at);
     // The attempt time as stored (whole seconds), read back once per feed, not per item.
     let now_time = parse_time(Some(now.clone())).unwrap_or(record.attempted_at);
     let mut summary = IngestSummary::default();
-    for (item, decision) in items {
+    for prepared in &mut feed.items {
         let existing: Option<(i64, String, bool)> = tx
             .prepare_cached("SELECT id, content_hash, relevant FROM items WHERE key = ?1")?
-            .query_row([&item.key], |row| {
+            .query_row([&prepared.item.key], |row| {
                 Ok((row.get(0)?, row.get(1)?, row.get(2)?))
             })
             .optional()?;
-        let hash = item.content_hash();
+        let relevant = prepared.decision.relevant;
         match existing {
             // A hash of the older form is compared once, then replaced.
-            Some((id, old_hash, _)) if old_hash == hash || item.matches_legacy_hash(&old_hash) => {
+            Some((id, old_hash, _))
+                if old_hash == prepared.content_hash
+                    || prepared.item.matches_legacy_hash(&old_hash) =>
+            {
                 tx.prepare_cached(
                     "UPDATE items SET last_seen = ?2, content_hash = ?3 WHERE id = ?1",
                 )?
-                .execute(params![id, now, hash])?;
+                .execute(params![id, now, prepared.content_hash])?;
                 summary.unchanged += 1;
             }
             Some((id, _, was_relevant)) => {
-                let before = clusters::cluster_topics(tx, id)?;
-                update_item(tx, id, item, &hash, decision, (&now, now_time))?;
+                let before = topics.of(tx, id)?.clone();
+                update_item(tx, id, prepared, (&now, now_time))?;
                 summary.updated += 1;
-                if decision.relevant && !was_relevant {
+                if relevant && !was_relevant {
                     clusters::place(tx, id, policy)?;
                 }
-                if was_relevant || decision.relevant {
+                if was_relevant || relevant {
                     summary.relevant_changed += 1;
                     summary.changed_topics.extend(before);
                     summary
                         .changed_topics
-                        .extend(clusters::cluster_topics(tx, id)?);
+                        .extend(topics.of(tx, id)?.iter().cloned());
                 }
             }
             None => {
-                let id = insert_item(tx, item, &hash, decision, (&now, now_time))?;
+                let id = insert_item(tx, prepared, (&now, now_time))?;
                 summary.new += 1;
-                if decision.relevant {
+                if relevant {
                     summary.new_relevant += 1;
                     summary.relevant_changed += 1;
                     if clusters::place(tx, id, policy)?.is_some() {
@@ -123,7 +148,7 @@ pub fn ingest_in(
                     }
                     summary
                         .changed_topics
-                        .extend(clusters::cluster_topics(tx, id)?);
+                        .extend(topics.of(tx, id)?.iter().cloned());
                 }
             }
         }
@@ -134,51 +159,51 @@ pub fn ingest_in(
 
 fn insert_item(
     tx: &Connection,
-    item: &Item,
-    hash: &str,
-    decision: &Decision,
+    prepared: &mut PreparedItem,
     (now, now_time): (&str, DateTime<Utc>),
 ) -> Result<i64, StoreError> {
-    let sort_date = item
+    let sort_date = prepared
+        .item
         .sane_sort_date(now_time)
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
-    let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
-    let html = html_to_store(item, decision.relevant);
-    let (html, raw_html_base) = html.as_deref().map(ItemHtml::stored_form).unzip();
-    let packed = pack(&item.summary, html, decision.relevant);
-    // OR FAIL: see [`ingest_in`].
+    let decision_json = decision_json(&prepared.decision)?;
+    prepared.refresh();
+    let (item, decision, stored) = (&prepared.item, &prepared.decision, &prepared.stored);
+    // OR FAIL: see [`ingest_prepared_in`].
     tx.prepare_cached(
         "INSERT OR FAIL INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
-            relevant, score, decision, canonical_url, title_signature, body, raw_html_base)
+            relevant, score, decision, canonical_url, title_signature, body, raw_html_base,
+            url_hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22)",
+            ?19, ?20, ?21, ?22, ?23)",
     )?
     .execute(params![
-            item.key,
-            item.source_id,
-            item.guid,
-            item.link,
-            item.title,
-            packed.summary,
-            packed.content_html,
-            item.published.map(timestamp),
-            item.updated.map(timestamp),
-            now,
-            sort_date,
-            serde_json::to_string(&item.authors)?,
-            serde_json::to_string(&item.categories)?,
-            item.lang,
-            hash,
-            decision.relevant,
-            decision.score,
-            decision_json(decision)?,
-            canonical_url,
-            title_signature,
-            packed.body,
-            raw_html_base.flatten(),
-        ])?;
+        item.key,
+        item.source_id,
+        item.guid,
+        item.link,
+        item.title,
+        if stored.summary_packed { "" } else { &item.summary },
+        stored.content_html,
+        item.published.map(timestamp),
+        item.updated.map(timestamp),
+        now,
+        sort_date,
+        stored.authors,
+        stored.categories,
+        item.lang,
+        prepared.content_hash,
+        decision.relevant,
+        decision.score,
+        decision_json,
+        stored.canonical_url,
+        stored.title_signature,
+        stored.body,
+        stored.raw_html_base,
+        stored.url_hash,
+    ])?;
     let id = tx.last_insert_rowid();
     write_topics(tx, id, decision)?;
     Ok(id)
@@ -187,24 +212,20 @@ fn insert_item(
 fn update_item(
     tx: &Connection,
     id: i64,
-    item: &Item,
-    hash: &str,
-    decision: &Decision,
+    prepared: &mut PreparedItem,
     (now, now_time): (&str, DateTime<Utc>),
 ) -> Result<(), StoreError> {
     // An edited title or link changes the keys later items are compared with, not the
     // cluster this item is in: membership is decided once. Only relevant items are
     // compared, so only they keep keys.
-    let (canonical_url, title_signature) = clusters::keys_if(decision.relevant, item);
-    let html = html_to_store(item, decision.relevant);
-    let (html, raw_html_base) = html.as_deref().map(ItemHtml::stored_form).unzip();
-    let packed = pack(&item.summary, html, decision.relevant);
+    prepared.refresh();
+    let (item, stored) = (&prepared.item, &prepared.stored);
     tx.prepare_cached(
         "UPDATE OR FAIL items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content_html = ?6,
             published = ?7, updated = ?8, last_seen = ?9,
             sort_date = COALESCE(?17, sort_date), authors = ?10, categories = ?11,
             lang = ?12, content_hash = ?13, canonical_url = ?14, title_signature = ?15,
-            body = ?16, raw_html_base = ?18
+            body = ?16, raw_html_base = ?18, url_hash = ?19
          WHERE id = ?1",
     )?
     .execute(params![
@@ -212,35 +233,23 @@ fn update_item(
         item.guid,
         item.link,
         item.title,
-        packed.summary,
-        packed.content_html,
+        if stored.summary_packed { "" } else { &item.summary },
+        stored.content_html,
         item.published.map(timestamp),
         item.updated.map(timestamp),
         now,
-        serde_json::to_string(&item.authors)?,
-        serde_json::to_string(&item.categories)?,
+        stored.authors,
+        stored.categories,
         item.lang,
-        hash,
-        canonical_url,
-        title_signature,
-        packed.body,
+        prepared.content_hash,
+        stored.canonical_url,
+        stored.title_signature,
+        stored.body,
         item.sane_sort_date(now_time).map(timestamp),
-        raw_html_base.flatten(),
+        stored.raw_html_base,
+        stored.url_hash,
     ])?;
-    write_decision(tx, id, decision)
-}
-
-/// The HTML an item is stored with: sanitized when the item is relevant (published),
-/// else as the feed sent it. The pipeline sanitizes relevant items on its workers; this
-/// catches the others (an operator's correction applied at ingest, a caller of the
-/// store's own).
-fn html_to_store(item: &Item, relevant: bool) -> Option<Cow<'_, ItemHtml>> {
-    let html = item.content_html.as_ref()?;
-    if relevant && !html.is_sanitized() {
-        html.clone().into_sanitized().map(Cow::Owned)
-    } else {
-        Some(Cow::Borrowed(html))
-    }
+    write_decision(tx, id, &prepared.decision)
 }
 
 pub(super) fn write_decision(
@@ -367,7 +376,19 @@ pub fn find_item(conn: &Connection, query: &str) -> Result<StoredItem, StoreErro
     if let Some(found) = lookup("i.key = ?1", &query)? {
         return Ok(found);
     }
-    if let Some(found) = lookup("i.link = ?1", &query)? {
+    // Through the hash of the canonical link (`items_by_url_hash`), then the link itself.
+    let by_link = format!(
+        "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
+         WHERE i.url_hash = ?1 AND i.link = ?2 ORDER BY i.id LIMIT 1"
+    );
+    if let Some(found) = conn
+        .prepare_cached(&by_link)?
+        .query_row(
+            params![text_hash(&canonical_url(query)), query],
+            stored_item,
+        )
+        .optional()?
+    {
         return Ok(found);
     }
     // A guid is part of the item's key, hashed with its source: try each source.
@@ -508,6 +529,24 @@ pub fn delete_older_than(conn: &Connection, cutoff: DateTime<Utc>) -> Result<usi
     let deleted = tx.execute("DELETE FROM items WHERE sort_date < ?1", [&cutoff])?;
     tx.commit()?;
     Ok(deleted)
+}
+
+/// Gives every stored item with a link its canonical link and that link's hash
+/// (migration 0011 adds `url_hash`; SQL can compute neither), inside the migration's
+/// transaction. The canonical link is computed again, so that the two agree whatever
+/// version of the program stored it.
+pub(super) fn backfill_url_hashes(tx: &Connection) -> Result<(), StoreError> {
+    let mut select =
+        tx.prepare("SELECT id, link FROM items WHERE link IS NOT NULL AND url_hash IS NULL")?;
+    let mut update =
+        tx.prepare("UPDATE items SET canonical_url = ?2, url_hash = ?3 WHERE id = ?1")?;
+    let mut rows = select.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, link): (i64, String) = (row.get(0)?, row.get(1)?);
+        let canonical = canonical_url(&link);
+        update.execute(params![id, canonical, text_hash(&canonical)])?;
+    }
+    Ok(())
 }
 
 /// Changes whenever any connection (another process too) committed a change: the

@@ -23,11 +23,16 @@ pub fn find(conn: &Connection, query: &str) -> Result<StoredItem, StoreError> {
     }
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN sources s ON s.id = i.source_id
-         WHERE i.canonical_url = ?1 ORDER BY i.id LIMIT 1"
+         WHERE i.url_hash = ?1 AND i.canonical_url = ?2 ORDER BY i.id LIMIT 1"
     );
-    conn.query_row(&sql, [canonical_url(query)], stored_item)
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(query.to_string()))
+    let canonical = canonical_url(query);
+    conn.query_row(
+        &sql,
+        params![super::rows::text_hash(&canonical), canonical],
+        stored_item,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(query.to_string()))
 }
 
 /// Which items `entente items` lists.

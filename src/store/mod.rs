@@ -24,6 +24,7 @@ mod codec;
 pub mod corrections;
 pub mod items;
 pub mod lookup;
+mod prepared;
 pub mod published;
 pub mod queries;
 pub mod retention;
@@ -42,12 +43,11 @@ use tokio::sync::oneshot;
 
 pub use changes::Changes;
 pub use items::{IngestSummary, ItemFilter, RetagSummary};
+pub use prepared::{prepare, PreparedFeed};
 pub use rows::StoredItem;
 pub use sources::{FetchRecord, SourceState, SourceStatus};
 
-use crate::classify::Decision;
 use crate::dedup::Policy;
-use crate::item::Item;
 
 /// Why a database operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +126,7 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(10);
 /// A fetched feed to store: its items with their decisions and the fetch record.
 struct IngestJob {
     source_id: String,
-    items: Vec<(Item, Decision)>,
+    items: PreparedFeed,
     record: FetchRecord,
     policy: Policy,
     reply: oneshot::Sender<Result<IngestSummary, StoreError>>,
@@ -423,10 +423,12 @@ impl Store {
 
     /// Stores a fetched feed and its fetch record atomically (see
     /// [`items::ingest_with`]), batched by the writer with the feeds queued with it.
+    /// Items given as they are (`Vec<(Item, Decision)>`) are [`prepare`]d on this
+    /// thread first, never on the writer's.
     pub async fn ingest(
         &self,
         source_id: &str,
-        items: Vec<(Item, Decision)>,
+        items: impl Into<PreparedFeed>,
         record: FetchRecord,
         policy: Policy,
     ) -> Result<IngestSummary, StoreError> {
@@ -439,7 +441,7 @@ impl Store {
     pub fn ingest_blocking(
         &self,
         source_id: &str,
-        items: Vec<(Item, Decision)>,
+        items: impl Into<PreparedFeed>,
         record: FetchRecord,
         policy: Policy,
     ) -> Result<IngestSummary, StoreError> {
@@ -451,7 +453,7 @@ impl Store {
     fn submit_ingest(
         &self,
         source_id: &str,
-        items: Vec<(Item, Decision)>,
+        items: impl Into<PreparedFeed>,
         record: FetchRecord,
         policy: Policy,
     ) -> Result<oneshot::Receiver<Result<IngestSummary, StoreError>>, StoreError> {
@@ -459,7 +461,7 @@ impl Store {
         let (reply, answer) = oneshot::channel();
         let job = IngestJob {
             source_id: source_id.to_string(),
-            items,
+            items: items.into(),
             record,
             policy,
             reply,
@@ -724,8 +726,9 @@ fn store_together(conn: &mut Connection, batch: &mut [IngestJob]) -> Together {
         Err(error) => return Together::Failed(error),
     };
     let mut summaries = Vec::with_capacity(batch.len());
+    let mut topics = clusters::ClusterTopics::default();
     for job in batch.iter_mut() {
-        match store_job(&tx, job) {
+        match store_job(&tx, job, &mut topics) {
             Ok(summary) => summaries.push(summary),
             // Dropping the transaction rolls it back.
             Err(_) => return Together::FeedFailed,
@@ -752,7 +755,9 @@ fn store_each_in_savepoint(
         for job in batch.iter_mut() {
             let result = (|| -> Result<IngestSummary, StoreError> {
                 let savepoint = tx.savepoint()?;
-                let summary = store_job(&savepoint, job)?;
+                // Each its own: what a feed rolled back read must not outlive it.
+                let mut topics = clusters::ClusterTopics::default();
+                let summary = store_job(&savepoint, job, &mut topics)?;
                 savepoint.commit()?;
                 Ok(summary)
             })();
@@ -765,10 +770,21 @@ fn store_each_in_savepoint(
 
 /// One feed's items and fetch state, inside the caller's transaction or savepoint.
 /// Applying the corrections again after a rolled-back try gives the same decisions.
-fn store_job(conn: &Connection, job: &mut IngestJob) -> Result<IngestSummary, StoreError> {
+fn store_job(
+    conn: &Connection,
+    job: &mut IngestJob,
+    topics: &mut clusters::ClusterTopics,
+) -> Result<IngestSummary, StoreError> {
     // An operator's correction outlives edits of the item it corrects.
-    corrections::apply_to(conn, &mut job.items)?;
-    items::ingest_in(conn, &job.source_id, &job.items, &job.record, &job.policy)
+    corrections::apply_to_prepared(conn, &mut job.items)?;
+    items::ingest_prepared_in(
+        conn,
+        &job.source_id,
+        &mut job.items,
+        &job.record,
+        &job.policy,
+        topics,
+    )
 }
 
 #[cfg(test)]

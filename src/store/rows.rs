@@ -15,6 +15,17 @@ pub fn timestamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// A 64-bit hash of a text for an index key (`items.url_hash`): the first 8 bytes of
+/// its SHA-256, so that it never changes with the program or the platform. An index of
+/// it is a fifth of one of the text; a lookup compares the text after the hash.
+pub(crate) fn text_hash(text: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let mut first = [0_u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
 pub(super) fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
     text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc))

@@ -41,12 +41,19 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_store_less_per_item",
         include_str!("../../migrations/0010_store_less_per_item.sql"),
     ),
-    // 0011 belongs to the store4 branch; the lead orders this list when both merge.
+    (
+        "0011_small_index_keys",
+        include_str!("../../migrations/0011_small_index_keys.sql"),
+    ),
     (
         "0012_relevant_by_language",
         include_str!("../../migrations/0012_relevant_by_language.sql"),
     ),
 ];
+
+/// The migration after which stored items lack their canonical link's hash (SQL has no
+/// hash function).
+const NEEDS_URL_HASHES: &str = "0011_small_index_keys";
 
 /// Migrations after which items lack their de-duplication keys (0002 adds the columns,
 /// 0007 clears signatures of an older form), which SQL cannot compute.
@@ -56,12 +63,18 @@ const NEEDS_DEDUP_KEYS: &[&str] = &["0002_dedup", "0007_title_signatures_v2"];
 /// compute them either; it queues the items).
 const NEEDS_TITLE_BLOCKS: &str = "0009_title_blocks";
 
-/// Brings the schema up to date.
 /// The schema version this entente writes: the number of its migrations.
 pub fn known_version() -> usize {
     MIGRATIONS.len()
 }
 
+/// The SQL of the first `count` migrations, in order: the schema an older entente made.
+#[cfg(test)]
+pub(super) fn first_migrations(count: usize) -> impl Iterator<Item = &'static str> {
+    MIGRATIONS[..count].iter().map(|(_, sql)| *sql)
+}
+
+/// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if applied > MIGRATIONS.len() {
@@ -93,6 +106,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     if pending.iter().any(|(name, _)| *name == NEEDS_TITLE_BLOCKS) {
         // After the signatures above: the keys are made from them.
         super::clusters::backfill_title_blocks(&tx)?;
+    }
+    if pending.iter().any(|(name, _)| *name == NEEDS_URL_HASHES) {
+        super::items::backfill_url_hashes(&tx)?;
     }
     tx.commit()?;
     Ok(())

@@ -3,3 +3,4 @@
 mod clusters;
 mod ingest;
 mod plans;
+mod upgrade;

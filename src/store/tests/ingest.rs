@@ -487,3 +487,39 @@ fn a_failing_feed_in_a_batch_is_rolled_back_alone() {
     let summaries: Vec<usize> = answers.into_iter().map(|(_, r)| r.unwrap().new).collect();
     assert_eq!(summaries, vec![1, 1]);
 }
+
+#[test]
+fn items_of_the_same_date_are_listed_by_key_with_or_without_irrelevant_ones() {
+    let (_dir, store) = open();
+    // Same published date for all: only the key orders them.
+    let items: Vec<(Item, Decision)> = (0..12)
+        .map(|n| {
+            let relevant = n % 3 == 0;
+            (
+                item("s", &format!("g{n}"), &format!("Title {n}")),
+                decision(relevant, &[]),
+            )
+        })
+        .collect();
+    store
+        .ingest_blocking("s", items, ok_record(), Default::default())
+        .unwrap();
+    for include_irrelevant in [false, true] {
+        let listed = store
+            .read_blocking(|c| {
+                list_items(
+                    c,
+                    &ItemFilter {
+                        include_irrelevant,
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        let keys: Vec<&str> = listed.iter().map(|s| s.item.key.as_str()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(keys.len(), if include_irrelevant { 12 } else { 4 });
+        assert_eq!(keys, sorted, "ties are in key order");
+    }
+}

@@ -1,0 +1,83 @@
+//! A database made by an older entente opens, migrates and answers as a new one.
+
+use rusqlite::Connection;
+
+use crate::store::queries::*;
+use crate::store::{lookup, schema, Store};
+
+/// A database as entente made it before migration 0011 (no `url_hash`): the schema of main before this branch, with the
+/// rows its ingest wrote: one irrelevant item, one relevant, one without a link.
+fn database_before_0011(path: &std::path::Path) {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for sql in schema::first_migrations(schema::known_version() - 1) {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", schema::known_version() - 1)
+        .unwrap();
+    conn.execute_batch(
+        "INSERT INTO sources (id, url, name) VALUES ('s', 'https://s.example/feed', 'S');
+         INSERT INTO items (key, source_id, guid, link, title, summary, first_seen, last_seen,
+             sort_date, content_hash, relevant, score, decision)
+         VALUES
+           ('k1', 's', 'g1', 'https://s.example/one', 'One', 'one', '2026-03-01T00:00:00Z',
+            '2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z', 'h1', 0, 0,
+            '{\"threshold\":1.0,\"topics\":[]}'),
+           ('k2', 's', 'g2', 'https://s.example/two', 'Two', 'two', '2026-03-01T00:00:00Z',
+            '2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z', 'h2', 1, 2,
+            '{\"threshold\":1.0,\"topics\":[]}'),
+           ('k3', 's', 'g3', NULL, 'Three', 'three', '2026-03-01T00:00:00Z',
+            '2026-03-01T00:00:00Z', '2026-03-03T00:00:00Z', 'h3', 0, 0,
+            '{\"threshold\":1.0,\"topics\":[]}');",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_database_made_before_0011_finds_its_items_by_link_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    database_before_0011(&path);
+
+    let store = Store::open(&path).unwrap();
+    let (one, two, tracked) = store
+        .read_blocking(|conn| {
+            Ok((
+                lookup::find(conn, "https://s.example/one")?,
+                lookup::find(conn, "https://s.example/two")?,
+                // Its canonical link, stored before the upgrade without one.
+                lookup::find(conn, "http://www.s.example/two/?utm_source=feed")?,
+            ))
+        })
+        .unwrap();
+    let keys = [&one, &two, &tracked].map(|found| found.item.key.clone());
+    assert_eq!(keys, ["k1", "k2", "k2"]);
+    let missing = store.read_blocking(|conn| lookup::find(conn, "https://s.example/none"));
+    assert!(missing.is_err(), "an unknown link is found: {missing:?}");
+    drop(store);
+
+    let conn = Connection::open(&path).unwrap();
+    let version: usize = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, schema::known_version());
+    let unhashed: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE link IS NOT NULL AND url_hash IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(unhashed, 0, "every stored link has its hash");
+    // The newest first, whatever the index the listing walks.
+    let all = list_items(
+        &conn,
+        &ItemFilter {
+            include_irrelevant: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let keys: Vec<&str> = all.iter().map(|s| s.item.key.as_str()).collect();
+    assert_eq!(keys, ["k3", "k2", "k1"]);
+}
