@@ -34,7 +34,7 @@ use crate::item::Item;
 use crate::metrics::{FetchOutcome, Metrics};
 use crate::parse::{parse_feed, Origin, ParseError};
 use crate::store::queries as q;
-use crate::store::{FetchRecord, IngestSummary, SourceState, Store, StoreError};
+use crate::store::{FetchRecord, IngestSummary, PreparedFeed, SourceState, Store, StoreError};
 
 /// The fetched bodies between their fetch and their items' place in the writer's queue,
 /// in KiB per core: each parser has a typical feed (20–200 KB) to parse next. A body
@@ -351,7 +351,7 @@ impl Pipeline {
         source: &Source,
         body: Vec<u8>,
         fetched: &Fetched,
-    ) -> Result<crate::store::PreparedFeed, Failure> {
+    ) -> Result<PreparedFeed, Failure> {
         let url = fetched
             .final_url
             .clone()
@@ -399,7 +399,7 @@ impl Pipeline {
     async fn store_items(
         &self,
         source: &Source,
-        items: crate::store::PreparedFeed,
+        items: PreparedFeed,
         fetched: Fetched,
         moved_to: Option<String>,
         started: DateTime<Utc>,
@@ -587,13 +587,14 @@ fn current_location(source: &Source, state: &SourceState) -> Location {
     }
 }
 
-/// What parsed items hold, in KiB: their text and their decisions' evidence, which is
-/// most of it (the strings' own allocations; a few hundred bytes of struct per item).
-fn items_kib(items: &[(Item, Decision)]) -> usize {
+/// What prepared items hold, in KiB: their text and their decisions' evidence, which
+/// is most of it (the strings' own allocations; a few hundred bytes of struct per
+/// item), and their packed rows.
+fn items_kib(items: &PreparedFeed) -> usize {
     const PER_ITEM: usize = 512;
     let bytes: usize = items
-        .iter()
-        .map(|(item, decision)| {
+        .entries()
+        .map(|(item, decision, packed)| {
             let html = item
                 .content_html
                 .as_ref()
@@ -611,7 +612,13 @@ fn items_kib(items: &[(Item, Decision)]) -> usize {
                 .evidence
                 .iter()
                 .map(|e| e.term.len() + e.matched.len() + e.role.len() + 64);
-            PER_ITEM + html + strings + optional + lists.sum::<usize>() + evidence.sum::<usize>()
+            PER_ITEM
+                + html
+                + strings
+                + optional
+                + lists.sum::<usize>()
+                + evidence.sum::<usize>()
+                + packed
         })
         .sum();
     bytes.div_ceil(1024)

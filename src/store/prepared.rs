@@ -56,6 +56,22 @@ impl PreparedFeed {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// Each item, its decision, and the bytes of its packed row (body, keys, lists),
+    /// for a caller that bounds what waits for the writer by its memory.
+    pub fn entries(&self) -> impl Iterator<Item = (&Item, &Decision, usize)> {
+        self.items.iter().map(|prepared| {
+            let stored = &prepared.stored;
+            let packed = stored.body.as_ref().map_or(0, Vec::len)
+                + stored.content_html.as_ref().map_or(0, String::len)
+                + stored.canonical_url.as_ref().map_or(0, String::len)
+                + stored.title_signature.as_ref().map_or(0, String::len)
+                + stored.authors.len()
+                + stored.categories.len()
+                + prepared.content_hash.len();
+            (&prepared.item, &prepared.decision, packed)
+        })
+    }
 }
 
 /// One item, its decision, and what its row needs.
