@@ -31,5 +31,7 @@ WORKDIR /var/lib/entente
 VOLUME ["/var/lib/entente"]
 EXPOSE 8080
 STOPSIGNAL SIGTERM
+# Two malloc arenas keep a long-running daemon's memory flat (RELIABILITY.md, "Soak").
+ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["/usr/local/bin/entente", "--config", "/etc/entente/feeds.toml"]
 CMD ["run", "--listen", "0.0.0.0:8080"]
