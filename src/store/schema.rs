@@ -74,6 +74,16 @@ pub(super) fn first_migrations(count: usize) -> impl Iterator<Item = &'static st
     MIGRATIONS[..count].iter().map(|(_, sql)| *sql)
 }
 
+/// How many migrations come before the one named `name` (the `user_version` of a
+/// database made just before it): tests build older databases by it.
+#[cfg(test)]
+pub(super) fn migrations_before(name: &str) -> usize {
+    MIGRATIONS
+        .iter()
+        .position(|(migration, _)| *migration == name)
+        .unwrap_or_else(|| panic!("no migration {name}"))
+}
+
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;

@@ -10,11 +10,12 @@ use crate::store::{lookup, schema, Store};
 fn database_before_0011(path: &std::path::Path) {
     let conn = Connection::open(path).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    for sql in schema::first_migrations(schema::known_version() - 1) {
+    // By name: later migrations come after it in the list.
+    let before = schema::migrations_before("0011_small_index_keys");
+    for sql in schema::first_migrations(before) {
         conn.execute_batch(sql).unwrap();
     }
-    conn.pragma_update(None, "user_version", schema::known_version() - 1)
-        .unwrap();
+    conn.pragma_update(None, "user_version", before).unwrap();
     conn.execute_batch(
         "INSERT INTO sources (id, url, name) VALUES ('s', 'https://s.example/feed', 'S');
          INSERT INTO items (key, source_id, guid, link, title, summary, first_seen, last_seen,
