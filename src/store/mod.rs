@@ -12,6 +12,8 @@
 //!   connections of a small pool, on blocking threads, so they never wait behind the
 //!   writer (WAL lets them read the last commit while it writes).
 //! - **A watch connection** notices commits by other processes (`PRAGMA data_version`).
+//! - **A checkpoint connection** copies the log back into the database on a thread of
+//!   its own ([`checkpoint`]), so that the writer never waits for an `fsync`.
 //!
 //! # Consequences
 //! The store records in [`Changes`] what each of its commits changed (see there); the
@@ -19,6 +21,7 @@
 
 pub mod backup;
 pub mod changes;
+mod checkpoint;
 pub mod clusters;
 mod codec;
 pub mod corrections;
@@ -139,6 +142,9 @@ pub struct Store {
 }
 
 struct Shared {
+    /// First, so that it is stopped (and its connection closed) before the writer's
+    /// connection closes, the last, which then removes the log. `None` read-only.
+    checkpointer: Option<checkpoint::Checkpointer>,
     path: PathBuf,
     writer: Mutex<Writer>,
     jobs: Mutex<mpsc::Sender<IngestJob>>,
@@ -218,8 +224,14 @@ impl Store {
             .pragma_update(None, "temp_store", "MEMORY")
             .map_err(|source| open_error(path, source))?;
         writer.set_prepared_statement_cache_capacity(64);
+        // Checkpoints run on the checkpointer's connection, never in a commit of the
+        // writer's (see `checkpoint`).
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|source| open_error(path, source))?;
+        let checkpointer = checkpoint::Checkpointer::start(path)?;
         let watch = open_connection(path, read_only(), 64, READER_BUSY)?;
-        Store::start(path.to_path_buf(), writer, watch, false)
+        Store::start(path.to_path_buf(), writer, watch, Some(checkpointer))
     }
 
     /// Opens an existing database for reading only, for the commands that only read
@@ -258,23 +270,26 @@ impl Store {
             });
         }
         let watch = open(64)?;
-        let store = Store::start(PathBuf::from(&uri), writer, watch, true)?;
+        let store = Store::start(PathBuf::from(&uri), writer, watch, None)?;
         tracing::info!(database = %path.display(), %reason, "database opened read-only");
         Ok(store)
     }
 
     /// Starts the writer thread over opened connections; `connect` is what the read
-    /// pool opens (the path, or the read-only URI).
+    /// pool opens (the path, or the read-only URI). Without a checkpointer the store is
+    /// read-only.
     fn start(
         connect: PathBuf,
         writer: Connection,
         watch: Connection,
-        read_only: bool,
+        checkpointer: Option<checkpoint::Checkpointer>,
     ) -> Result<Store, StoreError> {
+        let read_only = checkpointer.is_none();
         let seen = items::data_version(&watch)?;
         let version = items::data_version(&writer)?;
         let (jobs, queue) = mpsc::channel();
         let shared = Arc::new(Shared {
+            checkpointer,
             path: connect,
             writer: Mutex::new(Writer {
                 conn: writer,
@@ -397,6 +412,7 @@ impl Store {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut writer = lock(&store.shared.writer);
+            store.shared.before_write();
             let result = work(&mut writer.conn);
             store.shared.after_commit(&mut writer);
             result
@@ -412,6 +428,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         self.refuse_if_read_only()?;
         let mut writer = lock(&self.shared.writer);
+        self.shared.before_write();
         let before = writer.conn.total_changes();
         let result = work(&mut writer.conn);
         if writer.conn.total_changes() != before {
@@ -614,6 +631,7 @@ fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Share
             return;
         };
         let mut writer = lock(&shared.writer);
+        shared.before_write();
         let (feeds, items) = (
             batch.len(),
             batch.iter().map(|j| j.items.len()).sum::<usize>(),
@@ -639,10 +657,22 @@ fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Share
 }
 
 impl Shared {
-    /// After the writer's commit: the watch connection's counter now includes it. A
-    /// commit by another process since the writer's last job shows in the writer's own
-    /// counter, and counts as a change of everything.
+    /// Before work on the writer's connection, with its lock held: see
+    /// [`checkpoint::Checkpointer::before_write`].
+    fn before_write(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.before_write();
+        }
+    }
+
+    /// After the writer's commit: the checkpointer has log to copy back, and the watch
+    /// connection's counter now includes it. A commit by another process since the
+    /// writer's last job shows in the writer's own counter, and counts as a change of
+    /// everything.
     fn after_commit(&self, writer: &mut Writer) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.committed();
+        }
         {
             let mut watch = lock(&self.watch);
             if let Ok(version) = items::data_version(&watch.conn) {

@@ -1,0 +1,465 @@
+//! Checkpoints of the write-ahead log, on a thread and a connection of their own, so
+//! that no commit of the writer waits for one.
+//!
+//! # Why
+//! With SQLite's automatic checkpoint the connection that commits past
+//! `wal_autocheckpoint` pages copies the log back into the database file there and
+//! then, with two `fsync`s: over the first pass of 2,000 feeds the writer thread made
+//! 1,170 `fsync`s (about 5 ms each on this disk, more under load) and copied 357,000
+//! pages, all on the one thread the pass waits for (BENCHMARKS.md, branch commit5).
+//! Here the writer's connection never checkpoints (`wal_autocheckpoint=0`); after each
+//! commit it tells the checkpointer, which runs `PRAGMA wal_checkpoint(PASSIVE)` on its
+//! own connection while the writer goes on with the next batch. A passive checkpoint
+//! takes no lock the writer needs: it copies what readers allow and never blocks.
+//!
+//! # The log stays bounded
+//! SQLite starts the log again from its beginning only when a write transaction
+//! begins on a log that is wholly copied back. A writer that never stops (a pass the
+//! writer is the bottleneck of) is always a batch ahead of the checkpointer, so the log
+//! would grow for the whole pass. When a checkpoint finds [`RESTART_PAGES`] or more in
+//! the log, the writer, before its next transaction, waits for one more checkpoint
+//! while it writes nothing ([`Checkpointer::before_write`]); that one copies the rest,
+//! and the writer's next transaction starts the log again. So the writer waits for a
+//! checkpoint once per [`RESTART_PAGES`] pages of log instead of once per 1,000, and
+//! the `-wal` file holds at most about [`RESTART_PAGES`] pages and the batches of one
+//! checkpoint. When the writer has been idle for [`IDLE_TRUNCATE`], the checkpointer
+//! truncates the log to nothing (`TRUNCATE`, without waiting for anyone: a reader or
+//! writer in the way just means it tries after the next commit), so an idle daemon
+//! keeps no log at all.
+//!
+//! # What does not change
+//! Checkpoints are SQLite's, from whichever connection: a crash during one is
+//! recovered from the log, as before. Durability is that of `synchronous=NORMAL` in
+//! WAL: a commit reaches the disk at the next checkpoint's `fsync` of the log, which
+//! now comes sooner after each commit rather than later.
+
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::{lock, open_connection, StoreError};
+
+/// Log pages past which the writer waits, before its next transaction, for a
+/// checkpoint that lets it start the log again (16 MiB of 4 KiB pages). Large enough
+/// that the writer waits for one about every 10 batches of the first pass; the disk
+/// the log takes is the price.
+pub(super) const RESTART_PAGES: i64 = 4096;
+/// How long the writer must have committed nothing before the log is truncated.
+const IDLE_TRUNCATE: Duration = Duration::from_secs(1);
+/// The checkpointer's page cache, in KiB: a checkpoint copies frames through a buffer
+/// of its own, not through the cache.
+const CACHE_KIB: i64 = 64;
+
+/// The checkpointer thread; it stops, and closes its connection, when dropped.
+pub(super) struct Checkpointer {
+    signal: Arc<Signal>,
+    restart_pages: i64,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Signal {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// The writer committed since the last checkpoint began.
+    committed: bool,
+    /// The last checkpoint found at least `restart_pages` pages in the log.
+    log_full: bool,
+    /// The writer waits for a checkpoint that begins after it stopped writing.
+    catch_up_wanted: bool,
+    /// How many such checkpoints ended.
+    catch_ups: u64,
+    stopping: bool,
+}
+
+impl Checkpointer {
+    /// Opens a connection of its own to the database at `path` (in WAL mode already)
+    /// and starts the thread. The writer's connection must have `wal_autocheckpoint=0`.
+    pub(super) fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        Checkpointer::start_with(path, RESTART_PAGES)
+    }
+
+    fn start_with(path: &Path, restart_pages: i64) -> Result<Checkpointer, StoreError> {
+        // No busy wait: a passive checkpoint never waits anyway, and a truncation that
+        // would wait for a reader or the writer is tried again later instead.
+        let conn = open_connection(path, OpenFlags::default(), CACHE_KIB, Duration::ZERO)?;
+        let signal = Arc::new(Signal {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+        });
+        let theirs = signal.clone();
+        let thread = std::thread::Builder::new()
+            .name("entente-checkpoint".into())
+            .spawn(move || run(&conn, &theirs, restart_pages))
+            .map_err(|e| StoreError::Task(format!("cannot start the WAL checkpointer: {e}")))?;
+        Ok(Checkpointer {
+            signal,
+            restart_pages,
+            thread: Some(thread),
+        })
+    }
+
+    /// After a commit on the writer's connection: there is log to copy back.
+    pub(super) fn committed(&self) {
+        lock(&self.signal.state).committed = true;
+        self.signal.changed.notify_all();
+    }
+
+    /// Before a write transaction on the writer's connection, with the writer's lock
+    /// held (so nothing else writes): when the log has grown past its bound, waits for
+    /// a checkpoint of all of it, so that this transaction starts the log again.
+    pub(super) fn before_write(&self) {
+        let mut state = lock(&self.signal.state);
+        if !state.log_full {
+            return;
+        }
+        state.catch_up_wanted = true;
+        let before = state.catch_ups;
+        self.signal.changed.notify_all();
+        while state.catch_ups == before && !state.stopping {
+            state = self
+                .signal
+                .changed
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        tracing::debug!(
+            restart_pages = self.restart_pages,
+            "The writer waited for a checkpoint of the whole log."
+        );
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        lock(&self.signal.state).stopping = true;
+        self.signal.changed.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The checkpointer thread: a passive checkpoint after each commit (several commits
+/// that came during one checkpoint share the next), a truncation when idle.
+fn run(conn: &Connection, signal: &Signal, restart_pages: i64) {
+    // Whether the log may hold something since the last truncation.
+    let mut log_written = true;
+    loop {
+        let mut state = lock(&signal.state);
+        while !(state.stopping || state.committed || state.catch_up_wanted) {
+            if !log_written {
+                state = signal
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                continue;
+            }
+            let (woken, waited) = signal
+                .changed
+                .wait_timeout(state, IDLE_TRUNCATE)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = woken;
+            if waited.timed_out() && !(state.stopping || state.committed) {
+                drop(state);
+                log_written = !truncate(conn);
+                state = lock(&signal.state);
+            }
+        }
+        if state.stopping {
+            return;
+        }
+        let catch_up = std::mem::take(&mut state.catch_up_wanted);
+        state.committed = false;
+        drop(state);
+
+        let log_pages = passive(conn);
+        log_written = true;
+
+        let mut state = lock(&signal.state);
+        if catch_up {
+            // The writer wrote nothing during this one: it starts the log again (or a
+            // reader held on to an older snapshot, and the next checkpoint says so).
+            state.log_full = false;
+            state.catch_ups += 1;
+            signal.changed.notify_all();
+        } else if let Some(pages) = log_pages {
+            state.log_full = pages >= restart_pages;
+        }
+    }
+}
+
+/// A passive checkpoint: the pages in the log, or `None` when it failed (said once in
+/// the log; the next commit tries again).
+fn passive(conn: &Connection) -> Option<i64> {
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        row.get::<_, i64>(1)
+    }) {
+        Ok(pages) => Some(pages),
+        Err(error) => {
+            tracing::warn!(%error, "WAL checkpoint failed; retried after the next commit");
+            None
+        }
+    }
+}
+
+/// Truncates the log when nobody is in the way; whether it did.
+fn truncate(conn: &Connection) -> bool {
+    match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        row.get::<_, i64>(0)
+    }) {
+        Ok(busy) => busy == 0,
+        Err(error) => {
+            tracing::debug!(%error, "WAL truncation failed; tried again when idle");
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    const PAGE: u64 = 4096;
+
+    fn wal_bytes(path: &Path) -> u64 {
+        std::fs::metadata(super::super::sidecar(path, "-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    /// A writer like the store's: autocheckpoint off, a transaction of `rows` rows of
+    /// random blobs at a time (every page of its index and table new or changed).
+    fn writer(path: &Path) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, k BLOB UNIQUE, v BLOB)",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn write_batch(conn: &mut Connection, rows: usize) {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        for _ in 0..rows {
+            tx.execute(
+                "INSERT INTO t (k, v) VALUES (randomblob(16), randomblob(1500))",
+                [],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+
+    /// Many batches in a row, no pause: with the checkpointer the `-wal` file stays
+    /// within its bound; without it (the control) the same writes grow it past that.
+    #[test]
+    fn a_writer_that_never_pauses_keeps_its_log_bounded() {
+        let restart_pages = 256;
+        // The bound: the restart threshold plus what the writer commits during two
+        // checkpoints (a batch here is about 60 pages; on a loaded machine an fsync
+        // can take tens of milliseconds), generously; the control reaches 7,000 pages.
+        let bound = (restart_pages as u64 + 1536) * PAGE;
+        let batches = 120;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("checkpointed.db");
+        let mut conn = writer(&path);
+        let checkpointer = Checkpointer::start_with(&path, restart_pages).unwrap();
+        let mut largest = 0;
+        for _ in 0..batches {
+            checkpointer.before_write();
+            write_batch(&mut conn, 150);
+            checkpointer.committed();
+            largest = largest.max(wal_bytes(&path));
+        }
+        assert!(
+            largest <= bound,
+            "the log reached {largest} bytes, over {bound}"
+        );
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 150 * batches);
+        // The checkpoints wrote the rows back into the database file itself.
+        drop(checkpointer);
+        let file = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            file > restart_pages as u64 * PAGE,
+            "database file {file} bytes"
+        );
+
+        let control = dir.path().join("control.db");
+        let mut conn = writer(&control);
+        for _ in 0..batches {
+            write_batch(&mut conn, 150);
+        }
+        assert!(
+            wal_bytes(&control) > bound,
+            "without checkpoints the log should outgrow the bound: {}",
+            wal_bytes(&control)
+        );
+    }
+
+    /// A reader in the middle of a long read holds its snapshot; the writer goes on
+    /// (it waits for no reader) and the reader still sees its snapshot, whole.
+    #[test]
+    fn a_reader_keeps_its_snapshot_while_the_log_is_checkpointed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read.db");
+        let mut conn = writer(&path);
+        let checkpointer = Checkpointer::start_with(&path, 64).unwrap();
+        write_batch(&mut conn, 100);
+        checkpointer.committed();
+
+        let mut reader =
+            Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let snapshot = reader.transaction().unwrap();
+        let seen: i64 = snapshot
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(seen, 100);
+        for _ in 0..40 {
+            checkpointer.before_write();
+            write_batch(&mut conn, 100);
+            checkpointer.committed();
+        }
+        let still: i64 = snapshot
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(still, 100, "the reader's snapshot moved");
+        drop(snapshot);
+        let now: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(now, 4100);
+        let check: String = reader
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
+
+    /// Once the writer stops, the log is truncated to nothing.
+    #[test]
+    fn an_idle_writer_leaves_an_empty_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idle.db");
+        let mut conn = writer(&path);
+        let checkpointer = Checkpointer::start_with(&path, RESTART_PAGES).unwrap();
+        for _ in 0..5 {
+            checkpointer.before_write();
+            write_batch(&mut conn, 100);
+            checkpointer.committed();
+        }
+        assert!(wal_bytes(&path) > 0);
+        let deadline = Instant::now() + IDLE_TRUNCATE * 20;
+        while wal_bytes(&path) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(wal_bytes(&path), 0, "the idle log was not truncated");
+        drop(checkpointer);
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 500);
+    }
+
+    /// The store wires it: its writer commits without checkpointing, and once the
+    /// ingests stop the log is checkpointed and truncated while the store is open.
+    #[test]
+    fn the_store_checkpoints_off_its_writer_and_truncates_when_idle() {
+        use crate::classify::Decision;
+        use crate::item::Item;
+        use chrono::{TimeZone, Utc};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entente.db");
+        let store = crate::store::Store::open(&path).unwrap();
+        let autocheckpoint: i64 = store
+            .call_blocking(|c| Ok(c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(autocheckpoint, 0);
+        let sources: Vec<(String, String, String)> = (0..8)
+            .map(|n| (format!("s{n}"), format!("https://s{n}.example/feed"), format!("S{n}")))
+            .collect();
+        store
+            .call_blocking(move |c| crate::store::sources::sync_sources(c, &sources))
+            .unwrap();
+        for n in 0..8 {
+            let source = format!("s{n}");
+            let items: Vec<(Item, Decision)> = (0..40)
+                .map(|i| {
+                    let guid = format!("{n}-{i}");
+                    let title = format!("Item {guid} of a feed");
+                    let item = Item {
+                        key: Item::key_for(&source, Some(&guid), None, &title, None),
+                        source_id: source.clone(),
+                        guid: Some(guid.clone()),
+                        link: Some(format!("https://s{n}.example/{guid}")),
+                        title,
+                        summary: format!("summary {guid} ").repeat(40),
+                        content_html: None,
+                        published: Some(Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()),
+                        updated: None,
+                        authors: vec![],
+                        categories: vec![],
+                        lang: Some("en".to_string()),
+                    };
+                    let decision = Decision {
+                        relevant: i % 2 == 0,
+                        score: 0.0,
+                        threshold: 1.0,
+                        topics: vec![],
+                        evidence: vec![],
+                        parts: Default::default(),
+                    };
+                    (item, decision)
+                })
+                .collect();
+            let record = crate::store::FetchRecord {
+                status: "ok",
+                error_kind: None,
+                error: None,
+                attempted_at: Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap(),
+                validators: None,
+                consecutive_failures: 0,
+                next_attempt: None,
+                suggested_url: None,
+            };
+            let summary = store
+                .ingest_blocking(&source, items, record, crate::dedup::Policy::default())
+                .unwrap();
+            assert_eq!(summary.new, 40);
+        }
+        let deadline = Instant::now() + IDLE_TRUNCATE * 20;
+        while wal_bytes(&path) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(wal_bytes(&path), 0, "the idle store's log was not truncated");
+        // Everything is in the database file itself now: a reader of the file alone
+        // (immutable: it ignores any log) sees every item.
+        let uri = format!("file:{}?immutable=1", path.display());
+        let file_only = Connection::open_with_flags(
+            &uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .unwrap();
+        let items: i64 = file_only
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(items, 320);
+        drop(store);
+    }
+}
