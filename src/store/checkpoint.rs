@@ -16,13 +16,19 @@
 //! SQLite starts the log again from its beginning only when a write transaction
 //! begins on a log that is wholly copied back. A writer that never stops (a pass the
 //! writer is the bottleneck of) is always a batch ahead of the checkpointer, so the log
-//! would grow for the whole pass. When a checkpoint finds [`RESTART_PAGES`] or more in
-//! the log, the writer, before its next transaction, waits for one more checkpoint
-//! while it writes nothing ([`Checkpointer::before_write`]); that one copies the rest,
-//! and the writer's next transaction starts the log again. So the writer waits for a
-//! checkpoint once per [`RESTART_PAGES`] pages of log instead of once per 1,000, and
-//! the `-wal` file holds at most about [`RESTART_PAGES`] pages and the batches of one
-//! checkpoint. When the writer has been idle for [`IDLE_TRUNCATE`], the checkpointer
+//! would grow for the whole pass (to 67 MB over 2,000 feeds on a loaded machine, when
+//! the writer only waited for a log the checkpointer had seen full). The writer's
+//! connection has `journal_size_limit` = [`LOG_LIMIT`]: when it starts the log again,
+//! its next commit cuts the `-wal` file down to that size, so a file larger than
+//! [`LOG_LIMIT`] means that the log outgrew it since. Then the writer, before its next
+//! transaction, waits for one more checkpoint while it writes nothing
+//! ([`Checkpointer::before_write`]); that one copies the rest, and the writer's next
+//! transaction starts the log again. So the writer waits for a checkpoint once per
+//! [`LOG_LIMIT`] of log instead of once per 1,000 pages (4 MiB), and the `-wal` file
+//! holds at most [`LOG_LIMIT`] and one transaction, however slow the checkpoints
+//! (unless a reader holds an old snapshot for long, as before: then no checkpoint can
+//! copy it all, and the writer waits for one before each batch, as SQLite's automatic
+//! checkpoint did in each commit). When the writer has been idle for [`IDLE_TRUNCATE`], the checkpointer
 //! truncates the log to nothing (`TRUNCATE`, without waiting for anyone: a reader or
 //! writer in the way just means it tries after the next commit), so an idle daemon
 //! keeps no log at all.
@@ -33,7 +39,7 @@
 //! WAL: a commit reaches the disk at the next checkpoint's `fsync` of the log, which
 //! now comes sooner after each commit rather than later.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -42,11 +48,11 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::{lock, open_connection, StoreError};
 
-/// Log pages past which the writer waits, before its next transaction, for a
-/// checkpoint that lets it start the log again (16 MiB of 4 KiB pages). Large enough
-/// that the writer waits for one about every 10 batches of the first pass; the disk
-/// the log takes is the price.
-pub(super) const RESTART_PAGES: i64 = 4096;
+/// The size of the `-wal` file past which the writer waits, before its next
+/// transaction, for a checkpoint that lets it start the log again (4,096 pages of
+/// 4 KiB). The larger, the rarer the writer's waits; the disk the log takes is the
+/// price.
+const LOG_LIMIT: u64 = 16 * 1024 * 1024;
 /// How long the writer must have committed nothing before the log is truncated.
 const IDLE_TRUNCATE: Duration = Duration::from_secs(1);
 /// The checkpointer's page cache, in KiB: a checkpoint copies frames through a buffer
@@ -56,7 +62,8 @@ const CACHE_KIB: i64 = 64;
 /// The checkpointer thread; it stops, and closes its connection, when dropped.
 pub(super) struct Checkpointer {
     signal: Arc<Signal>,
-    restart_pages: i64,
+    wal: PathBuf,
+    log_limit: u64,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -69,8 +76,6 @@ struct Signal {
 struct State {
     /// The writer committed since the last checkpoint began.
     committed: bool,
-    /// The last checkpoint found at least `restart_pages` pages in the log.
-    log_full: bool,
     /// The writer waits for a checkpoint that begins after it stopped writing.
     catch_up_wanted: bool,
     /// How many such checkpoints ended.
@@ -78,14 +83,26 @@ struct State {
     stopping: bool,
 }
 
+/// Sets up the writer's connection: it never checkpoints, and it cuts the log back to
+/// [`LOG_LIMIT`] when it starts it again.
+pub(super) fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
+    configure_writer_with(conn, LOG_LIMIT)
+}
+
+fn configure_writer_with(conn: &Connection, log_limit: u64) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    conn.pragma_update(None, "journal_size_limit", log_limit as i64)?;
+    Ok(())
+}
+
 impl Checkpointer {
     /// Opens a connection of its own to the database at `path` (in WAL mode already)
-    /// and starts the thread. The writer's connection must have `wal_autocheckpoint=0`.
+    /// and starts the thread. The writer's connection must be [`configure_writer`]d.
     pub(super) fn start(path: &Path) -> Result<Checkpointer, StoreError> {
-        Checkpointer::start_with(path, RESTART_PAGES)
+        Checkpointer::start_with(path, LOG_LIMIT)
     }
 
-    fn start_with(path: &Path, restart_pages: i64) -> Result<Checkpointer, StoreError> {
+    fn start_with(path: &Path, log_limit: u64) -> Result<Checkpointer, StoreError> {
         // No busy wait: a passive checkpoint never waits anyway, and a truncation that
         // would wait for a reader or the writer is tried again later instead.
         let conn = open_connection(path, OpenFlags::default(), CACHE_KIB, Duration::ZERO)?;
@@ -96,11 +113,12 @@ impl Checkpointer {
         let theirs = signal.clone();
         let thread = std::thread::Builder::new()
             .name("entente-checkpoint".into())
-            .spawn(move || run(&conn, &theirs, restart_pages))
+            .spawn(move || run(&conn, &theirs))
             .map_err(|e| StoreError::Task(format!("cannot start the WAL checkpointer: {e}")))?;
         Ok(Checkpointer {
             signal,
-            restart_pages,
+            wal: super::sidecar(path, "-wal"),
+            log_limit,
             thread: Some(thread),
         })
     }
@@ -115,10 +133,12 @@ impl Checkpointer {
     /// held (so nothing else writes): when the log has grown past its bound, waits for
     /// a checkpoint of all of it, so that this transaction starts the log again.
     pub(super) fn before_write(&self) {
-        let mut state = lock(&self.signal.state);
-        if !state.log_full {
+        // A stat: about a microsecond, against a transaction's milliseconds.
+        let log_bytes = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
+        if log_bytes <= self.log_limit {
             return;
         }
+        let mut state = lock(&self.signal.state);
         state.catch_up_wanted = true;
         let before = state.catch_ups;
         self.signal.changed.notify_all();
@@ -130,7 +150,7 @@ impl Checkpointer {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
         tracing::debug!(
-            restart_pages = self.restart_pages,
+            log_bytes,
             "The writer waited for a checkpoint of the whole log."
         );
     }
@@ -148,7 +168,7 @@ impl Drop for Checkpointer {
 
 /// The checkpointer thread: a passive checkpoint after each commit (several commits
 /// that came during one checkpoint share the next), a truncation when idle.
-fn run(conn: &Connection, signal: &Signal, restart_pages: i64) {
+fn run(conn: &Connection, signal: &Signal) {
     // Whether the log may hold something since the last truncation.
     let mut log_written = true;
     loop {
@@ -179,33 +199,22 @@ fn run(conn: &Connection, signal: &Signal, restart_pages: i64) {
         state.committed = false;
         drop(state);
 
-        let log_pages = passive(conn);
+        passive(conn);
         log_written = true;
 
-        let mut state = lock(&signal.state);
         if catch_up {
-            // The writer wrote nothing during this one: it starts the log again (or a
-            // reader held on to an older snapshot, and the next checkpoint says so).
-            state.log_full = false;
-            state.catch_ups += 1;
+            // The writer wrote nothing during this one: it starts the log again (unless
+            // a reader holds on to an older snapshot).
+            lock(&signal.state).catch_ups += 1;
             signal.changed.notify_all();
-        } else if let Some(pages) = log_pages {
-            state.log_full = pages >= restart_pages;
         }
     }
 }
 
-/// A passive checkpoint: the pages in the log, or `None` when it failed (said once in
-/// the log; the next commit tries again).
-fn passive(conn: &Connection) -> Option<i64> {
-    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-        row.get::<_, i64>(1)
-    }) {
-        Ok(pages) => Some(pages),
-        Err(error) => {
-            tracing::warn!(%error, "WAL checkpoint failed; retried after the next commit");
-            None
-        }
+/// A passive checkpoint; a failure is told, and the next commit tries again.
+fn passive(conn: &Connection) {
+    if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::warn!(%error, "WAL checkpoint failed; retried after the next commit");
     }
 }
 
@@ -237,11 +246,11 @@ mod tests {
 
     /// A writer like the store's: autocheckpoint off, a transaction of `rows` rows of
     /// random blobs at a time (every page of its index and table new or changed).
-    fn writer(path: &Path) -> Connection {
+    fn writer(path: &Path, log_limit: u64) -> Connection {
         let conn = Connection::open(path).unwrap();
         conn.pragma_update(None, "journal_mode", "WAL").unwrap();
         conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
-        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        configure_writer_with(&conn, log_limit).unwrap();
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, k BLOB UNIQUE, v BLOB)",
         )
@@ -267,17 +276,30 @@ mod tests {
     /// within its bound; without it (the control) the same writes grow it past that.
     #[test]
     fn a_writer_that_never_pauses_keeps_its_log_bounded() {
-        let restart_pages = 256;
-        // The bound: the restart threshold plus what the writer commits during two
-        // checkpoints (a batch here is about 60 pages; on a loaded machine an fsync
-        // can take tens of milliseconds), generously; the control reaches 7,000 pages.
-        let bound = (restart_pages as u64 + 1536) * PAGE;
+        let log_limit = 256 * PAGE;
         let batches = 120;
-
         let dir = tempfile::tempdir().unwrap();
+
+        // The control, without checkpointer: one batch's log, and then the log of all.
+        let control = dir.path().join("control.db");
+        let mut conn = writer(&control, log_limit);
+        write_batch(&mut conn, 150);
+        let one_batch = wal_bytes(&control);
+        for _ in 1..batches {
+            write_batch(&mut conn, 150);
+        }
+        let unchecked = wal_bytes(&control);
+        // The bound: the limit and a transaction, whatever the checkpoints take, with
+        // a second transaction's worth as margin.
+        let bound = log_limit + 2 * one_batch;
+        assert!(
+            unchecked > 4 * bound,
+            "without checkpoints the log should outgrow the bound: {unchecked} bytes"
+        );
+
         let path = dir.path().join("checkpointed.db");
-        let mut conn = writer(&path);
-        let checkpointer = Checkpointer::start_with(&path, restart_pages).unwrap();
+        let mut conn = writer(&path, log_limit);
+        let checkpointer = Checkpointer::start_with(&path, log_limit).unwrap();
         let mut largest = 0;
         for _ in 0..batches {
             checkpointer.before_write();
@@ -296,21 +318,7 @@ mod tests {
         // The checkpoints wrote the rows back into the database file itself.
         drop(checkpointer);
         let file = std::fs::metadata(&path).unwrap().len();
-        assert!(
-            file > restart_pages as u64 * PAGE,
-            "database file {file} bytes"
-        );
-
-        let control = dir.path().join("control.db");
-        let mut conn = writer(&control);
-        for _ in 0..batches {
-            write_batch(&mut conn, 150);
-        }
-        assert!(
-            wal_bytes(&control) > bound,
-            "without checkpoints the log should outgrow the bound: {}",
-            wal_bytes(&control)
-        );
+        assert!(file > log_limit, "database file {file} bytes");
     }
 
     /// A reader in the middle of a long read holds its snapshot; the writer goes on
@@ -319,8 +327,8 @@ mod tests {
     fn a_reader_keeps_its_snapshot_while_the_log_is_checkpointed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("read.db");
-        let mut conn = writer(&path);
-        let checkpointer = Checkpointer::start_with(&path, 64).unwrap();
+        let mut conn = writer(&path, 64 * PAGE);
+        let checkpointer = Checkpointer::start_with(&path, 64 * PAGE).unwrap();
         write_batch(&mut conn, 100);
         checkpointer.committed();
 
@@ -356,8 +364,8 @@ mod tests {
     fn an_idle_writer_leaves_an_empty_log() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("idle.db");
-        let mut conn = writer(&path);
-        let checkpointer = Checkpointer::start_with(&path, RESTART_PAGES).unwrap();
+        let mut conn = writer(&path, LOG_LIMIT);
+        let checkpointer = Checkpointer::start_with(&path, LOG_LIMIT).unwrap();
         for _ in 0..5 {
             checkpointer.before_write();
             write_batch(&mut conn, 100);
@@ -392,7 +400,13 @@ mod tests {
             .unwrap();
         assert_eq!(autocheckpoint, 0);
         let sources: Vec<(String, String, String)> = (0..8)
-            .map(|n| (format!("s{n}"), format!("https://s{n}.example/feed"), format!("S{n}")))
+            .map(|n| {
+                (
+                    format!("s{n}"),
+                    format!("https://s{n}.example/feed"),
+                    format!("S{n}"),
+                )
+            })
             .collect();
         store
             .call_blocking(move |c| crate::store::sources::sync_sources(c, &sources))
@@ -447,7 +461,11 @@ mod tests {
         while wal_bytes(&path) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert_eq!(wal_bytes(&path), 0, "the idle store's log was not truncated");
+        assert_eq!(
+            wal_bytes(&path),
+            0,
+            "the idle store's log was not truncated"
+        );
         // Everything is in the database file itself now: a reader of the file alone
         // (immutable: it ignores any log) sees every item.
         let uri = format!("file:{}?immutable=1", path.display());

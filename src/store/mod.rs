@@ -226,9 +226,7 @@ impl Store {
         writer.set_prepared_statement_cache_capacity(64);
         // Checkpoints run on the checkpointer's connection, never in a commit of the
         // writer's (see `checkpoint`).
-        writer
-            .pragma_update(None, "wal_autocheckpoint", 0)
-            .map_err(|source| open_error(path, source))?;
+        checkpoint::configure_writer(&writer).map_err(|source| open_error(path, source))?;
         let checkpointer = checkpoint::Checkpointer::start(path)?;
         let watch = open_connection(path, read_only(), 64, READER_BUSY)?;
         Store::start(path.to_path_buf(), writer, watch, Some(checkpointer))
