@@ -458,6 +458,11 @@ pub fn index_pending(tx: &Connection, threshold: f64) -> Result<(), StoreError> 
     index_queue(tx, threshold, None).map(|_| ())
 }
 
+/// The queued items' signatures: read from the queue, whatever the history holds.
+pub(super) const PENDING_SIGNATURES: &str = "SELECT p.item_id, i.title_signature
+     FROM title_blocks_pending p CROSS JOIN items i ON i.id = p.item_id
+     WHERE i.relevant = 1";
+
 /// [`index_pending`], returning the order of words worked out for `keep` if it was
 /// queued.
 fn index_queue(
@@ -487,11 +492,12 @@ fn index_queue(
         }
     };
     let pending: Vec<(i64, Option<String>)> = {
-        let mut stmt = tx.prepare_cached(
-            "SELECT p.item_id, i.title_signature
-             FROM title_blocks_pending p JOIN items i ON i.id = p.item_id
-             WHERE i.relevant = 1",
-        )?;
+        // CROSS JOIN fixes the order: from the queue (a placement's one item) to the
+        // rows. With a plain JOIN the planner walked every relevant item's row along
+        // `items_relevant_by_language` (0012) and probed the queue for each: 2 M
+        // instructions and dozens of page reads a placement at 3,766 relevant items,
+        // growing with history (BENCHMARKS.md, branch writer5).
+        let mut stmt = tx.prepare_cached(PENDING_SIGNATURES)?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
