@@ -425,25 +425,27 @@ fn look_up(tx: &Connection, lookup: Lookup, ids: &mut BTreeSet<i64>) -> Result<(
 }
 
 /// How many stored titles are counted, at most, to rank a word's rarity: enough to
-/// tell a story's own word from a common one, and a bounded read.
+/// tell a story's own word from a common one.
 const RARITY_CAP: i64 = 64;
 
 /// The signature's word positions, rarest first (by how many indexed titles hold a
 /// word of its head, up to [`RARITY_CAP`]; longer words first among equals): the words
 /// a title picks for its pairs. Any order keeps the guarantee; this one keeps the
 /// lookups to the story.
+///
+/// The count is `title_head_counts` (0013), one row a head kept by triggers beside the
+/// `Fuzzy` rows `(head, head)` it counts; counting those rows, up to 64 a word, was a
+/// range read of the index per word of every new relevant title.
 fn rarest_first(tx: &Connection, signature: &TitleSignature) -> Result<Vec<usize>, StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT count(*) FROM (
-             SELECT 1 FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head = ?2 LIMIT ?3)",
-    )?;
+    let mut stmt =
+        tx.prepare_cached("SELECT min(titles, ?2) FROM title_head_counts WHERE head = ?1")?;
     let words = signature.words();
     let mut ranked = Vec::with_capacity(words.len());
     for (at, word) in words.iter().enumerate() {
-        let count: i64 = stmt.query_row(
-            params![Kind::Fuzzy.code(), blocking::head(word), RARITY_CAP],
-            |row| row.get(0),
-        )?;
+        let count: i64 = stmt
+            .query_row(params![blocking::head(word), RARITY_CAP], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
         ranked.push((count, std::cmp::Reverse(word.chars().count()), at));
     }
     ranked.sort_unstable();
