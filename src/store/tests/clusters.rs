@@ -252,10 +252,13 @@ fn signatures_of_the_older_form_are_recomputed_by_the_migration() {
     assert!(signature.starts_with("t2:"), "{signature}");
 }
 
+/// `(head, titles)`, heads in order.
+pub(super) type HeadCounts = Vec<(i64, i64)>;
+
 /// Each head's count in `title_head_counts` beside the `title_blocks` rows it counts
 /// (kind 3 `Fuzzy`, `key = head`), both read back, heads in order.
-pub(super) fn head_counts_and_rows(conn: &Connection) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
-    let read = |sql: &str| -> Vec<(i64, i64)> {
+pub(super) fn head_counts_and_rows(conn: &Connection) -> (HeadCounts, HeadCounts) {
+    let read = |sql: &str| -> HeadCounts {
         let mut stmt = conn.prepare(sql).unwrap();
         let rows = stmt
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
