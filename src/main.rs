@@ -48,7 +48,7 @@ fn init_tracing(command: &entente::cli::Command, format: LogFormat) {
 
 /// glibc gives each thread that allocates a malloc arena of its own (up to eight a core)
 /// and keeps what was freed in it: at the peak of a 2,000-feed first pass 9 arenas held
-/// 21 MB, for 46–48 MB peak RSS against 39.5–40.4 MB in one arena, malloc's share of
+/// 21 MB, for 45–49 MB peak RSS against 39.5–40.5 MB in one arena, malloc's share of
 /// the CPU profile unchanged (BENCHMARKS.md, branch mem5). glibc
 /// reads `MALLOC_ARENA_MAX` once, when the process starts, and `mallopt` is `unsafe`
 /// (forbidden here), so the process becomes itself again with the variable set: the same
