@@ -23,6 +23,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::normalize::is_word_char;
 use super::rules::Variant;
+use super::RuleText;
 
 /// One place where a term matched in normalised text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +60,7 @@ pub type Scratch = Vec<Found>;
 pub struct Matcher {
     trie: Trie,
     uses: Vec<Vec<Use>>,
-    written: Vec<String>,
+    written: Vec<RuleText>,
     /// The distinct spellings, for the reference automaton.
     patterns: Vec<String>,
     reference: OnceLock<AhoCorasick>,
@@ -95,7 +96,7 @@ impl Matcher {
                 variant: index,
                 prefix: v.prefix,
             });
-            written.push(v.written);
+            written.push(RuleText::from(v.written));
         }
         if patterns.iter().any(String::is_empty) {
             return Err("cannot compile the terms: an empty spelling".to_string());
@@ -111,7 +112,7 @@ impl Matcher {
     }
 
     /// The spelling of a variant as written in the rules.
-    pub fn written(&self, variant: usize) -> &str {
+    pub fn written(&self, variant: usize) -> &RuleText {
         &self.written[variant]
     }
 
