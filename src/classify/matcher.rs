@@ -3,15 +3,15 @@
 //! A term only counts where a word starts (the char before it is not a word char), so
 //! the spellings are read from each such place along a trie of all spellings, byte by
 //! byte, until the text leaves the trie: a word that starts no spelling costs one
-//! table lookup. Every spelling that starts there is found, so that both `french` and
+//! step. Every spelling that starts there is found, so that both `french` and
 //! `french fries` are seen and the trap can mask the side term; word ends are then
 //! checked per spelling (a whole word, or any end for `stem*`).
 //!
 //! Why a trie and not an Aho-Corasick automaton: an automaton finds every occurrence
 //! anywhere (`astana` inside `kazastana`) and the word-start test then throws most of
 //! them away, it reads every byte of the text, and its DFA for the shipped rules takes
-//! about 9 MB (the contiguous NFA is small but follows failure links). The trie is
-//! about 0.4 MB and reads only from word starts. It reports the hits in the order the
+//! about 9 MB (the contiguous NFA is small but follows failure links). The trie (a
+//! double array, see [`Trie`]) reads only from word starts. It reports the hits in the order the
 //! automaton did (by end, then start), which `score` depends on to the last bit;
 //! [`Matcher::find_reference`] keeps the automaton (built on first use, for tests) and
 //! tests check both find the same (`tests/classify_reference.rs`).
