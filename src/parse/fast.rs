@@ -29,8 +29,9 @@ pub(super) fn read(body: &[u8], base: Option<&Url>) -> Option<RawFeed> {
     if memchr::memmem::find(body, b"xml:base").is_some() {
         return None;
     }
-    let text = std::str::from_utf8(body).ok()?;
-    let mut cursor = Cursor::new(text);
+    // quick-xml checks the UTF-8 of every event it returns; invalid bytes are an
+    // error, so feed-rs' turn.
+    let mut cursor = Cursor::new(body);
     let root = cursor.root()?;
     let feed = match root.local() {
         "rss" => {
@@ -143,8 +144,8 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    fn new(text: &'a str) -> Self {
-        let mut reader = NsReader::from_str(text);
+    fn new(body: &'a [u8]) -> Self {
+        let mut reader = NsReader::from_reader(body);
         // feed-rs' configuration: the same events, the same errors.
         let config = reader.config_mut();
         config.expand_empty_elements = true;
@@ -703,6 +704,13 @@ mod tests {
             read(utf8.as_bytes(), None).map(|f| f.entries.len()),
             Some(1)
         );
+    }
+
+    #[test]
+    fn invalid_utf8_is_left_to_feed_rs() {
+        let mut body = b"<rss version=\"2.0\"><channel><item><title>a".to_vec();
+        body.extend_from_slice(b"\xFF</title></item></channel></rss>");
+        assert_eq!(read(&body, None), None);
     }
 
     #[test]
