@@ -425,25 +425,27 @@ fn look_up(tx: &Connection, lookup: Lookup, ids: &mut BTreeSet<i64>) -> Result<(
 }
 
 /// How many stored titles are counted, at most, to rank a word's rarity: enough to
-/// tell a story's own word from a common one, and a bounded read.
+/// tell a story's own word from a common one.
 const RARITY_CAP: i64 = 64;
 
 /// The signature's word positions, rarest first (by how many indexed titles hold a
 /// word of its head, up to [`RARITY_CAP`]; longer words first among equals): the words
 /// a title picks for its pairs. Any order keeps the guarantee; this one keeps the
 /// lookups to the story.
+///
+/// The count is `title_head_counts` (0013), one row a head kept by triggers beside the
+/// `Fuzzy` rows `(head, head)` it counts; counting those rows, up to 64 a word, was a
+/// range read of the index per word of every new relevant title.
 fn rarest_first(tx: &Connection, signature: &TitleSignature) -> Result<Vec<usize>, StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT count(*) FROM (
-             SELECT 1 FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head = ?2 LIMIT ?3)",
-    )?;
+    let mut stmt =
+        tx.prepare_cached("SELECT min(titles, ?2) FROM title_head_counts WHERE head = ?1")?;
     let words = signature.words();
     let mut ranked = Vec::with_capacity(words.len());
     for (at, word) in words.iter().enumerate() {
-        let count: i64 = stmt.query_row(
-            params![Kind::Fuzzy.code(), blocking::head(word), RARITY_CAP],
-            |row| row.get(0),
-        )?;
+        let count: i64 = stmt
+            .query_row(params![blocking::head(word), RARITY_CAP], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
         ranked.push((count, std::cmp::Reverse(word.chars().count()), at));
     }
     ranked.sort_unstable();
@@ -457,6 +459,11 @@ fn rarest_first(tx: &Connection, signature: &TitleSignature) -> Result<Vec<usize
 pub fn index_pending(tx: &Connection, threshold: f64) -> Result<(), StoreError> {
     index_queue(tx, threshold, None).map(|_| ())
 }
+
+/// The queued items' signatures: read from the queue, whatever the history holds.
+pub(super) const PENDING_SIGNATURES: &str = "SELECT p.item_id, i.title_signature
+     FROM title_blocks_pending p CROSS JOIN items i ON i.id = p.item_id
+     WHERE i.relevant = 1";
 
 /// [`index_pending`], returning the order of words worked out for `keep` if it was
 /// queued.
@@ -487,11 +494,12 @@ fn index_queue(
         }
     };
     let pending: Vec<(i64, Option<String>)> = {
-        let mut stmt = tx.prepare_cached(
-            "SELECT p.item_id, i.title_signature
-             FROM title_blocks_pending p JOIN items i ON i.id = p.item_id
-             WHERE i.relevant = 1",
-        )?;
+        // CROSS JOIN fixes the order: from the queue (a placement's one item) to the
+        // rows. With a plain JOIN the planner walked every relevant item's row along
+        // `items_relevant_by_language` (0012) and probed the queue for each: 2 M
+        // instructions and dozens of page reads a placement at 3,766 relevant items,
+        // growing with history (BENCHMARKS.md, branch writer5).
+        let mut stmt = tx.prepare_cached(PENDING_SIGNATURES)?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };

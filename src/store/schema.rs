@@ -49,6 +49,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_relevant_by_language",
         include_str!("../../migrations/0012_relevant_by_language.sql"),
     ),
+    (
+        "0013_title_head_counts",
+        include_str!("../../migrations/0013_title_head_counts.sql"),
+    ),
 ];
 
 /// The migration after which stored items lack their canonical link's hash (SQL has no

@@ -12,18 +12,25 @@ use crate::store::clusters::list_stories;
 use crate::store::queries::{ingest_with, FetchRecord};
 use crate::store::schema::migrate;
 
-fn database() -> Connection {
+pub(super) fn database() -> Connection {
     let mut conn = Connection::open_in_memory().unwrap();
     migrate(&mut conn).unwrap();
     conn
 }
 
-fn at(hour: u32) -> DateTime<Utc> {
+pub(super) fn at(hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap() + chrono::Duration::hours(hour.into())
 }
 
 /// A relevant item of `source`, dated `hour` hours into March.
-fn story(source: &str, n: u32, title: &str, link: &str, lang: &str, hour: u32) -> (Item, Decision) {
+pub(super) fn story(
+    source: &str,
+    n: u32,
+    title: &str,
+    link: &str,
+    lang: &str,
+    hour: u32,
+) -> (Item, Decision) {
     let guid = format!("{source}-{n}");
     let item = Item {
         key: Item::key_for(source, Some(&guid), None, title, None),
@@ -243,4 +250,79 @@ fn signatures_of_the_older_form_are_recomputed_by_the_migration() {
         crate::dedup::TitleSignature::of("Uranium supply deal signed").to_string()
     );
     assert!(signature.starts_with("t2:"), "{signature}");
+}
+
+/// `(head, titles)`, heads in order.
+pub(super) type HeadCounts = Vec<(i64, i64)>;
+
+/// Each head's count in `title_head_counts` beside the `title_blocks` rows it counts
+/// (kind 3 `Fuzzy`, `key = head`), both read back, heads in order.
+pub(super) fn head_counts_and_rows(conn: &Connection) -> (HeadCounts, HeadCounts) {
+    let read = |sql: &str| -> HeadCounts {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    (
+        read("SELECT head, titles FROM title_head_counts WHERE titles > 0 ORDER BY head"),
+        read(
+            "SELECT head, count(*) FROM title_blocks WHERE kind = 3 AND key = head
+             GROUP BY head ORDER BY head",
+        ),
+    )
+}
+
+#[test]
+fn the_kept_rarity_counts_are_the_rows_they_count_through_ingest_edit_and_purge() {
+    let mut conn = database();
+    let policy = Policy::default();
+    let titles = [
+        URANIUM,
+        "France and Kazakhstan sign uranium deal in Astana",
+        "Macron meets Tokayev to discuss trade",
+        "Kazakhstan and France: a uranium deal signed",
+    ];
+    for (n, title) in titles.iter().enumerate() {
+        let source = format!("s{}", n % 3);
+        let link = format!("https://{source}.example/{n}");
+        let feed = [story(&source, n as u32, title, &link, "en", n as u32)];
+        let record = FetchRecord {
+            status: "ok",
+            error_kind: None,
+            error: None,
+            attempted_at: at(n as u32),
+            validators: None,
+            consecutive_failures: 0,
+            next_attempt: None,
+            suggested_url: None,
+        };
+        ingest_with(&mut conn, &source, &feed, &record, &policy).unwrap();
+    }
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert!(!counts.is_empty(), "the titles were indexed");
+    // "uranium" is in three titles, "macron" in one.
+    let uranium = crate::dedup::blocking::head("uranium");
+    assert_eq!(
+        counts
+            .iter()
+            .find(|(head, _)| *head == uranium)
+            .map(|c| c.1),
+        Some(3)
+    );
+    assert_eq!(counts, rows, "after ingest");
+
+    // A purge deletes a source's items with their rows: the counts follow.
+    crate::store::retention::purge_source(&mut conn, "s0").unwrap();
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(counts, rows, "after a purge");
+    assert_eq!(
+        counts
+            .iter()
+            .find(|(head, _)| *head == uranium)
+            .map(|c| c.1),
+        Some(1),
+        "two of the three uranium titles were s0's"
+    );
 }

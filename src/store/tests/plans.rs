@@ -241,6 +241,22 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
         .filter(|(_, scans)| !scans.is_empty())
         .collect();
     assert!(scans.is_empty(), "queries that read every item: {scans:#?}");
+
+    // The queue of titles to index is read from the queue: a walk of every relevant
+    // item along one of their indexes passes the check above (it is `USING INDEX`), and
+    // it was what each placement did (BENCHMARKS.md, branch writer5).
+    let plan = plan_of(&conn, clusters::PENDING_SIGNATURES);
+    assert!(
+        plan.first().is_some_and(|step| step == "SCAN p"),
+        "the queue drives the read: {plan:?}"
+    );
+}
+
+/// The `EXPLAIN QUERY PLAN` lines of `sql`, in order.
+fn plan_of(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let details = stmt.query_map([], |row| row.get::<_, String>(3)).unwrap();
+    details.collect::<Result<_, _>>().unwrap()
 }
 
 /// Retag's classifier here: every fifth item relevant, as stored, and item 1 too.

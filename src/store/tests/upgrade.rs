@@ -82,3 +82,94 @@ fn a_database_made_before_0011_finds_its_items_by_link_after_the_upgrade() {
     let keys: Vec<&str> = all.iter().map(|s| s.item.key.as_str()).collect();
     assert_eq!(keys, ["k3", "k2", "k1"]);
 }
+
+/// A database as main made it before migration 0013: no `title_head_counts` and no
+/// triggers keeping it, with relevant items already indexed under their blocking keys.
+#[test]
+fn a_database_made_before_0013_gets_the_rarity_counts_of_its_indexed_titles() {
+    use super::clusters::{at, head_counts_and_rows, story};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        let before = schema::migrations_before("0013_title_head_counts");
+        for sql in schema::first_migrations(before) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before).unwrap();
+        // What main's ingest indexed: the blocking rows of two relevant titles, written
+        // as its writer wrote them (the rows of `dedup::blocking::blocks`), under ids
+        // apart from those the ingest below gives.
+        let mut insert = conn
+            .prepare("INSERT OR IGNORE INTO title_blocks (kind, key, head, item_id) VALUES (?1, ?2, ?3, ?4)")
+            .unwrap();
+        for (id, title) in [
+            (101, "France and Kazakhstan sign uranium deal"),
+            (102, "Uranium deal for Kazakhstan"),
+        ] {
+            let signature = crate::dedup::TitleSignature::of(title);
+            let order: Vec<usize> = (0..signature.words().len()).collect();
+            for block in crate::dedup::blocking::blocks(&signature, &order, 0.7) {
+                insert
+                    .execute(rusqlite::params![
+                        block.kind.code(),
+                        block.key,
+                        block.head,
+                        id
+                    ])
+                    .unwrap();
+            }
+        }
+    }
+
+    let store = Store::open(&path).unwrap();
+    drop(store);
+    let mut conn = Connection::open(&path).unwrap();
+    let (counts, rows) = head_counts_and_rows(&conn);
+    let kazakhstan = crate::dedup::blocking::head("kazakhstan");
+    assert_eq!(
+        counts
+            .iter()
+            .find(|(head, _)| *head == kazakhstan)
+            .map(|c| c.1),
+        Some(2),
+        "both titles hold the word: {counts:?}"
+    );
+    assert_eq!(counts, rows);
+    // And the upgraded database keeps them as it ingests.
+    let feed = [story(
+        "s",
+        1,
+        "Kazakhstan uranium deal signed",
+        "https://s.example/1",
+        "en",
+        1,
+    )];
+    let record = FetchRecord {
+        status: "ok",
+        error_kind: None,
+        error: None,
+        attempted_at: at(1),
+        validators: None,
+        consecutive_failures: 0,
+        next_attempt: None,
+        suggested_url: None,
+    };
+    ingest_with(
+        &mut conn,
+        "s",
+        &feed,
+        &record,
+        &crate::dedup::Policy::default(),
+    )
+    .unwrap();
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(
+        counts
+            .iter()
+            .find(|(head, _)| *head == kazakhstan)
+            .map(|c| c.1),
+        Some(3)
+    );
+    assert_eq!(counts, rows);
+}
