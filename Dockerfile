@@ -31,7 +31,7 @@ WORKDIR /var/lib/entente
 VOLUME ["/var/lib/entente"]
 EXPOSE 8080
 STOPSIGNAL SIGTERM
-# Two malloc arenas keep a long-running daemon's memory flat (RELIABILITY.md, "Soak").
-ENV MALLOC_ARENA_MAX=2
+# No MALLOC_ARENA_MAX: the binary runs in one glibc malloc arena unless it is set
+# (BENCHMARKS.md, "branch mem5").
 ENTRYPOINT ["/usr/local/bin/entente", "--config", "/etc/entente/feeds.toml"]
 CMD ["run", "--listen", "0.0.0.0:8080"]

@@ -9,7 +9,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use feed_rs::model::{Entry, Feed, Link, Text};
+use feed_rs::model::{Feed, Link, Text};
 use url::Url;
 
 use crate::item::{cap_chars, truncate_bytes, FieldCaps, Item, ItemHtml};
@@ -49,8 +49,48 @@ pub struct Origin<'a> {
     pub caps: FieldCaps,
 }
 
+/// Which reader parsed a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The streaming reader for plain RSS 2.0 and Atom 1.0 (`parse::fast`).
+    Streaming,
+    /// feed-rs, with its rescues (the `rss` crate, `recover`), or the JSON path.
+    FeedRs,
+}
+
+/// Whether [`parse_feed_using`] may hand a document to the streaming reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReaderChoice {
+    /// The streaming reader where it accepts the document, else feed-rs: what
+    /// [`parse_feed`] does.
+    Any,
+    /// feed-rs alone: the reference the streaming reader is proven against.
+    FeedRsOnly,
+}
+
 /// Parses a feed body into normalised items.
 pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseError> {
+    parse_feed_using(body, origin, ReaderChoice::Any).0
+}
+
+/// [`parse_feed`], saying which reader read the document; `FeedRsOnly` keeps the
+/// streaming reader out (the two must give the same result, byte for byte).
+pub fn parse_feed_using(
+    body: &[u8],
+    origin: Origin<'_>,
+    choice: ReaderChoice,
+) -> (Result<ParsedFeed, ParseError>, Reader) {
+    let mut reader = Reader::FeedRs;
+    let parsed = parse_body(body, origin, choice, &mut reader);
+    (parsed, reader)
+}
+
+fn parse_body(
+    body: &[u8],
+    origin: Origin<'_>,
+    choice: ReaderChoice,
+    reader: &mut Reader,
+) -> Result<ParsedFeed, ParseError> {
     let body = trim_start(body);
     if body.is_empty() {
         return Err(ParseError::Empty);
@@ -72,6 +112,15 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
             guarded(|| recover::rewrite(&repaired)).ok_or(ParseError::ParserPanicked)?,
         );
     }
+    let doc_base = root_xml_base(&repaired).and_then(|b| resolve(&b, origin.url));
+    // The streaming reader takes the plain RSS 2.0 and Atom 1.0 it reads exactly as
+    // feed-rs does (see `fast`); everything else, untouched, goes on to feed-rs.
+    if choice == ReaderChoice::Any {
+        if let Some(feed) = guarded(|| fast::read(&repaired, origin.url)).flatten() {
+            *reader = Reader::Streaming;
+            return Ok(normalize_feed(feed, origin, doc_base));
+        }
+    }
     let feed = match parse_with_feed_rs(&repaired, origin.url) {
         Ok(feed) if !feed.entries.is_empty() || !looks_like_it_has_items(&body) => feed,
         first_attempt => {
@@ -81,8 +130,11 @@ pub fn parse_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseEr
             }
         }
     };
-    let doc_base = root_xml_base(&repaired).and_then(|b| resolve(&b, origin.url));
-    Ok(normalize_feed(feed, origin, doc_base))
+    Ok(normalize_feed(
+        RawFeed::from_feed_rs(feed),
+        origin,
+        doc_base,
+    ))
 }
 
 /// An XML document with more than `max` entries, cut where entry `max + 1` begins:
@@ -135,7 +187,7 @@ fn parse_json_feed(body: &[u8], origin: Origin<'_>) -> Result<ParsedFeed, ParseE
     let repaired = serde_json::to_vec(&repair_json_feed(value))
         .map_err(|e| ParseError::Invalid(format!("invalid JSON: {e}")))?;
     let feed = parse_with_feed_rs(&repaired, origin.url)?;
-    Ok(normalize_feed(feed, origin, None))
+    Ok(normalize_feed(RawFeed::from_feed_rs(feed), origin, None))
 }
 
 /// feed-rs insists on `https://` in the version URL, which JSON Feed 1.0 producers often
@@ -367,9 +419,101 @@ fn parse_with_rss_crate(body: &[u8]) -> Option<Feed> {
     parse_with_feed_rs(channel.to_string().as_bytes(), None).ok()
 }
 
+/// What the normaliser reads of a parsed document, whichever reader parsed it:
+/// feed-rs' model carries far more (media, iTunes, rights…) that entente never
+/// stores, and the streaming reader ([`fast`]) fills only this.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct RawFeed {
+    title: Option<RawText>,
+    links: Vec<RawLink>,
+    language: Option<String>,
+    entries: Vec<RawEntry>,
+}
+
+/// A text field as the feed wrote it, and whether it was declared HTML.
+#[derive(Debug, Clone, PartialEq)]
+struct RawText {
+    content: String,
+    html: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct RawLink {
+    href: String,
+    rel: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+struct RawEntry {
+    base: Option<String>,
+    /// Empty when the entry had none.
+    id: String,
+    links: Vec<RawLink>,
+    summary: Option<RawText>,
+    content_body: Option<String>,
+    title: Option<RawText>,
+    published: Option<chrono::DateTime<chrono::Utc>>,
+    updated: Option<chrono::DateTime<chrono::Utc>>,
+    /// The authors' names, in order (authors without a name are not kept).
+    authors: Vec<String>,
+    /// Each category's label, else its term.
+    categories: Vec<String>,
+    language: Option<String>,
+}
+
+impl RawFeed {
+    /// What the normaliser reads of feed-rs' model; the strings are moved, not copied.
+    fn from_feed_rs(feed: Feed) -> RawFeed {
+        RawFeed {
+            title: feed.title.map(RawText::from_feed_rs),
+            links: feed.links.into_iter().map(RawLink::from_feed_rs).collect(),
+            language: feed.language,
+            entries: feed
+                .entries
+                .into_iter()
+                .map(|entry| RawEntry {
+                    base: entry.base,
+                    id: entry.id,
+                    links: entry.links.into_iter().map(RawLink::from_feed_rs).collect(),
+                    summary: entry.summary.map(RawText::from_feed_rs),
+                    content_body: entry.content.and_then(|c| c.body),
+                    title: entry.title.map(RawText::from_feed_rs),
+                    published: entry.published,
+                    updated: entry.updated,
+                    authors: entry.authors.into_iter().filter_map(|p| p.name).collect(),
+                    categories: entry
+                        .categories
+                        .into_iter()
+                        .map(|c| c.label.unwrap_or(c.term))
+                        .collect(),
+                    language: entry.language,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl RawText {
+    fn from_feed_rs(text: Text) -> RawText {
+        RawText {
+            html: is_html(&text),
+            content: text.content,
+        }
+    }
+}
+
+impl RawLink {
+    fn from_feed_rs(link: Link) -> RawLink {
+        RawLink {
+            href: link.href,
+            rel: link.rel,
+        }
+    }
+}
+
 /// `doc_base` is the root element's `xml:base`, made absolute. Relative URLs resolve
 /// against it, else against the feed's own link, else against the response URL.
-fn normalize_feed(feed: Feed, origin: Origin<'_>, doc_base: Option<String>) -> ParsedFeed {
+fn normalize_feed(feed: RawFeed, origin: Origin<'_>, doc_base: Option<String>) -> ParsedFeed {
     let feed_link = alternate_link(&feed.links);
     let base = doc_base
         .or_else(|| feed_link.as_deref().and_then(|l| resolve(l, origin.url)))
@@ -411,7 +555,7 @@ fn normalize_feed(feed: Feed, origin: Origin<'_>, doc_base: Option<String>) -> P
 }
 
 fn normalize_entry(
-    mut entry: Entry,
+    mut entry: RawEntry,
     source_id: &str,
     lang: Option<&str>,
     base: Option<&Url>,
@@ -432,8 +576,8 @@ fn normalize_entry(
     let text_budget = |chars: usize| chars.saturating_mul(8).max(4096);
     let summary_budget = text_budget(caps.max_summary_chars);
     // The feed's HTML: the content, else a summary declared HTML; cut to its cap.
-    let html_summary = entry.summary.as_ref().is_some_and(is_html);
-    let content_source = match entry.content.as_ref().and_then(|c| c.body.as_deref()) {
+    let html_summary = entry.summary.as_ref().is_some_and(|s| s.html);
+    let content_source = match entry.content_body.as_deref() {
         Some(body) => Some(body),
         None if html_summary => entry.summary.as_ref().map(|s| s.content.as_str()),
         None => None,
@@ -457,7 +601,7 @@ fn normalize_entry(
     // html5ever's tree (the pipeline sanitizes those, see `ItemHtml`). The entry is
     // ours, so its text is moved rather than copied.
     let content_html = content_source.is_some().then(|| {
-        let mut html = match entry.content.as_mut().and_then(|c| c.body.take()) {
+        let mut html = match entry.content_body.take() {
             Some(body) => body,
             None => entry
                 .summary
@@ -506,7 +650,6 @@ fn normalize_entry(
         authors: entry
             .authors
             .iter()
-            .filter_map(|p| p.name.as_deref())
             .map(|name| short_text(name, caps))
             .filter(|n| !n.is_empty())
             .take(caps.max_list_len)
@@ -514,7 +657,7 @@ fn normalize_entry(
         categories: entry
             .categories
             .iter()
-            .map(|c| short_text(c.label.as_deref().unwrap_or(&c.term), caps))
+            .map(|c| short_text(c, caps))
             .filter(|c| !c.is_empty())
             .take(caps.max_list_len)
             .collect(),
@@ -534,14 +677,14 @@ fn is_html(text: &Text) -> bool {
 
 /// Plain text of a title or summary, whatever its declared type: many feeds send
 /// markup in "text" fields, so tags are always dropped.
-fn text_of(text: &Text) -> String {
+fn text_of(text: &RawText) -> String {
     text_of_capped(text, usize::MAX)
 }
 
 /// [`text_of`] the first `max_bytes` of the text.
-fn text_of_capped(text: &Text, max_bytes: usize) -> String {
+fn text_of_capped(text: &RawText, max_bytes: usize) -> String {
     let content = truncate_bytes(&text.content, max_bytes);
-    if is_html(text) || content.contains('<') || content.contains('&') {
+    if text.html || content.contains('<') || content.contains('&') {
         html_to_text(content)
     } else {
         clean_line(content)
@@ -560,7 +703,7 @@ fn short_text(text: &str, caps: &FieldCaps) -> String {
     cap_chars(text, caps.max_short_chars)
 }
 
-fn alternate_link(links: &[Link]) -> Option<String> {
+fn alternate_link(links: &[RawLink]) -> Option<String> {
     links
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
@@ -587,6 +730,7 @@ fn normalize_lang(lang: &str) -> String {
         .to_ascii_lowercase()
 }
 
+mod fast;
 mod recover;
 
 pub use crate::sanitize::{is_safe_url, sanitize_html};

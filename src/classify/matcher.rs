@@ -3,15 +3,15 @@
 //! A term only counts where a word starts (the char before it is not a word char), so
 //! the spellings are read from each such place along a trie of all spellings, byte by
 //! byte, until the text leaves the trie: a word that starts no spelling costs one
-//! table lookup. Every spelling that starts there is found, so that both `french` and
+//! step. Every spelling that starts there is found, so that both `french` and
 //! `french fries` are seen and the trap can mask the side term; word ends are then
 //! checked per spelling (a whole word, or any end for `stem*`).
 //!
 //! Why a trie and not an Aho-Corasick automaton: an automaton finds every occurrence
 //! anywhere (`astana` inside `kazastana`) and the word-start test then throws most of
 //! them away, it reads every byte of the text, and its DFA for the shipped rules takes
-//! about 9 MB (the contiguous NFA is small but follows failure links). The trie is
-//! about 0.4 MB and reads only from word starts. It reports the hits in the order the
+//! about 9 MB (the contiguous NFA is small but follows failure links). The trie (a
+//! double array, see [`Trie`]) reads only from word starts. It reports the hits in the order the
 //! automaton did (by end, then start), which `score` depends on to the last bit;
 //! [`Matcher::find_reference`] keeps the automaton (built on first use, for tests) and
 //! tests check both find the same (`tests/classify_reference.rs`).
@@ -23,6 +23,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::normalize::is_word_char;
 use super::rules::Variant;
+use super::RuleText;
 
 /// One place where a term matched in normalised text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +60,7 @@ pub type Scratch = Vec<Found>;
 pub struct Matcher {
     trie: Trie,
     uses: Vec<Vec<Use>>,
-    written: Vec<String>,
+    written: Vec<RuleText>,
     /// The distinct spellings, for the reference automaton.
     patterns: Vec<String>,
     reference: OnceLock<AhoCorasick>,
@@ -95,7 +96,7 @@ impl Matcher {
                 variant: index,
                 prefix: v.prefix,
             });
-            written.push(v.written);
+            written.push(RuleText::from(v.written));
         }
         if patterns.iter().any(String::is_empty) {
             return Err("cannot compile the terms: an empty spelling".to_string());
@@ -111,7 +112,7 @@ impl Matcher {
     }
 
     /// The spelling of a variant as written in the rules.
-    pub fn written(&self, variant: usize) -> &str {
+    pub fn written(&self, variant: usize) -> &RuleText {
         &self.written[variant]
     }
 
@@ -198,49 +199,45 @@ impl Matcher {
     }
 }
 
-/// No node.
+/// No node, no spelling.
 const NONE: u32 = u32::MAX;
 
-/// Every spelling, byte by byte, its nodes laid out depth first so that the only child
-/// of a node (most nodes: 15,000 of the shipped rules' 19,000) is the next node. The
-/// root's children and those of the few nodes with many (where Cyrillic letters
-/// branch) are in 256-entry tables; the others in a sorted run of `edge_bytes`.
+/// Every spelling, byte by byte, as a double array: the node reached from node `s` by
+/// byte `b` is the slot `base(s) + b`, if that slot's `parent` is `s`. A step is an
+/// addition, a load and a comparison, the same for a node with one child (most: 15,000
+/// of the shipped rules' 19,000) as for the root's hundreds; the tree of child lists or
+/// 256-entry tables it replaced took a branch on the node's kind, a scan of a few
+/// children, or a table of 1 KB per branching node. The bases are chosen at build time
+/// so that no two nodes' children share a slot.
 #[derive(Debug, Clone)]
 struct Trie {
-    nodes: Vec<Node>,
-    edge_bytes: Vec<u8>,
-    edge_targets: Vec<u32>,
-    tables: Vec<[u32; 256]>,
+    slots: Vec<Slot>,
 }
 
+/// One node of the double array (or a free slot, whose `parent` is `NONE`).
 #[derive(Debug, Clone, Copy)]
-struct Node {
+struct Slot {
+    /// Where this node's children start: the child by byte `b` is at `base + b`.
+    base: u32,
+    /// The node this one is a child of (`NONE`: free, or the root).
+    parent: u32,
     /// The spelling that ends here, or `NONE`.
     pattern: u32,
-    children: Children,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Children {
-    None,
-    /// One child, the next node, reached by this byte.
-    One(u8),
-    /// `count` children from `first` in `edge_bytes`/`edge_targets`.
-    Few {
-        first: u32,
-        count: u8,
-    },
-    /// Children in `tables[index]`.
-    Many(u32),
-}
+const FREE: Slot = Slot {
+    base: 0,
+    parent: NONE,
+    pattern: NONE,
+};
 
-/// Nodes with more children than this get a table.
-const FEW: usize = 6;
+/// The root's slot.
+const ROOT: usize = 0;
 
 impl Trie {
     fn build(patterns: &[String]) -> Result<Trie, String> {
         let too_many = || "cannot compile the terms: too many spellings".to_string();
-        // A plain trie first, then laid out flat.
+        // A plain trie first, then laid out in the double array.
         let mut children: Vec<BTreeMap<u8, usize>> = vec![BTreeMap::new()];
         let mut ends: Vec<u32> = vec![NONE];
         for (id, pattern) in patterns.iter().enumerate() {
@@ -259,121 +256,79 @@ impl Trie {
             }
             ends[node] = u32::try_from(id).map_err(|_| too_many())?;
         }
-        // Depth-first order: new index of each node.
-        let mut order = Vec::with_capacity(children.len());
-        let mut stack = vec![0usize];
-        while let Some(node) = stack.pop() {
-            order.push(node);
-            // Pushed in reverse, so the smallest byte's child comes next.
-            stack.extend(children[node].values().rev());
-        }
-        let mut index_of = vec![0u32; children.len()];
-        for (new, &old) in order.iter().enumerate() {
-            index_of[old] = u32::try_from(new).map_err(|_| too_many())?;
-        }
-        let mut trie = Trie {
-            nodes: Vec::with_capacity(order.len()),
-            edge_bytes: Vec::new(),
-            edge_targets: Vec::new(),
-            tables: Vec::new(),
-        };
-        for (new, &old) in order.iter().enumerate() {
-            let edges = &children[old];
-            let kind = match edges.len() {
-                0 => Children::None,
-                1 if old != 0 => {
-                    let (&byte, &child) = edges.iter().next().unwrap_or((&0, &0));
-                    debug_assert_eq!(index_of[child] as usize, new + 1);
-                    Children::One(byte)
-                }
-                count if count <= FEW && old != 0 => {
-                    let first = u32::try_from(trie.edge_bytes.len()).map_err(|_| too_many())?;
-                    for (&byte, &child) in edges {
-                        trie.edge_bytes.push(byte);
-                        trie.edge_targets.push(index_of[child]);
-                    }
-                    Children::Few {
-                        first,
-                        count: u8::try_from(count).map_err(|_| too_many())?,
-                    }
-                }
-                _ => {
-                    let mut table = [NONE; 256];
-                    for (&byte, &child) in edges {
-                        table[usize::from(byte)] = index_of[child];
-                    }
-                    trie.tables.push(table);
-                    Children::Many(u32::try_from(trie.tables.len() - 1).map_err(|_| too_many())?)
-                }
+        let mut slots = vec![FREE; 1];
+        // The slot of each plain node, placed breadth first from the root's.
+        let mut slot_of = vec![NONE; children.len()];
+        slot_of[0] = ROOT as u32;
+        // Every slot from `frontier` on is free; the free ones before it are the
+        // holes. A node's base is sought among the holes first (few: the array packs
+        // densely), so placing the 19,000 nodes costs a few million instructions.
+        let mut frontier = ROOT + 1;
+        let mut holes = std::collections::BTreeSet::new();
+        let mut queue = std::collections::VecDeque::from([0usize]);
+        while let Some(node) = queue.pop_front() {
+            let slot = slot_of[node] as usize;
+            slots[slot].pattern = ends[node];
+            let edges = &children[node];
+            let Some((&lowest, _)) = edges.iter().next() else {
+                continue;
             };
-            trie.nodes.push(Node {
-                pattern: ends[old],
-                children: kind,
-            });
-        }
-        // The walk starts from the root's table.
-        if !matches!(
-            trie.nodes.first(),
-            Some(Node {
-                children: Children::Many(0),
-                ..
-            })
-        ) {
-            trie.tables.insert(0, [NONE; 256]);
-            for node in &mut trie.nodes {
-                if let Children::Many(table) = &mut node.children {
-                    *table += 1;
+            let lowest = usize::from(lowest);
+            let is_free = |at: usize| at >= frontier || holes.contains(&at);
+            // The lowest base from which every child's slot is free.
+            let base = holes
+                .range(lowest..)
+                .copied()
+                .chain(frontier.max(lowest)..)
+                .map(|first| first - lowest)
+                .find(|&base| edges.keys().all(|&b| is_free(base + usize::from(b))))
+                .unwrap_or(frontier);
+            slots[slot].base = u32::try_from(base).map_err(|_| too_many())?;
+            for (&byte, &child) in edges {
+                let child_slot = base + usize::from(byte);
+                if child_slot >= frontier {
+                    holes.extend(frontier..child_slot);
+                    frontier = child_slot + 1;
+                    slots.resize(frontier, FREE);
+                } else {
+                    holes.remove(&child_slot);
                 }
-            }
-            if let Some(root) = trie.nodes.first_mut() {
-                root.children = Children::Many(0);
+                slots[child_slot].parent = u32::try_from(slot).map_err(|_| too_many())?;
+                slot_of[child] = u32::try_from(child_slot).map_err(|_| too_many())?;
+                queue.push_back(child);
             }
         }
-        Ok(trie)
+        // A step past the last slot is no node: `walk` reads with `get`.
+        slots.shrink_to_fit();
+        Ok(Trie { slots })
     }
 
     /// Every spelling that `text[start..]` begins with.
     #[inline]
     fn walk(&self, text: &[u8], start: usize, found: &mut Vec<Found>) {
-        let mut node = self.tables[0][usize::from(text[start])];
-        let mut at = start + 1;
-        while node != NONE {
-            let n = self.nodes[node as usize];
-            if n.pattern != NONE {
-                found.push(Found {
-                    // Texts over 4 GiB are not classified whole: they never reach
-                    // here (summaries are capped far below).
-                    end: at as u32,
-                    start: start as u32,
-                    pattern: n.pattern,
-                });
-            }
-            let Some(&byte) = text.get(at) else {
-                return;
-            };
-            node = match n.children {
-                Children::None => return,
-                Children::One(next) if next == byte => node + 1,
-                Children::One(_) => return,
-                Children::Few { first, count } => {
-                    let first = first as usize;
-                    let bytes = &self.edge_bytes[first..first + usize::from(count)];
-                    match bytes.iter().position(|&b| b == byte) {
-                        Some(i) => self.edge_targets[first + i],
-                        None => return,
+        let mut node = ROOT;
+        for (at, &byte) in text.iter().enumerate().skip(start) {
+            let next = self.slots[node].base as usize + usize::from(byte);
+            match self.slots.get(next) {
+                Some(slot) if slot.parent as usize == node => {
+                    node = next;
+                    if slot.pattern != NONE {
+                        found.push(Found {
+                            // Texts over 4 GiB are not classified whole: they never
+                            // reach here (summaries are capped far below).
+                            end: (at + 1) as u32,
+                            start: start as u32,
+                            pattern: slot.pattern,
+                        });
                     }
                 }
-                Children::Many(table) => self.tables[table as usize][usize::from(byte)],
-            };
-            at += 1;
+                _ => return,
+            }
         }
     }
 
     fn memory_usage(&self) -> usize {
-        self.nodes.len() * std::mem::size_of::<Node>()
-            + self.edge_bytes.len()
-            + self.edge_targets.len() * 4
-            + self.tables.len() * std::mem::size_of::<[u32; 256]>()
+        self.slots.len() * std::mem::size_of::<Slot>()
     }
 }
 
@@ -384,16 +339,15 @@ fn starts_word(text: &str, start: usize) -> bool {
         .is_none_or(|c| !is_word_char(c))
 }
 
+/// Whether no word char follows `end` (the letters are read from the bytes, as the
+/// word starts are: the same answer as [`is_word_char`], `crate::letters` tests it).
 fn ends_word(text: &str, end: usize) -> bool {
-    text[end..].chars().next().is_none_or(|c| !is_word_char(c))
+    end >= text.len() || !crate::letters::alphanumeric_at(text, end).0
 }
 
 /// Where the word continuing at `from` ends (the stem's inflection included).
 fn end_of_word(text: &str, from: usize) -> usize {
-    text[from..]
-        .char_indices()
-        .find(|(_, c)| !is_word_char(*c))
-        .map_or(text.len(), |(i, _)| from + i)
+    crate::letters::end_of_alphanumeric_run(text, from)
 }
 
 #[cfg(test)]

@@ -25,8 +25,9 @@ pub mod rules;
 mod score;
 
 use std::ops::Range;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use rules::{RawRules, RawScoring, RawTermGroup, RawTopic, Rules, Scoring};
 
@@ -81,16 +82,91 @@ pub enum Place {
     Summary,
 }
 
+/// Text of the rules that evidence quotes (a spelling, a role), held once by the
+/// compiled rules and shared by every decision that quotes it: an item's twenty-odd
+/// records cost a reference count each, not an allocation and a copy each (most items
+/// are irrelevant and still carry their evidence). Read as a `str`; serialised as
+/// one, so the stored decision JSON is what it was with `String`s.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleText(Arc<str>);
+
+impl RuleText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for RuleText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RuleText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for RuleText {
+    fn from(text: &str) -> RuleText {
+        RuleText(text.into())
+    }
+}
+
+impl From<String> for RuleText {
+    fn from(text: String) -> RuleText {
+        RuleText(text.into())
+    }
+}
+
+impl PartialEq<str> for RuleText {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for RuleText {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<RuleText> for str {
+    fn eq(&self, other: &RuleText) -> bool {
+        *self == *other.0
+    }
+}
+
+impl PartialEq<RuleText> for &str {
+    fn eq(&self, other: &RuleText) -> bool {
+        **self == *other.0
+    }
+}
+
+impl Serialize for RuleText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RuleText, D::Error> {
+        String::deserialize(deserializer).map(RuleText::from)
+    }
+}
+
 /// One matched term and what it counted for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The rule's term as written (the spelling that matched).
-    pub term: String,
+    pub term: RuleText,
     /// The text that matched it.
     pub matched: String,
     /// What it counts for: `france`, `kazakhstan`, `both`, `cue`, `trap`, `other`
     /// (a third party), `damper`, or `topic:ID`.
-    pub role: String,
+    pub role: RuleText,
     /// The rule's weight, before the title factor.
     pub weight: f64,
     pub place: Place,

@@ -16,7 +16,7 @@ use toml::Spanned;
 
 use super::matcher::Matcher;
 use super::normalize::normalize_term;
-use super::{RuleError, Topic};
+use super::{RuleError, RuleText, Topic};
 
 /// The classifier's rules as written in the rules file (its top level).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -232,7 +232,9 @@ pub struct Rules {
     pub(crate) topic_is_sector: Vec<bool>,
     /// Per group, its role as evidence names it (`france`, `topic:ID`…), formatted
     /// once rather than for every matched term.
-    pub(crate) group_roles: Vec<String>,
+    pub(crate) group_roles: Vec<RuleText>,
+    /// The role of a group's cue weight in evidence.
+    pub(crate) cue_role: RuleText,
 }
 
 impl Rules {
@@ -269,9 +271,10 @@ impl Rules {
             matcher,
             topic_is_sector,
             group_roles: Vec::new(),
+            cue_role: RuleText::from("cue"),
         };
         rules.group_roles = (rules.groups.iter())
-            .map(|g| super::score::role_name(&rules, g.target))
+            .map(|g| RuleText::from(super::score::role_name(&rules, g.target)))
             .collect();
         Ok(rules)
     }

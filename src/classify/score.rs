@@ -15,7 +15,7 @@ use super::matcher::{self, Hit};
 use super::normalize::{normalize_into, Normalized};
 use super::reference;
 use super::rules::{Rules, Side, Target, TopicEvidence};
-use super::{Decision, Evidence, Place, ScoreParts, Text, TopicScore};
+use super::{Decision, Evidence, Place, RuleText, ScoreParts, Text, TopicScore};
 use crate::lang::Lang;
 
 /// A hit that survived trap masking and pruning, with its place and source text.
@@ -23,8 +23,48 @@ use crate::lang::Lang;
 struct Found<'s> {
     hit: Hit,
     place: Place,
-    /// Borrowed from the item: copied only into the evidence, once per term and place.
+    /// The first hit of its term in its place: the one evidence records.
+    first: bool,
+    /// Borrowed from the item, for the first hits only (empty for the others): copied
+    /// only into the evidence.
     matched: &'s str,
+}
+
+/// Per term, whether (and where) it was seen in the item so far; emptied in constant
+/// time by moving to a new generation, so that finding a term's earlier hit costs one
+/// lookup rather than a scan of the hits before it.
+#[derive(Default)]
+struct TermMarks {
+    /// Per term: the generation that marked it and the index it was given.
+    marks: Vec<(u32, u32)>,
+    generation: u32,
+}
+
+impl TermMarks {
+    /// Forgets every mark, for rules of `terms` terms.
+    fn clear(&mut self, terms: usize) {
+        if self.marks.len() != terms {
+            self.marks = vec![(0, 0); terms];
+            self.generation = 0;
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.marks.fill((0, 0));
+            self.generation = 1;
+        }
+    }
+
+    /// The index `term` was given, else gives it `next` and returns `None`.
+    fn get_or_mark(&mut self, term: usize, next: usize) -> Option<usize> {
+        let (generation, index) = &mut self.marks[term];
+        if *generation == self.generation {
+            return Some(*index as usize);
+        }
+        *generation = self.generation;
+        // Fewer hits than u32::MAX: texts are capped far below 4 GiB.
+        *index = next as u32;
+        None
+    }
 }
 
 /// The buffers one item is read with, kept by each thread between items so that
@@ -34,6 +74,7 @@ struct Scratch {
     normalized: Normalized,
     hits: Vec<Hit>,
     found: matcher::Scratch,
+    marks: TermMarks,
 }
 
 impl Scratch {
@@ -76,17 +117,18 @@ fn decide_with(rules: &Rules, text: &Text<'_>, scratch: &mut Scratch) -> Decisio
             normalized,
             hits,
             found: trie_scratch,
+            marks,
         } = scratch;
         normalize_into(source, normalized);
         hits.clear();
         rules
             .matcher
             .find_with(&normalized.text, hits, trie_scratch);
-        keep(rules, place, lang, hits, &mut found, |start, end| {
+        keep(rules, place, lang, hits, &mut found, marks, |start, end| {
             normalized.source_slice(source, start, end)
         });
     }
-    conclude(rules, &found)
+    conclude(rules, &found, &mut scratch.marks)
 }
 
 /// [`decide`] by the reference reading of the text (`super::reference`): a byte map
@@ -95,6 +137,7 @@ pub fn decide_reference(rules: &Rules, text: &Text<'_>) -> Decision {
     let lang = text.lang.and_then(Lang::from_code);
     let mut found = Vec::new();
     let mut hits = Vec::new();
+    let mut marks = TermMarks::default();
     for (source, place) in [(text.title, Place::Title), (text.summary, Place::Summary)] {
         if source.is_empty() {
             continue;
@@ -102,16 +145,22 @@ pub fn decide_reference(rules: &Rules, text: &Text<'_>) -> Decision {
         let (normalized, origin) = reference::normalize(source);
         hits.clear();
         rules.matcher.find_reference(&normalized, &mut hits);
-        keep(rules, place, lang, &mut hits, &mut found, |start, end| {
-            reference::source_slice(&origin, source, start, end)
-        });
+        keep(
+            rules,
+            place,
+            lang,
+            &mut hits,
+            &mut found,
+            &mut marks,
+            |start, end| reference::source_slice(&origin, source, start, end),
+        );
     }
-    conclude(rules, &found)
+    conclude(rules, &found, &mut marks)
 }
 
 /// The decision on the hits that survived, in text order, title first.
-fn conclude(rules: &Rules, found: &[Found<'_>]) -> Decision {
-    let tally = Tally::of(rules, found);
+fn conclude(rules: &Rules, found: &[Found<'_>], marks: &mut TermMarks) -> Decision {
+    let tally = Tally::of(rules, found, marks);
     let (score, mut notes) = score(rules, &tally);
     if tally.place_pair {
         notes.push(format!(
@@ -160,8 +209,10 @@ fn keep<'s>(
     lang: Option<Lang>,
     hits: &mut Vec<Hit>,
     out: &mut Vec<Found<'s>>,
+    marks: &mut TermMarks,
     source_of: impl Fn(usize, usize) -> &'s str,
 ) {
+    marks.clear(rules.terms.len());
     // Terms of another language's sense are not there at all (they mask nothing).
     hits.retain(|h| rules.groups[rules.terms[h.term].group].applies_to(lang));
     hits.sort_unstable_by_key(|h| (h.start, h.end));
@@ -176,10 +227,16 @@ fn keep<'s>(
             || hits.get(i + 1).is_some_and(|next| next.start == hit.start);
         furthest_end = furthest_end.max(Some(hit.end));
         if !contained || survives(rules, i, hits, longest) {
+            let first = marks.get_or_mark(hit.term, 0).is_none();
             out.push(Found {
                 hit,
                 place,
-                matched: source_of(hit.start, hit.end),
+                first,
+                matched: if first {
+                    source_of(hit.start, hit.end)
+                } else {
+                    ""
+                },
             });
         }
     }
@@ -270,12 +327,12 @@ struct Tally {
 }
 
 impl Tally {
-    fn of(rules: &Rules, found: &[Found]) -> Tally {
+    fn of(rules: &Rules, found: &[Found], marks: &mut TermMarks) -> Tally {
         let mut tally = Tally {
             topics: vec![[0.0; 4]; rules.topics.len()],
             ..Tally::default()
         };
-        for (term, factor, in_title) in distinct_terms(rules, found) {
+        for (term, factor, in_title) in distinct_terms(rules, found, marks) {
             tally.add(rules, term, factor, in_title);
         }
         // Places of both sides with a word of interaction: "Lyon and Almaty sign a
@@ -355,13 +412,19 @@ impl Tally {
 
 /// Each matched term once, with the factor of its best place and whether the title
 /// holds it.
-fn distinct_terms(rules: &Rules, found: &[Found]) -> Vec<(usize, f64, bool)> {
+fn distinct_terms(
+    rules: &Rules,
+    found: &[Found],
+    marks: &mut TermMarks,
+) -> Vec<(usize, f64, bool)> {
     let mut terms: Vec<(usize, f64, bool)> = Vec::with_capacity(found.len());
+    marks.clear(rules.terms.len());
     for f in found {
         let factor = place_factor(rules, f.place);
         let in_title = f.place == Place::Title;
-        match terms.iter_mut().find(|(t, _, _)| *t == f.hit.term) {
-            Some((_, best, title)) => {
+        match marks.get_or_mark(f.hit.term, terms.len()) {
+            Some(index) => {
+                let (_, best, title) = &mut terms[index];
                 *best = best.max(factor);
                 *title |= in_title;
             }
@@ -490,33 +553,26 @@ fn choose_topics(rules: &Rules, scores: &[TopicScore]) -> Vec<String> {
 
 /// One evidence record per matched term and place, in text order.
 fn evidence(rules: &Rules, found: &[Found]) -> Vec<Evidence> {
-    // The first hit of each term and place, then the records, allocated once.
-    let mut seen: Vec<(usize, Place)> = Vec::with_capacity(found.len());
-    let mut firsts: Vec<&Found> = Vec::with_capacity(found.len());
-    let mut records = 0;
-    for f in found {
-        if seen.contains(&(f.hit.term, f.place)) {
-            continue;
-        }
-        seen.push((f.hit.term, f.place));
-        firsts.push(f);
-        let group = &rules.groups[rules.terms[f.hit.term].group];
-        records += 1 + usize::from(group.cue > 0.0);
-    }
+    // The first hit of each term and place (marked by `keep`), then the records,
+    // allocated once.
+    let firsts = || found.iter().filter(|f| f.first);
+    let records = firsts()
+        .map(|f| 1 + usize::from(rules.groups[rules.terms[f.hit.term].group].cue > 0.0))
+        .sum();
     let mut out: Vec<Evidence> = Vec::with_capacity(records);
-    for f in firsts {
+    for f in firsts() {
         let group_index = rules.terms[f.hit.term].group;
         let group = &rules.groups[group_index];
-        let record = |role: String, weight: f64| Evidence {
-            term: rules.matcher.written(f.hit.variant).to_string(),
+        let record = |role: &RuleText, weight: f64| Evidence {
+            term: rules.matcher.written(f.hit.variant).clone(),
             matched: f.matched.to_string(),
-            role,
+            role: role.clone(),
             weight,
             place: f.place,
         };
-        out.push(record(rules.group_roles[group_index].clone(), group.weight));
+        out.push(record(&rules.group_roles[group_index], group.weight));
         if group.cue > 0.0 {
-            out.push(record("cue".to_string(), group.cue));
+            out.push(record(&rules.cue_role, group.cue));
         }
     }
     out

@@ -11,6 +11,7 @@ mod common;
 mod daemon;
 mod decisions;
 mod failures;
+mod fast_reader;
 mod fetch_faults;
 mod fixtures;
 mod hostile;

@@ -10,7 +10,7 @@ use entente::classify::{classify, Rules, Text};
 use entente::config::Config;
 use entente::dedup::TitleSignature;
 use entente::item::FieldCaps;
-use entente::parse::{parse_feed, Origin};
+use entente::parse::{parse_feed_using, Origin, Reader, ReaderChoice};
 
 /// Feed bytes → decode → parse → normalise: no panic, and every item is safe to
 /// publish: bounded fields, no forbidden characters, web links only, no script.
@@ -31,7 +31,18 @@ pub fn feed_bytes(bytes: &[u8], content_type: Option<&str>) {
         url: Some(&base),
         caps,
     };
-    let Ok(feed) = parse_feed(&body, origin) else {
+    // A document the streaming reader takes must read exactly as feed-rs reads it.
+    let (parsed, reader) = parse_feed_using(&body, origin, ReaderChoice::Any);
+    if reader == Reader::Streaming {
+        let (reference, _) = parse_feed_using(&body, origin, ReaderChoice::FeedRsOnly);
+        assert_eq!(
+            parsed,
+            reference,
+            "the streaming reader and feed-rs disagree on {:?}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let Ok(feed) = parsed else {
         return;
     };
     assert!(feed.items.len() <= caps.max_items);
