@@ -26,10 +26,45 @@ fn both_ways(name: &str, bytes: &[u8], content_type: Option<&str>) -> Reader {
     };
     let (parsed, reader) = parse_feed_using(&body, origin, ReaderChoice::Any);
     let (reference, _) = parse_feed_using(&body, origin, ReaderChoice::FeedRsOnly);
-    if reader == Reader::Streaming {
+    // Where feed-rs panics the streaming reader may do better (see
+    // `a_document_feed_rs_panics_on_is_read_by_the_streaming_reader`).
+    if reader == Reader::Streaming && !matches!(reference, Err(ParseError::ParserPanicked)) {
         assert_same(name, &parsed, &reference);
     }
     reader
+}
+
+/// feed-rs 3.0.0 slices an author's name inside a character when the email follows a
+/// multi-byte one, panics, and the whole document is lost (found by the feed fuzz
+/// target's parity check, 2 December 2026). The streaming reader does not read the
+/// channel's `webMaster`, so a subscriber gets the items.
+#[test]
+fn a_document_feed_rs_panics_on_is_read_by_the_streaming_reader() {
+    let body = rss(
+        "<item><title>Astana et Paris</title><link>https://news.example/1</link>\
+                    <description>Un accord.</description></item>",
+    )
+    .replace(
+        "<language>",
+        "<webMaster>zcb1\u{e009}\u{e009}972@21cn.example</webMaster><language>",
+    );
+    let url = base();
+    let origin = Origin {
+        source_id: "fixture",
+        lang_hint: None,
+        url: Some(&url),
+        caps: FieldCaps::default(),
+    };
+    let (reference, _) = parse_feed_using(body.as_bytes(), origin, ReaderChoice::FeedRsOnly);
+    assert!(
+        matches!(reference, Err(ParseError::ParserPanicked)),
+        "feed-rs no longer panics here: {reference:?}; the parity checks can be strict again"
+    );
+    let (parsed, reader) = parse_feed_using(body.as_bytes(), origin, ReaderChoice::Any);
+    assert_eq!(reader, Reader::Streaming);
+    let feed = parsed.expect("the streaming reader reads it");
+    assert_eq!(feed.items.len(), 1);
+    assert_eq!(feed.items[0].title, "Astana et Paris");
 }
 
 /// Field by field, so that a failure names the item and the field.

@@ -10,7 +10,7 @@ use entente::classify::{classify, Rules, Text};
 use entente::config::Config;
 use entente::dedup::TitleSignature;
 use entente::item::FieldCaps;
-use entente::parse::{parse_feed_using, Origin, Reader, ReaderChoice};
+use entente::parse::{parse_feed_using, Origin, ParseError, Reader, ReaderChoice};
 
 /// Feed bytes → decode → parse → normalise: no panic, and every item is safe to
 /// publish: bounded fields, no forbidden characters, web links only, no script.
@@ -35,6 +35,12 @@ pub fn feed_bytes(bytes: &[u8], content_type: Option<&str>) {
     let (parsed, reader) = parse_feed_using(&body, origin, ReaderChoice::Any);
     if reader == Reader::Streaming {
         let (reference, _) = parse_feed_using(&body, origin, ReaderChoice::FeedRsOnly);
+        // Where feed-rs panics (its author split slices inside a character:
+        // RELIABILITY.md) the streaming reader may read the document; everywhere else
+        // the two must agree.
+        if matches!(reference, Err(ParseError::ParserPanicked)) {
+            return;
+        }
         assert_eq!(
             parsed,
             reference,
