@@ -13,17 +13,22 @@ fn base() -> url::Url {
     url::Url::parse("https://feeds.example/news/feed.xml").unwrap()
 }
 
+/// Where a test's documents come from: a fixture at `url`, default caps.
+fn fixture_origin(url: &url::Url) -> Origin<'_> {
+    Origin {
+        source_id: "fixture",
+        lang_hint: None,
+        url: Some(url),
+        caps: FieldCaps::default(),
+    }
+}
+
 /// Both readers on one body (decoded as the fetcher decodes it); the reader that
 /// `parse_feed` used, after checking that a streaming read equals feed-rs' read.
 fn both_ways(name: &str, bytes: &[u8], content_type: Option<&str>) -> Reader {
     let body = entente::fetch::decode::to_utf8(bytes, content_type);
     let url = base();
-    let origin = Origin {
-        source_id: "fixture",
-        lang_hint: None,
-        url: Some(&url),
-        caps: FieldCaps::default(),
-    };
+    let origin = fixture_origin(&url);
     let (parsed, reader) = parse_feed_using(&body, origin, ReaderChoice::Any);
     let (reference, _) = parse_feed_using(&body, origin, ReaderChoice::FeedRsOnly);
     // Where feed-rs panics the streaming reader may do better (see
@@ -49,12 +54,7 @@ fn a_document_feed_rs_panics_on_is_read_by_the_streaming_reader() {
         "<webMaster>zcb1\u{e009}\u{e009}972@21cn.example</webMaster><language>",
     );
     let url = base();
-    let origin = Origin {
-        source_id: "fixture",
-        lang_hint: None,
-        url: Some(&url),
-        caps: FieldCaps::default(),
-    };
+    let origin = fixture_origin(&url);
     let (reference, _) = parse_feed_using(body.as_bytes(), origin, ReaderChoice::FeedRsOnly);
     assert!(
         matches!(reference, Err(ParseError::ParserPanicked)),
