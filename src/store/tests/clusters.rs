@@ -57,22 +57,27 @@ pub(super) fn story(
     (item, decision)
 }
 
+/// A successful fetch at `at(n)`.
+fn fetched_at(n: u32) -> FetchRecord {
+    FetchRecord {
+        status: "ok",
+        error_kind: None,
+        error: None,
+        attempted_at: at(n),
+        validators: None,
+        consecutive_failures: 0,
+        next_attempt: None,
+        suggested_url: None,
+    }
+}
+
 /// Ingests each item as its own fetch, in order, and returns the published titles with
 /// how many copies each carries, newest first.
 fn published(items: Vec<(Item, Decision)>, policy: &Policy) -> Vec<(String, usize)> {
     let mut conn = database();
     for (n, item) in items.into_iter().enumerate() {
         let source = item.0.source_id.clone();
-        let record = FetchRecord {
-            status: "ok",
-            error_kind: None,
-            error: None,
-            attempted_at: at(n as u32),
-            validators: None,
-            consecutive_failures: 0,
-            next_attempt: None,
-            suggested_url: None,
-        };
+        let record = fetched_at(n as u32);
         ingest_with(&mut conn, &source, &[item], &record, policy).unwrap();
     }
     list_stories(&conn, None, 100)
@@ -288,16 +293,7 @@ fn the_kept_rarity_counts_are_the_rows_they_count_through_ingest_edit_and_purge(
         let source = format!("s{}", n % 3);
         let link = format!("https://{source}.example/{n}");
         let feed = [story(&source, n as u32, title, &link, "en", n as u32)];
-        let record = FetchRecord {
-            status: "ok",
-            error_kind: None,
-            error: None,
-            attempted_at: at(n as u32),
-            validators: None,
-            consecutive_failures: 0,
-            next_attempt: None,
-            suggested_url: None,
-        };
+        let record = fetched_at(n as u32);
         ingest_with(&mut conn, &source, &feed, &record, &policy).unwrap();
     }
     let (counts, rows) = head_counts_and_rows(&conn);
