@@ -138,6 +138,8 @@ enum Next<'a> {
 
 struct Cursor<'a> {
     reader: NsReader<&'a [u8]>,
+    /// The document the reader reads, to see how far a text runs.
+    body: &'a [u8],
     /// A tag read while coalescing the text before it.
     pending: Option<Next<'a>>,
     default_ns: Ns,
@@ -153,6 +155,7 @@ impl<'a> Cursor<'a> {
         config.trim_text(false);
         Cursor {
             reader,
+            body,
             pending: None,
             default_ns: Ns::Unknown,
         }
@@ -186,11 +189,11 @@ impl<'a> Cursor<'a> {
                 Event::Start(start) => Next::Start(Element { ns, tag: start }),
                 Event::End(_) => Next::End,
                 Event::Text(piece) => {
-                    append(&mut text, piece.into_inner());
+                    append(&mut text, piece.into_inner(), || self.text_ahead());
                     continue;
                 }
                 Event::CData(piece) => {
-                    append(&mut text, piece.into_inner());
+                    append(&mut text, piece.into_inner(), || self.text_ahead());
                     continue;
                 }
                 Event::GeneralRef(reference) => {
@@ -204,7 +207,7 @@ impl<'a> Cursor<'a> {
                     };
                     // A reference makes text even where it resolves to nothing.
                     text.get_or_insert(Cow::Borrowed(""));
-                    append(&mut text, resolved);
+                    append(&mut text, resolved, || self.text_ahead());
                     continue;
                 }
                 Event::Eof => return text.map(Next::Text),
@@ -218,6 +221,18 @@ impl<'a> Cursor<'a> {
                 None => Some(tag),
             };
         }
+    }
+
+    /// How many bytes of the document are left before the next `<`: at most what
+    /// the text being coalesced still gets from its pieces before the next tag (a
+    /// reference resolves to fewer bytes than it is written with, or to as many where
+    /// it stays as written), so the text is allocated once rather than grown by
+    /// doubling through the dozens of pieces of an escaped HTML description. A CDATA
+    /// section after it (it begins with `<`) grows it as before.
+    fn text_ahead(&self) -> usize {
+        let at = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
+        let rest = self.body.get(at..).unwrap_or_default();
+        memchr::memchr(b'<', rest).unwrap_or(rest.len())
     }
 
     /// The document's first element.
@@ -270,7 +285,10 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn append<'a>(text: &mut Option<Cow<'a, str>>, piece: Cow<'a, str>) {
+/// Adds `piece` to the text coalesced so far; when the text becomes a copy, room is
+/// made at once for the `ahead()` bytes of the document left before the next tag
+/// ([`Cursor::text_ahead`]: asked once a text, since it scans to that tag).
+fn append<'a>(text: &mut Option<Cow<'a, str>>, piece: Cow<'a, str>, ahead: impl FnOnce() -> usize) {
     // feed-rs skips empty pieces (an empty reference still makes the text exist).
     if piece.is_empty() {
         return;
@@ -278,7 +296,14 @@ fn append<'a>(text: &mut Option<Cow<'a, str>>, piece: Cow<'a, str>) {
     match text {
         None => *text = Some(piece),
         Some(existing) if existing.is_empty() => *existing = piece,
-        Some(existing) => existing.to_mut().push_str(&piece),
+        Some(existing) => {
+            if let Cow::Borrowed(first) = existing {
+                let mut owned = String::with_capacity(first.len() + piece.len() + ahead());
+                owned.push_str(first);
+                *existing = Cow::Owned(owned);
+            }
+            existing.to_mut().push_str(&piece);
+        }
     }
 }
 
