@@ -96,6 +96,13 @@ impl RuleText {
     }
 }
 
+/// The empty text (no shared allocation of the rules: a decision built by hand).
+impl Default for RuleText {
+    fn default() -> RuleText {
+        RuleText::from("")
+    }
+}
+
 impl std::ops::Deref for RuleText {
     type Target = str;
     fn deref(&self) -> &str {
@@ -157,13 +164,121 @@ impl<'de> Deserialize<'de> for RuleText {
     }
 }
 
+/// The item text a term matched, as evidence quotes it: a word or two (9.5 bytes on
+/// average over the farm's items, about 22 records an item), held inline up to
+/// [`MatchedText::INLINE`] bytes, else on the heap. The records travel from a parser
+/// thread to the writer, which frees them: as `String`s each was a malloc on one
+/// thread and a free on the other, both through the one arena's lock once glibc's
+/// per-thread cache ran dry or full. Read as a `str`; serialised as one, so the
+/// stored decision JSON is what it was with a `String`.
+#[derive(Clone)]
+pub struct MatchedText(MatchedRepr);
+
+#[derive(Clone)]
+enum MatchedRepr {
+    Inline {
+        len: u8,
+        bytes: [u8; MatchedText::INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl MatchedText {
+    /// The longest text held inline (the struct is then as large as a `String`).
+    pub const INLINE: usize = 22;
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Always a whole `str` (see `From<&str>`), so never the default.
+            MatchedRepr::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            MatchedRepr::Heap(text) => text,
+        }
+    }
+}
+
+impl From<&str> for MatchedText {
+    fn from(text: &str) -> MatchedText {
+        match u8::try_from(text.len()) {
+            Ok(len) if text.len() <= MatchedText::INLINE => {
+                let mut bytes = [0; MatchedText::INLINE];
+                bytes[..text.len()].copy_from_slice(text.as_bytes());
+                MatchedText(MatchedRepr::Inline { len, bytes })
+            }
+            _ => MatchedText(MatchedRepr::Heap(text.into())),
+        }
+    }
+}
+
+impl From<String> for MatchedText {
+    fn from(text: String) -> MatchedText {
+        if text.len() <= MatchedText::INLINE {
+            MatchedText::from(text.as_str())
+        } else {
+            MatchedText(MatchedRepr::Heap(text.into_boxed_str()))
+        }
+    }
+}
+
+impl std::ops::Deref for MatchedText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for MatchedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for MatchedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for MatchedText {
+    fn eq(&self, other: &MatchedText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for MatchedText {}
+
+impl PartialEq<str> for MatchedText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for MatchedText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for MatchedText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MatchedText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<MatchedText, D::Error> {
+        String::deserialize(deserializer).map(MatchedText::from)
+    }
+}
+
 /// One matched term and what it counted for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The rule's term as written (the spelling that matched).
     pub term: RuleText,
     /// The text that matched it.
-    pub matched: String,
+    pub matched: MatchedText,
     /// What it counts for: `france`, `kazakhstan`, `both`, `cue`, `trap`, `other`
     /// (a third party), `damper`, or `topic:ID`.
     pub role: RuleText,
@@ -192,7 +307,8 @@ pub struct ScoreParts {
 /// A topic's evidence on one item, by kind (see `evidence` in docs/classifier.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TopicScore {
-    pub topic: String,
+    /// The topic's id, shared with the compiled rules (read and serialised as a `str`).
+    pub topic: RuleText,
     /// The item's own words for the topic (title matches multiplied).
     pub own: f64,
     /// Weak common words: counted only beside own words.
@@ -210,12 +326,6 @@ pub struct TopicScore {
     pub hints_counted: bool,
     /// What counted, compared with the topic threshold.
     pub score: f64,
-}
-
-impl TopicScore {
-    fn has_evidence(&self) -> bool {
-        self.own > 0.0 || self.support > 0.0 || self.hint > 0.0 || self.act > 0.0
-    }
 }
 
 /// The classifier's decision on one item.
@@ -250,4 +360,44 @@ pub fn classify(rules: &Rules, text: &Text<'_>) -> Decision {
 /// `tests/classify_reference.rs` compares the fast path with.
 pub fn classify_reference(rules: &Rules, text: &Text<'_>) -> Decision {
     score::decide_reference(rules, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evidence reads, compares and serialises its matched text as the `String` it
+    /// was, short (inline) or long (on the heap), and reads back what it wrote.
+    #[test]
+    fn matched_text_is_a_str_inline_or_not() {
+        let texts = [
+            "",
+            "Élysée",
+            "Казахстан",
+            "exactly twenty-two by.",
+            "twenty-three bytes long",
+            "Қазақстан Республикасы мен Франция",
+        ];
+        assert_eq!(texts[3].len(), MatchedText::INLINE);
+        assert_eq!(texts[4].len(), MatchedText::INLINE + 1);
+        for text in texts {
+            for matched in [MatchedText::from(text), MatchedText::from(text.to_string())] {
+                assert_eq!(matched.as_str(), text);
+                assert_eq!(&*matched, text);
+                assert!(matched == text);
+                assert_eq!(matched.len(), text.len());
+                assert_eq!(matched.to_string(), text);
+                assert_eq!(format!("{matched:?}"), format!("{text:?}"));
+                let json = serde_json::to_string(&matched).unwrap();
+                assert_eq!(json, serde_json::to_string(text).unwrap());
+                let back: MatchedText = serde_json::from_str(&json).unwrap();
+                assert_eq!(back, matched);
+            }
+        }
+        assert_ne!(MatchedText::from("Astana"), MatchedText::from("Almaty"));
+        assert_eq!(
+            std::mem::size_of::<MatchedText>(),
+            std::mem::size_of::<String>()
+        );
+    }
 }

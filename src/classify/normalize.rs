@@ -22,6 +22,8 @@
 //! char is folded by a table lookup. The classifier normalises into buffers it keeps
 //! ([`normalize_into`]), so an item costs no allocation here.
 
+use std::ops::Range;
+
 use unicode_normalization::char::{compose, is_combining_mark};
 use unicode_normalization::UnicodeNormalization;
 
@@ -47,6 +49,12 @@ impl Normalized {
     /// The source text behind the normalised byte range `start..end` (char
     /// boundaries of [`Normalized::text`]).
     pub fn source_slice<'s>(&self, source: &'s str, start: usize, end: usize) -> &'s str {
+        &source[self.source_range(source, start, end)]
+    }
+
+    /// Where [`Normalized::source_slice`] is in `source` (empty at 0 where the range
+    /// falls inside a char).
+    pub fn source_range(&self, source: &str, start: usize, end: usize) -> Range<usize> {
         let from = if start >= self.text.len() {
             source.len()
         } else {
@@ -58,7 +66,11 @@ impl Normalized {
             self.origin(end)
         };
         let to = to.max(from);
-        source.get(from..to).unwrap_or("")
+        if source.get(from..to).is_some() {
+            from..to
+        } else {
+            0..0
+        }
     }
 
     /// The source offset of the char that produced the normalised char at `at`.

@@ -5,6 +5,8 @@
 //! decides the same on every item (`tests/classify_reference.rs`), and so that a
 //! change to either can be checked against it.
 
+use std::ops::Range;
+
 use super::normalize::push_folded;
 
 /// The normalised text and, for each of its bytes, the source byte offset of the char
@@ -33,7 +35,14 @@ pub fn normalize(source: &str) -> (String, Vec<u32>) {
 
 /// The source text behind the normalised byte range `start..end`, by the byte map
 /// of [`normalize`].
+#[cfg(test)]
 pub fn source_slice<'s>(origin: &[u32], source: &'s str, start: usize, end: usize) -> &'s str {
+    &source[source_range(origin, source, start, end)]
+}
+
+/// Where [`source_slice`] is in `source` (empty at 0 where the range falls inside a
+/// char).
+pub fn source_range(origin: &[u32], source: &str, start: usize, end: usize) -> Range<usize> {
     let text_len = origin.len() - 1;
     let from = origin[start] as usize;
     let to = if end >= text_len {
@@ -42,5 +51,9 @@ pub fn source_slice<'s>(origin: &[u32], source: &'s str, start: usize, end: usiz
         origin[end] as usize
     };
     let to = to.max(from);
-    source.get(from..to).unwrap_or("")
+    if source.get(from..to).is_some() {
+        from..to
+    } else {
+        0..0
+    }
 }

@@ -235,6 +235,8 @@ pub struct Rules {
     pub(crate) group_roles: Vec<RuleText>,
     /// The role of a group's cue weight in evidence.
     pub(crate) cue_role: RuleText,
+    /// Per topic, its id as a decision's topic scores name it.
+    pub(crate) topic_ids: Vec<RuleText>,
 }
 
 impl Rules {
@@ -272,7 +274,11 @@ impl Rules {
             topic_is_sector,
             group_roles: Vec::new(),
             cue_role: RuleText::from("cue"),
+            topic_ids: Vec::new(),
         };
+        rules.topic_ids = (rules.topics.iter())
+            .map(|t| RuleText::from(t.id.as_str()))
+            .collect();
         rules.group_roles = (rules.groups.iter())
             .map(|g| RuleText::from(super::score::role_name(&rules, g.target)))
             .collect();

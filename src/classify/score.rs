@@ -10,24 +10,28 @@
 //!   misses one side (the other side is a bystander in the summary), whatever the cues.
 
 use std::cell::RefCell;
+use std::ops::Range;
 
 use super::matcher::{self, Hit};
 use super::normalize::{normalize_into, Normalized};
 use super::reference;
 use super::rules::{Rules, Side, Target, TopicEvidence};
-use super::{Decision, Evidence, Place, RuleText, ScoreParts, Text, TopicScore};
+use super::{Decision, Evidence, MatchedText, Place, RuleText, ScoreParts, Text, TopicScore};
 use crate::lang::Lang;
 
-/// A hit that survived trap masking and pruning, with its place and source text.
+/// A hit that survived trap masking and pruning, with its place and where its source
+/// text is.
 #[derive(Debug, Clone)]
-struct Found<'s> {
+struct Found {
     hit: Hit,
     place: Place,
     /// The first hit of its term in its place: the one evidence records.
     first: bool,
-    /// Borrowed from the item, for the first hits only (empty for the others): copied
-    /// only into the evidence.
-    matched: &'s str,
+    /// The byte range of the source text in its field (title or summary), for the
+    /// first hits only (empty for the others): copied only into the evidence. A range
+    /// rather than a borrowed `&str`, so that the list outlives the item it was made
+    /// for and each thread keeps one ([`Scratch::kept`]).
+    matched: Range<usize>,
 }
 
 /// Per term, whether (and where) it was seen in the item so far; emptied in constant
@@ -75,6 +79,10 @@ struct Scratch {
     hits: Vec<Hit>,
     found: matcher::Scratch,
     marks: TermMarks,
+    /// The hits kept, of both fields: a few KiB an item, above what glibc's
+    /// per-thread cache holds, so a new one each item was a trip to the (one) arena
+    /// and its lock, twice.
+    kept: Vec<Found>,
 }
 
 impl Scratch {
@@ -82,7 +90,10 @@ impl Scratch {
     /// life.
     fn trim(&mut self) {
         const KEEP: usize = 256 * 1024;
-        if self.normalized.text.capacity() > KEEP || self.hits.capacity() > KEEP / 32 {
+        if self.normalized.text.capacity() > KEEP
+            || self.hits.capacity() > KEEP / 32
+            || self.kept.capacity() > KEEP / std::mem::size_of::<Found>()
+        {
             *self = Scratch::default();
         }
     }
@@ -107,28 +118,30 @@ pub fn decide(rules: &Rules, text: &Text<'_>) -> Decision {
 
 fn decide_with(rules: &Rules, text: &Text<'_>, scratch: &mut Scratch) -> Decision {
     let lang = text.lang.and_then(Lang::from_code);
+    let Scratch {
+        normalized,
+        hits,
+        found: trie_scratch,
+        marks,
+        kept,
+    } = scratch;
+    kept.clear();
     // Room for a long item's hits at once rather than grown by doubling.
-    let mut found = Vec::with_capacity(64);
+    kept.reserve(64);
     for (source, place) in [(text.title, Place::Title), (text.summary, Place::Summary)] {
         if source.is_empty() {
             continue;
         }
-        let Scratch {
-            normalized,
-            hits,
-            found: trie_scratch,
-            marks,
-        } = scratch;
         normalize_into(source, normalized);
         hits.clear();
         rules
             .matcher
             .find_with(&normalized.text, hits, trie_scratch);
-        keep(rules, place, lang, hits, &mut found, marks, |start, end| {
-            normalized.source_slice(source, start, end)
+        keep(rules, place, lang, hits, kept, marks, |start, end| {
+            normalized.source_range(source, start, end)
         });
     }
-    conclude(rules, &found, &mut scratch.marks)
+    conclude(rules, text, kept, marks)
 }
 
 /// [`decide`] by the reference reading of the text (`super::reference`): a byte map
@@ -152,14 +165,14 @@ pub fn decide_reference(rules: &Rules, text: &Text<'_>) -> Decision {
             &mut hits,
             &mut found,
             &mut marks,
-            |start, end| reference::source_slice(&origin, source, start, end),
+            |start, end| reference::source_range(&origin, source, start, end),
         );
     }
-    conclude(rules, &found, &mut marks)
+    conclude(rules, text, &found, &mut marks)
 }
 
 /// The decision on the hits that survived, in text order, title first.
-fn conclude(rules: &Rules, found: &[Found<'_>], marks: &mut TermMarks) -> Decision {
+fn conclude(rules: &Rules, text: &Text<'_>, found: &[Found], marks: &mut TermMarks) -> Decision {
     let tally = Tally::of(rules, found, marks);
     let (score, mut notes) = score(rules, &tally);
     if tally.place_pair {
@@ -183,19 +196,16 @@ fn conclude(rules: &Rules, found: &[Found<'_>], marks: &mut TermMarks) -> Decisi
         score,
         threshold: rules.scoring.threshold,
         topics,
-        evidence: evidence(rules, found),
+        evidence: evidence(rules, text, found),
         parts: ScoreParts {
             france: round(tally.france),
             kazakhstan: round(tally.kazakhstan),
             cues: round(tally.cues),
             others: tally.others,
             notes,
-            topics: (topic_scores.into_iter().zip(&rules.topics))
+            topics: (topic_scores.into_iter().zip(&rules.topic_ids))
                 .filter(|(t, _)| t.has_evidence())
-                .map(|(t, topic)| TopicScore {
-                    topic: topic.id.clone(),
-                    ..t
-                })
+                .map(|(t, topic)| t.named(topic))
                 .collect(),
         },
     }
@@ -203,14 +213,14 @@ fn conclude(rules: &Rules, found: &[Found<'_>], marks: &mut TermMarks) -> Decisi
 
 /// Masks and prunes the hits of one field (found in its normalised text) into `out`;
 /// `source_of` gives the source text behind a normalised range.
-fn keep<'s>(
+fn keep(
     rules: &Rules,
     place: Place,
     lang: Option<Lang>,
     hits: &mut Vec<Hit>,
-    out: &mut Vec<Found<'s>>,
+    out: &mut Vec<Found>,
     marks: &mut TermMarks,
-    source_of: impl Fn(usize, usize) -> &'s str,
+    source_of: impl Fn(usize, usize) -> Range<usize>,
 ) {
     marks.clear(rules.terms.len());
     // Terms of another language's sense are not there at all (they mask nothing).
@@ -235,7 +245,7 @@ fn keep<'s>(
                 matched: if first {
                     source_of(hit.start, hit.end)
                 } else {
-                    ""
+                    0..0
                 },
             });
         }
@@ -307,14 +317,14 @@ fn more_specific(rules: &Rules, a: &Hit, b: &Hit) -> bool {
 
 /// What the matched terms add up to.
 #[derive(Debug, Default)]
-struct Tally {
+struct Tally<'r> {
     france: f64,
     kazakhstan: f64,
     cues: f64,
     /// Distinct third parties named.
     others: usize,
     /// The strongest context damper matched: (factor, about).
-    damper: Option<(f64, String)>,
+    damper: Option<(f64, &'r str)>,
     title_france: bool,
     title_kazakhstan: bool,
     title_other: bool,
@@ -326,8 +336,8 @@ struct Tally {
     topics: Vec<[f64; 4]>,
 }
 
-impl Tally {
-    fn of(rules: &Rules, found: &[Found], marks: &mut TermMarks) -> Tally {
+impl<'r> Tally<'r> {
+    fn of(rules: &'r Rules, found: &[Found], marks: &mut TermMarks) -> Tally<'r> {
         let mut tally = Tally {
             topics: vec![[0.0; 4]; rules.topics.len()],
             ..Tally::default()
@@ -355,7 +365,7 @@ impl Tally {
         tally
     }
 
-    fn add(&mut self, rules: &Rules, term: usize, factor: f64, in_title: bool) {
+    fn add(&mut self, rules: &'r Rules, term: usize, factor: f64, in_title: bool) {
         let group = &rules.groups[rules.terms[term].group];
         let weight = group.weight * factor;
         self.cues += group.cue * factor;
@@ -377,7 +387,7 @@ impl Tally {
             Target::Other => self.others += 1,
             Target::Damper { factor } => {
                 if self.damper.as_ref().is_none_or(|(f, _)| factor < *f) {
-                    self.damper = Some((factor, group.about.clone()));
+                    self.damper = Some((factor, group.about.as_str()));
                 }
             }
             Target::Topic(index) => {
@@ -482,13 +492,54 @@ fn score(rules: &Rules, tally: &Tally) -> (f64, Vec<String>) {
     (score, notes)
 }
 
+/// A topic's [`TopicScore`] before it is named: the caller names those with evidence
+/// only (with the rules' shared id, not a copy of it).
+#[derive(Debug, Clone, Copy)]
+struct Weights {
+    own: f64,
+    support: f64,
+    act: f64,
+    acts_counted: bool,
+    hint: f64,
+    hints_counted: bool,
+    score: f64,
+}
+
+impl Weights {
+    fn has_evidence(&self) -> bool {
+        self.own > 0.0 || self.support > 0.0 || self.hint > 0.0 || self.act > 0.0
+    }
+
+    fn named(self, topic: &RuleText) -> TopicScore {
+        let Weights {
+            own,
+            support,
+            act,
+            acts_counted,
+            hint,
+            hints_counted,
+            score,
+        } = self;
+        TopicScore {
+            topic: topic.clone(),
+            own,
+            support,
+            act,
+            acts_counted,
+            hint,
+            hints_counted,
+            score,
+        }
+    }
+}
+
 /// Each topic's evidence and what counted, in the rules' topic order (unnamed: the
 /// caller names those it keeps): own terms always, support terms beside an own term,
 /// hints only when own words (with their support) give no topic at all.
-fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
+fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<Weights> {
     let threshold = rules.scoring.topic_threshold;
     let actor = tally.topics.iter().any(|t| t[2] > 0.0);
-    let mut scores: Vec<TopicScore> = (tally.topics.iter())
+    let mut scores: Vec<Weights> = (tally.topics.iter())
         .map(|&[own, support, hint, act]| {
             let mut counted = own;
             if own > 0.0 {
@@ -498,9 +549,7 @@ fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
             if acts_counted {
                 counted += act;
             }
-            TopicScore {
-                // Named by the caller, for the topics with evidence only.
-                topic: String::new(),
+            Weights {
                 own: round(own),
                 support: round(support),
                 act: round(act),
@@ -532,7 +581,7 @@ fn topic_scores(rules: &Rules, tally: &Tally) -> Vec<TopicScore> {
 }
 
 /// Topics at or above the threshold, in file order; else the best one; else the default.
-fn choose_topics(rules: &Rules, scores: &[TopicScore]) -> Vec<String> {
+fn choose_topics(rules: &Rules, scores: &[Weights]) -> Vec<String> {
     let threshold = rules.scoring.topic_threshold;
     let mut chosen: Vec<String> = (scores.iter().zip(&rules.topics))
         .filter(|(t, _)| t.score >= threshold)
@@ -552,7 +601,7 @@ fn choose_topics(rules: &Rules, scores: &[TopicScore]) -> Vec<String> {
 }
 
 /// One evidence record per matched term and place, in text order.
-fn evidence(rules: &Rules, found: &[Found]) -> Vec<Evidence> {
+fn evidence(rules: &Rules, text: &Text<'_>, found: &[Found]) -> Vec<Evidence> {
     // The first hit of each term and place (marked by `keep`), then the records,
     // allocated once.
     let firsts = || found.iter().filter(|f| f.first);
@@ -563,9 +612,14 @@ fn evidence(rules: &Rules, found: &[Found]) -> Vec<Evidence> {
     for f in firsts() {
         let group_index = rules.terms[f.hit.term].group;
         let group = &rules.groups[group_index];
+        let source = match f.place {
+            Place::Title => text.title,
+            Place::Summary => text.summary,
+        };
+        let matched = MatchedText::from(source.get(f.matched.clone()).unwrap_or_default());
         let record = |role: &RuleText, weight: f64| Evidence {
             term: rules.matcher.written(f.hit.variant).clone(),
-            matched: f.matched.to_string(),
+            matched: matched.clone(),
             role: role.clone(),
             weight,
             place: f.place,
