@@ -167,10 +167,17 @@ fn insert_item(
         .sane_sort_date(now_time)
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
+    let sort_date = not_in_the_future(sort_date, (now, now_time));
     let decision_json = decision_json(&prepared.decision)?;
     prepared.refresh();
     let (item, decision, stored) = (&prepared.item, &prepared.decision, &prepared.stored);
-    // OR FAIL: see [`ingest_prepared_in`].
+    let summary = if stored.summary_packed {
+        ""
+    } else {
+        &item.summary
+    };
+    // OR FAIL: see [`ingest_prepared_in`]. No trigger fires (migration 0014): what the
+    // insert triggers did is done here, after the row, in the order they ran.
     tx.prepare_cached(
         "INSERT OR FAIL INTO items (key, source_id, guid, link, title, summary, content_html, published,
             updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
@@ -185,7 +192,7 @@ fn insert_item(
         item.guid,
         item.link,
         item.title,
-        if stored.summary_packed { "" } else { &item.summary },
+        summary,
         stored.content_html,
         item.published.map(timestamp),
         item.updated.map(timestamp),
@@ -205,8 +212,37 @@ fn insert_item(
         stored.url_hash,
     ])?;
     let id = tx.last_insert_rowid();
-    write_topics(tx, id, decision)?;
+    if decision.relevant {
+        // Published, so searched: the search row (as the trigger `item_search_update`
+        // keeps it when the row changes).
+        tx.prepare_cached("INSERT INTO item_search (rowid, title, summary) VALUES (?1, ?2, ?3)")?
+            .execute(params![id, item.title, summary])?;
+        if stored.title_signature.is_some() {
+            // Compared with later stories: its blocking keys are written before the
+            // next placement (`clusters::index_queue`).
+            tx.prepare_cached("INSERT OR IGNORE INTO title_blocks_pending (item_id) VALUES (?1)")?
+                .execute([id])?;
+        }
+        write_topics(tx, id, decision, true)?;
+    }
     Ok(id)
+}
+
+/// The sort date a new row gets: a date more than an hour in the future, and after
+/// the item was first seen (`now`), is a feed's clock or a typo, and the item sorts as
+/// first seen (migration 0006's rule, which the trigger `items_future_date_update`
+/// still applies to updates). Compared as text, as the trigger did: RFC 3339 in whole
+/// seconds and UTC sorts as time. The clock is read only for a date after `now`.
+fn not_in_the_future(sort_date: String, (now, now_time): (&str, DateTime<Utc>)) -> String {
+    let hour = chrono::TimeDelta::hours(1);
+    if sort_date.as_str() > now
+        && sort_date > timestamp(now_time + hour)
+        && sort_date > timestamp(Utc::now() + hour)
+    {
+        now.to_string()
+    } else {
+        sort_date
+    }
 }
 
 fn update_item(
@@ -269,7 +305,7 @@ pub(super) fn write_decision(
     if decision.relevant {
         make_publishable(tx, id)?;
     }
-    write_topics(tx, id, decision)
+    write_topics(tx, id, decision, false)
 }
 
 /// Gives an item that turned relevant (retag, an operator's mark, a correction) its
@@ -308,9 +344,19 @@ fn make_publishable(tx: &Connection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn write_topics(tx: &Connection, id: i64, decision: &Decision) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
-        .execute([id])?;
+/// An item's topics as its decision says; `new`: the row was just inserted, so it has
+/// none yet (an item's topics go with it, `ON DELETE CASCADE`, so a reused id has
+/// none either) and there is nothing to delete first.
+fn write_topics(
+    tx: &Connection,
+    id: i64,
+    decision: &Decision,
+    new: bool,
+) -> Result<(), StoreError> {
+    if !new {
+        tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
+            .execute([id])?;
+    }
     if decision.relevant {
         let mut insert = tx
             .prepare_cached("INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)")?;
