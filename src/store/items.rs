@@ -87,9 +87,10 @@ pub fn ingest_in(
 /// statement alone, so a statement that fires triggers first copies each page it will
 /// change to a statement journal. Here a failure fails the whole feed, and the caller
 /// rolls back the feed (its transaction or savepoint), so the statement's own undo is
-/// never needed. (An insert into `items` still journals: the search trigger's insert
-/// into an FTS5 table makes SQLite treat the statement as abortable whatever the
-/// policy, about 16 pages of 4 KiB per stored item, in memory.)
+/// never needed. An insert into `items` fires no trigger (migration 0014), so it needs
+/// no statement journal at all; with the search trigger's insert into an FTS5 table,
+/// SQLite treated it as abortable whatever the policy and copied about ten pages of
+/// 4 KiB per stored item to memory first.
 pub(super) fn ingest_prepared_in(
     tx: &Connection,
     source_id: &str,
@@ -102,9 +103,13 @@ pub(super) fn ingest_prepared_in(
     // The attempt time as stored (whole seconds), read back once per feed, not per item.
     let now_time = parse_time(Some(now.clone())).unwrap_or(record.attempted_at);
     let mut summary = IngestSummary::default();
+    // Taken from the statement cache once a feed rather than once an item: each take
+    // hashes the SQL to find the statement, and each return hashes it again.
+    let mut find =
+        tx.prepare_cached("SELECT id, content_hash, relevant FROM items WHERE key = ?1")?;
+    let mut insert = tx.prepare_cached(INSERT_ITEM)?;
     for prepared in &mut feed.items {
-        let existing: Option<(i64, String, bool)> = tx
-            .prepare_cached("SELECT id, content_hash, relevant FROM items WHERE key = ?1")?
+        let existing: Option<(i64, String, bool)> = find
             .query_row([&prepared.item.key], |row| {
                 Ok((row.get(0)?, row.get(1)?, row.get(2)?))
             })
@@ -138,7 +143,7 @@ pub(super) fn ingest_prepared_in(
                 }
             }
             None => {
-                let id = insert_item(tx, prepared, (&now, now_time))?;
+                let id = insert_item(tx, &mut insert, prepared, (&now, now_time))?;
                 summary.new += 1;
                 if relevant {
                     summary.new_relevant += 1;
@@ -157,8 +162,18 @@ pub(super) fn ingest_prepared_in(
     Ok(summary)
 }
 
+/// The row of a new item ([`insert_item`]). `OR FAIL`: see [`ingest_prepared_in`].
+const INSERT_ITEM: &str = "INSERT OR FAIL INTO items (key, source_id, guid, link, title, summary,
+        content_html, published, updated, first_seen, last_seen, sort_date, authors, categories,
+        lang, content_hash, relevant, score, decision, canonical_url, title_signature, body,
+        raw_html_base, url_hash)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+        ?19, ?20, ?21, ?22, ?23)";
+
+/// Inserts a new item's row with `insert` ([`INSERT_ITEM`]) and what follows from it.
 fn insert_item(
     tx: &Connection,
+    insert: &mut rusqlite::Statement<'_>,
     prepared: &mut PreparedItem,
     (now, now_time): (&str, DateTime<Utc>),
 ) -> Result<i64, StoreError> {
@@ -167,25 +182,24 @@ fn insert_item(
         .sane_sort_date(now_time)
         .map(timestamp)
         .unwrap_or_else(|| now.to_string());
+    let sort_date = not_in_the_future(sort_date, (now, now_time));
     let decision_json = decision_json(&prepared.decision)?;
     prepared.refresh();
     let (item, decision, stored) = (&prepared.item, &prepared.decision, &prepared.stored);
-    // OR FAIL: see [`ingest_prepared_in`].
-    tx.prepare_cached(
-        "INSERT OR FAIL INTO items (key, source_id, guid, link, title, summary, content_html, published,
-            updated, first_seen, last_seen, sort_date, authors, categories, lang, content_hash,
-            relevant, score, decision, canonical_url, title_signature, body, raw_html_base,
-            url_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23)",
-    )?
-    .execute(params![
+    let summary = if stored.summary_packed {
+        ""
+    } else {
+        &item.summary
+    };
+    // No trigger fires (migration 0014): what the insert triggers did is done here,
+    // after the row, in the order they ran.
+    insert.execute(params![
         item.key,
         item.source_id,
         item.guid,
         item.link,
         item.title,
-        if stored.summary_packed { "" } else { &item.summary },
+        summary,
         stored.content_html,
         item.published.map(timestamp),
         item.updated.map(timestamp),
@@ -205,8 +219,37 @@ fn insert_item(
         stored.url_hash,
     ])?;
     let id = tx.last_insert_rowid();
-    write_topics(tx, id, decision)?;
+    if decision.relevant {
+        // Published, so searched: the search row (as the trigger `item_search_update`
+        // keeps it when the row changes).
+        tx.prepare_cached("INSERT INTO item_search (rowid, title, summary) VALUES (?1, ?2, ?3)")?
+            .execute(params![id, item.title, summary])?;
+        if stored.title_signature.is_some() {
+            // Compared with later stories: its blocking keys are written before the
+            // next placement (`clusters::index_queue`).
+            tx.prepare_cached("INSERT OR IGNORE INTO title_blocks_pending (item_id) VALUES (?1)")?
+                .execute([id])?;
+        }
+        write_topics(tx, id, decision, true)?;
+    }
     Ok(id)
+}
+
+/// The sort date a new row gets: a date more than an hour in the future, and after
+/// the item was first seen (`now`), is a feed's clock or a typo, and the item sorts as
+/// first seen (migration 0006's rule, which the trigger `items_future_date_update`
+/// still applies to updates). Compared as text, as the trigger did: RFC 3339 in whole
+/// seconds and UTC sorts as time. The clock is read only for a date after `now`.
+fn not_in_the_future(sort_date: String, (now, now_time): (&str, DateTime<Utc>)) -> String {
+    let hour = chrono::TimeDelta::hours(1);
+    if sort_date.as_str() > now
+        && sort_date > timestamp(now_time + hour)
+        && sort_date > timestamp(Utc::now() + hour)
+    {
+        now.to_string()
+    } else {
+        sort_date
+    }
 }
 
 fn update_item(
@@ -269,7 +312,7 @@ pub(super) fn write_decision(
     if decision.relevant {
         make_publishable(tx, id)?;
     }
-    write_topics(tx, id, decision)
+    write_topics(tx, id, decision, false)
 }
 
 /// Gives an item that turned relevant (retag, an operator's mark, a correction) its
@@ -308,9 +351,19 @@ fn make_publishable(tx: &Connection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn write_topics(tx: &Connection, id: i64, decision: &Decision) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
-        .execute([id])?;
+/// An item's topics as its decision says; `new`: the row was just inserted, so it has
+/// none yet (an item's topics go with it, `ON DELETE CASCADE`, so a reused id has
+/// none either) and there is nothing to delete first.
+fn write_topics(
+    tx: &Connection,
+    id: i64,
+    decision: &Decision,
+    new: bool,
+) -> Result<(), StoreError> {
+    if !new {
+        tx.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
+            .execute([id])?;
+    }
     if decision.relevant {
         let mut insert = tx
             .prepare_cached("INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)")?;

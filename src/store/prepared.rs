@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use super::clusters;
 use super::rows::{pack, text_hash};
-use crate::classify::Decision;
+use crate::classify::{Decision, Evidence};
 use crate::item::{Item, ItemHtml};
 
 /// A fetched feed's items, prepared for the writer (see the module).
@@ -106,7 +106,16 @@ pub(super) struct Stored {
 }
 
 impl PreparedItem {
-    pub(super) fn new(item: Item, decision: Decision) -> PreparedItem {
+    pub(super) fn new(item: Item, mut decision: Decision) -> PreparedItem {
+        // The writer stores the verdict, score, threshold and topics, never the
+        // evidence; of it only which topics' terms matched, in order, can matter there
+        // (an operator's correction that marks the item relevant without topics takes
+        // those: `Correction::apply`), so the first evidence of each topic is kept. The
+        // rest is freed here, on the parser's thread, rather than by the writer, and
+        // waits for it in no queue.
+        let kept = first_of_each_topic(&decision.evidence);
+        let mut kept = kept.into_iter();
+        decision.evidence.retain(|_| kept.next().unwrap_or(false));
         let content_hash = item.content_hash();
         let stored = Stored::of(&item, decision.relevant);
         PreparedItem {
@@ -146,6 +155,22 @@ impl Stored {
             categories: serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into()),
         }
     }
+}
+
+/// Which of `evidence` is the first of its topic (`topic:ID`), in order.
+fn first_of_each_topic(evidence: &[Evidence]) -> Vec<bool> {
+    let mut seen: Vec<&str> = Vec::new();
+    evidence
+        .iter()
+        .map(|e| {
+            let role: &str = &e.role;
+            let first = role.starts_with("topic:") && !seen.contains(&role);
+            if first {
+                seen.push(role);
+            }
+            first
+        })
+        .collect()
 }
 
 /// The HTML an item is stored with: sanitized when the item is relevant (published),

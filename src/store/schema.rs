@@ -53,6 +53,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_title_head_counts",
         include_str!("../../migrations/0013_title_head_counts.sql"),
     ),
+    (
+        "0014_inserts_without_triggers",
+        include_str!("../../migrations/0014_inserts_without_triggers.sql"),
+    ),
 ];
 
 /// The migration after which stored items lack their canonical link's hash (SQL has no

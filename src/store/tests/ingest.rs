@@ -523,3 +523,72 @@ fn items_of_the_same_date_are_listed_by_key_with_or_without_irrelevant_ones() {
         assert_eq!(keys, sorted, "ties are in key order");
     }
 }
+
+/// Marked relevant without topics, an item the classifier finds irrelevant gets the
+/// topics whose terms it matched, in the order they matched, when it is fetched again:
+/// what the writer keeps of the evidence (`prepare` frees the rest) still says which.
+#[test]
+fn a_refetched_item_marked_relevant_without_topics_gets_the_topics_its_terms_matched() {
+    use crate::classify::{Evidence, Place};
+    let (_dir, store) = open();
+    let policy = crate::dedup::Policy::default();
+    let first = item("s", "1", "Wind farm visit");
+    store
+        .ingest_blocking(
+            "s",
+            vec![(first.clone(), decision(false, &[]))],
+            ok_record(),
+            policy,
+        )
+        .unwrap();
+    let id: i64 = store
+        .read_blocking(|c| Ok(c.query_row("SELECT id FROM items", [], |r| r.get(0))?))
+        .unwrap();
+    let marked = corrections::Correction {
+        relevant: true,
+        topics: Vec::new(),
+        marked_at: Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap(),
+    };
+    store
+        .call_blocking(|c| {
+            corrections::mark(c, id, &first.key, &marked, &decision(false, &[]), &policy)
+        })
+        .unwrap();
+
+    let evidence = |role: &str, term: &str| Evidence {
+        term: term.into(),
+        matched: term.to_string(),
+        role: role.into(),
+        weight: 1.0,
+        place: Place::Summary,
+    };
+    let mut classifier = decision(false, &[]);
+    classifier.evidence = vec![
+        evidence("france", "paris"),
+        evidence("topic:energy", "wind"),
+        evidence("cue", "visit"),
+        evidence("topic:culture-education", "museum"),
+        evidence("topic:energy", "turbine"),
+    ];
+    let mut edited = first.clone();
+    edited.summary = "An edited summary".into();
+    let summary = store
+        .ingest_blocking("s", vec![(edited, classifier)], ok_record(), policy)
+        .unwrap();
+    assert_eq!(summary.updated, 1);
+    let (relevant, stored): (bool, String) = store
+        .read_blocking(|c| {
+            Ok(
+                c.query_row("SELECT relevant, decision FROM items", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?,
+            )
+        })
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert!(relevant);
+    assert_eq!(
+        stored["topics"],
+        serde_json::json!(["energy", "culture-education"])
+    );
+}

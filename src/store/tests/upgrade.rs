@@ -173,3 +173,130 @@ fn a_database_made_before_0013_gets_the_rarity_counts_of_its_indexed_titles() {
     );
     assert_eq!(counts, rows);
 }
+
+/// A database as main made it before migration 0014, whose inserts into `items` fired
+/// three triggers (search, blocking queue, future dates): after the upgrade the
+/// triggers are gone and an ingest does what they did, once.
+#[test]
+fn a_database_made_before_0014_searches_queues_and_dates_what_it_ingests_after() {
+    use super::clusters::story;
+    use crate::store::published;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        let before = schema::migrations_before("0014_inserts_without_triggers");
+        for sql in schema::first_migrations(before) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before).unwrap();
+        // A relevant item as main's writer stored it: its search row by the trigger.
+        conn.execute_batch(
+            "INSERT INTO sources (id, url, name) VALUES ('s', 'https://s.example/feed', 'S');
+             INSERT INTO items (key, source_id, guid, link, title, summary, first_seen,
+                 last_seen, sort_date, content_hash, relevant, score, decision)
+             VALUES ('k1', 's', 'g1', 'https://s.example/old', 'Astana zephyr treaty',
+                 'old', '2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z',
+                 '2026-03-01T00:00:00Z', 'h1', 1, 2, '{\"threshold\":1.0,\"topics\":[]}');",
+        )
+        .unwrap();
+    }
+
+    let store = Store::open(&path).unwrap();
+    let now = chrono::Utc::now();
+    // Dated three days ahead: inside the margin the program keeps, more than the hour
+    // the database allows, so it sorts as first seen.
+    let (mut early, decision) = story(
+        "s",
+        2,
+        "Astana zephyr treaty signed",
+        "https://s.example/new",
+        "en",
+        1,
+    );
+    early.published = Some(now + chrono::TimeDelta::days(3));
+    let (irrelevant, mut no) = story("s", 3, "Astana weather", "https://s.example/w", "en", 1);
+    no.relevant = false;
+    let record = FetchRecord {
+        status: "ok",
+        error_kind: None,
+        error: None,
+        attempted_at: now,
+        validators: None,
+        consecutive_failures: 0,
+        next_attempt: None,
+        suggested_url: None,
+    };
+    let summary = store
+        .ingest_blocking(
+            "s",
+            vec![(early, decision), (irrelevant, no)],
+            record,
+            crate::dedup::Policy::default(),
+        )
+        .unwrap();
+    assert_eq!((summary.new, summary.new_relevant), (2, 1));
+    // Through the published search, as a visitor asks.
+    let stories = store
+        .read_blocking(|conn| published::search(conn, "zephyr", 10, 0))
+        .unwrap();
+    assert!(!stories.is_empty(), "nothing found");
+    drop(store);
+
+    let conn = Connection::open(&path).unwrap();
+    let matched: Vec<String> = conn
+        .prepare(
+            "SELECT i.key FROM item_search s JOIN items i ON i.id = s.rowid
+             WHERE item_search MATCH 'zephyr' ORDER BY i.id",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let new_key: String = conn
+        .query_row("SELECT key FROM items WHERE guid = 's-2'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        matched,
+        ["k1".to_string(), new_key],
+        "both relevant items are searched, once each"
+    );
+    let searched: i64 = conn
+        .query_row("SELECT count(*) FROM item_search", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(searched, 2, "the irrelevant item has no search row");
+    let (sort_date, first_seen): (String, String) = conn
+        .query_row(
+            "SELECT sort_date, first_seen FROM items WHERE guid = 's-2'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        sort_date, first_seen,
+        "a date days ahead sorts as first seen"
+    );
+    // Queued, then indexed under its blocking keys before the placement.
+    let blocks: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM title_blocks b JOIN items i ON i.id = b.item_id
+             WHERE i.guid = 's-2'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(blocks > 0, "the new relevant title is indexed");
+    let triggers: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'items'
+             AND sql LIKE '%AFTER INSERT ON items%' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(triggers.is_empty(), "insert triggers left: {triggers:?}");
+}
