@@ -27,20 +27,24 @@ pub enum EncodingSource {
 }
 
 /// Transcodes a body to UTF-8 (no BOM) and rewrites its XML declaration to say so.
-/// [`to_utf8`] of a body this call may keep: a UTF-8 body (no BOM, valid, declared
-/// as UTF-8 or not at all) is returned as it is, without a copy. The same bytes
-/// as [`to_utf8`], always.
-pub fn into_utf8(body: Vec<u8>, content_type: Option<&str>) -> Vec<u8> {
-    let kept_as_is = utf32_to_string(&body).is_none()
+/// [`to_utf8`] of a body this call may keep: a UTF-8 body (no BOM, valid) is
+/// returned in its own buffer, checked once, with at most its declaration's encoding
+/// name rewritten in place (`utf-8` → `UTF-8`, the common case, is the same length
+/// and moves no other byte). The same bytes as [`to_utf8`], always.
+pub fn into_utf8(mut body: Vec<u8>, content_type: Option<&str>) -> Vec<u8> {
+    let utf8 = utf32_to_string(&body).is_none()
         && Encoding::for_bom(&body).is_none()
-        && detect(&body, content_type).encoding == UTF_8
-        && std::str::from_utf8(&body)
-            .is_ok_and(|text| matches!(declare_utf8(text), Cow::Borrowed(_)));
-    if kept_as_is {
-        body
-    } else {
-        to_utf8(&body, content_type)
+        && detect(&body, content_type).encoding == UTF_8;
+    let Some(rewrite) = utf8
+        .then(|| std::str::from_utf8(&body).ok().map(declared_name))
+        .flatten()
+    else {
+        return to_utf8(&body, content_type);
+    };
+    if let Some(name) = rewrite {
+        body.splice(name, UTF_8_NAME.bytes());
     }
+    body
 }
 
 pub fn to_utf8(body: &[u8], content_type: Option<&str>) -> Vec<u8> {
@@ -191,29 +195,32 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 
 /// Rewrites the `encoding` of an XML declaration to UTF-8, the bytes' encoding now.
 fn declare_utf8(text: &str) -> Cow<'_, str> {
-    let Some(rest) = text.strip_prefix("<?xml") else {
-        return Cow::Borrowed(text);
-    };
-    let Some(end) = rest.find("?>") else {
-        return Cow::Borrowed(text);
-    };
-    let decl = &rest[..end];
-    let Some(at) = decl.find("encoding") else {
-        return Cow::Borrowed(text);
-    };
-    let Some(value) = attribute(&decl[at..], "encoding") else {
-        return Cow::Borrowed(text);
-    };
-    if value == "UTF-8" {
-        return Cow::Borrowed(text);
+    match declared_name(text) {
+        None => Cow::Borrowed(text),
+        Some(name) => Cow::Owned(format!(
+            "{}{UTF_8_NAME}{}",
+            &text[..name.start],
+            &text[name.end..]
+        )),
     }
-    let value_start = at + decl[at..].find(value).unwrap_or(0);
-    Cow::Owned(format!(
-        "<?xml{}UTF-8{}{}",
-        &decl[..value_start],
-        &decl[value_start + value.len()..],
-        &rest[end..]
-    ))
+}
+
+/// The name a UTF-8 body's XML declaration gives.
+const UTF_8_NAME: &str = "UTF-8";
+
+/// Where in `text` its XML declaration names an encoding other than [`UTF_8_NAME`]
+/// (the bytes of the name): what [`declare_utf8`] replaces.
+fn declared_name(text: &str) -> Option<std::ops::Range<usize>> {
+    const OPEN: &str = "<?xml";
+    let rest = text.strip_prefix(OPEN)?;
+    let decl = &rest[..rest.find("?>")?];
+    let at = decl.find("encoding")?;
+    let value = attribute(&decl[at..], "encoding")?;
+    if value == UTF_8_NAME {
+        return None;
+    }
+    let start = OPEN.len() + at + decl[at..].find(value).unwrap_or(0);
+    Some(start..start + value.len())
 }
 
 #[cfg(test)]
@@ -222,9 +229,23 @@ mod tests {
 
     #[test]
     fn into_utf8_gives_the_bytes_of_to_utf8() {
-        let bodies: [(&[u8], Option<&str>); 8] = [
+        let bodies: [(&[u8], Option<&str>); 13] = [
             (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>", None),
             (b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss/>", None),
+            (
+                b"<?xml version='1.0' encoding='Utf-8' ?><rss>\xd0\x9a</rss>",
+                None,
+            ),
+            (b"<?xml version=\"1.0\" encoding=\"utf8\"?><rss/>", None),
+            (
+                b"<?xml version=\"1.0\" encoding=\"unicode-1-1-utf-8\"?><rss/>",
+                None,
+            ),
+            (b"<?xml version=\"1.0\" encoding=\"\"?><rss/>", None),
+            (
+                b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss/>",
+                Some("application/xml; charset=utf-8"),
+            ),
             (b"<?xml version=\"1.0\"?><rss>\xd0\x9a</rss>", None),
             (
                 b"<rss>\xd0\x9a</rss>",
@@ -246,6 +267,20 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    /// The farm's declaration, and most of the web's: a UTF-8 body that declares
+    /// `utf-8` is not copied to be rewritten (the whole body twice, per fetch).
+    #[test]
+    fn a_lowercase_utf8_declaration_is_rewritten_in_the_same_buffer() {
+        let body = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>\xd0\x9a</rss>".to_vec();
+        let buffer = body.as_ptr();
+        let utf8 = into_utf8(body, Some("application/xml"));
+        assert_eq!(
+            utf8,
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>\xd0\x9a</rss>"
+        );
+        assert_eq!(utf8.as_ptr(), buffer);
     }
 
     #[test]
