@@ -53,6 +53,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_title_head_counts",
         include_str!("../../migrations/0013_title_head_counts.sql"),
     ),
+    // 0014 belongs to a branch not merged yet; this list is in numbered order.
+    (
+        "0015_relevant_candidates",
+        include_str!("../../migrations/0015_relevant_candidates.sql"),
+    ),
 ];
 
 /// The migration after which stored items lack their canonical link's hash (SQL has no

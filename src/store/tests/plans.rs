@@ -250,6 +250,16 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
         plan.first().is_some_and(|step| step == "SCAN p"),
         "the queue drives the read: {plan:?}"
     );
+
+    // A placement's title candidates are read from the index of the relevant items'
+    // compared columns alone: a row read is a page of the table for each of a story's
+    // copies (BENCHMARKS.md, branch history6).
+    let plan = plan_of(&conn, clusters::TITLE_CANDIDATE);
+    assert!(
+        plan.len() == 1
+            && plan[0].starts_with("SEARCH items USING COVERING INDEX items_relevant_candidates"),
+        "the candidate is read from the index alone: {plan:?}"
+    );
 }
 
 /// The `EXPLAIN QUERY PLAN` lines of `sql`, in order.
