@@ -322,3 +322,132 @@ fn the_kept_rarity_counts_are_the_rows_they_count_through_ingest_edit_and_purge(
         "two of the three uranium titles were s0's"
     );
 }
+
+/// For every story (each root the items name, and each the counts name): the topics
+/// kept in `cluster_topic_counts` against those of its members.
+fn kept_and_members_topics(conn: &Connection) -> Vec<(i64, String, String)> {
+    use crate::store::clusters::{cluster_topics_of_members, CLUSTER_TOPICS};
+    let roots: Vec<i64> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT COALESCE(duplicate_of, id) FROM items
+                 UNION SELECT root FROM cluster_topic_counts ORDER BY 1",
+            )
+            .unwrap();
+        let rows = stmt.query_map([], |row| row.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    let mut stmt = conn.prepare(CLUSTER_TOPICS).unwrap();
+    roots
+        .into_iter()
+        .map(|root| {
+            let kept: Vec<String> = stmt
+                .query_map([root], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let members: Vec<String> = cluster_topics_of_members(conn, root)
+                .unwrap()
+                .into_iter()
+                .collect();
+            let mut kept = kept;
+            kept.sort();
+            (root, kept.join(","), members.join(","))
+        })
+        .collect()
+}
+
+fn assert_kept_topics_are_the_members(conn: &Connection, after: &str) {
+    let stories = kept_and_members_topics(conn);
+    assert!(stories.len() > 1, "{after}: {stories:?}");
+    for (root, kept, members) in &stories {
+        assert_eq!(kept, members, "{after}: story {root}");
+    }
+    let empty: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM cluster_topic_counts WHERE members <= 0",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(empty, 0, "{after}: rows of no member stay");
+}
+
+#[test]
+fn a_storys_kept_topics_are_its_members_through_ingest_edit_retag_reroot_and_purge() {
+    let mut conn = database();
+    let policy = Policy::default();
+    let topics = ["diplomacy", "energy", "trade"];
+    let titles = [
+        URANIUM,
+        "France and Kazakhstan sign uranium deal - Reuters",
+        "France and Kazakhstan sign a uranium deal",
+        "Macron meets Tokayev to discuss trade",
+        "Macron meets Tokayev to discuss trade - AFP",
+        "Astana hosts a football festival",
+    ];
+    for (n, title) in titles.iter().enumerate() {
+        let source = format!("s{}", n % 4);
+        let link = format!("https://{source}.example/{n}");
+        let mut feed = [story(&source, n as u32, title, &link, "en", n as u32)];
+        feed[0].1.topics = vec![topics[n % 3].to_string()];
+        let record = fetched_at(n as u32);
+        ingest_with(&mut conn, &source, &feed, &record, &policy).unwrap();
+    }
+    let copies: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM items WHERE duplicate_of IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        copies >= 3,
+        "the uranium and trade stories have copies: {copies}"
+    );
+    assert_kept_topics_are_the_members(&conn, "ingest");
+    let uranium: i64 = conn
+        .query_row("SELECT id FROM items WHERE title = ?1", [URANIUM], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        crate::store::clusters::cluster_topics(&conn, uranium).unwrap(),
+        ["diplomacy", "energy", "trade"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        "the three copies' topics"
+    );
+
+    // A copy's topics replaced, as an edit or retag writes them.
+    conn.execute_batch(
+        "DELETE FROM item_topics WHERE item_id = 2;
+         INSERT INTO item_topics (item_id, topic) VALUES (2, 'culture'), (2, 'energy');",
+    )
+    .unwrap();
+    assert_kept_topics_are_the_members(&conn, "new topics");
+    // A copy and a root turn irrelevant, then one turns relevant again (retag, mark).
+    conn.execute_batch(
+        "UPDATE items SET relevant = 0 WHERE id = 3;
+         UPDATE items SET relevant = 0 WHERE id = 4;",
+    )
+    .unwrap();
+    assert_kept_topics_are_the_members(&conn, "irrelevant");
+    conn.execute("UPDATE items SET relevant = 1 WHERE id = 3", [])
+        .unwrap();
+    assert_kept_topics_are_the_members(&conn, "relevant again");
+    // Retention hands the uranium story to its next member and deletes the root.
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    {
+        let tx = conn.transaction().unwrap();
+        crate::store::clusters::reroot_before_delete(&tx, "2025-03-01T00:30:00Z").unwrap();
+        tx.execute("DELETE FROM items WHERE id = ?1", [uranium])
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    assert_kept_topics_are_the_members(&conn, "reroot and delete");
+    // A purge of a source deletes its items with their topics.
+    crate::store::retention::purge_source(&mut conn, "s1").unwrap();
+    assert_kept_topics_are_the_members(&conn, "purge");
+}
