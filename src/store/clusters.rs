@@ -649,29 +649,11 @@ pub fn root_of(tx: &Connection, id: i64) -> Result<i64, StoreError> {
 /// The topics of every relevant member of the item's cluster: the feeds whose bytes
 /// change when the item or its cluster does.
 ///
-/// Read from `cluster_topic_counts` (0015), one row a topic of the story that triggers
-/// keep as its members' topics, relevance and clusters change: reading every member's
-/// topics was hundreds of `item_topics` lookups for a wire story (BENCHMARKS.md, branch
-/// history6). [`cluster_topics_of_members`] is the same set from the members.
+/// The copies are found in `items_by_cluster (duplicate_of, relevant)` alone (0011),
+/// never in their rows: a wire story's copies are spread over the whole table, one
+/// page read each.
 pub fn cluster_topics(conn: &Connection, id: i64) -> Result<BTreeSet<String>, StoreError> {
     let root = root_of(conn, id)?;
-    let mut stmt = conn.prepare_cached(CLUSTER_TOPICS)?;
-    let topics = stmt.query_map([root], |row| row.get(0))?;
-    Ok(topics.collect::<Result<_, _>>()?)
-}
-
-/// The topics of a story (`?1`, its root), as [`cluster_topics`] reads them.
-pub(super) const CLUSTER_TOPICS: &str =
-    "SELECT topic FROM cluster_topic_counts WHERE root = ?1 AND members > 0";
-
-/// [`cluster_topics`] from the members themselves: the root's topics when it is
-/// relevant, and those of its relevant copies (found in `items_by_cluster (duplicate_of,
-/// relevant)` alone, 0011). What the counts must always equal.
-#[cfg(test)]
-pub(super) fn cluster_topics_of_members(
-    conn: &Connection,
-    root: i64,
-) -> Result<BTreeSet<String>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT topic FROM item_topics
          WHERE item_id = ?1 AND EXISTS (SELECT 1 FROM items WHERE id = ?1 AND relevant = 1)

@@ -55,8 +55,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     // 0014 belongs to a branch not merged yet; this list is in numbered order.
     (
-        "0015_placement_reads",
-        include_str!("../../migrations/0015_placement_reads.sql"),
+        "0015_relevant_candidates",
+        include_str!("../../migrations/0015_relevant_candidates.sql"),
     ),
 ];
 
