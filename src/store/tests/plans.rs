@@ -254,7 +254,11 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
     // A placement's title candidates are read from the index of the relevant items'
     // compared columns alone: a row read is a page of the table for each of a story's
     // copies (BENCHMARKS.md, branch history6).
-    let plan = plan_of(&conn, clusters::TITLE_CANDIDATE);
+    let candidate = clusters::TITLE_CANDIDATE
+        .replace("?1", "1")
+        .replace("?2", "'2026-03-01T00:00:00Z'")
+        .replace("?3", "'2026-03-09T00:00:00Z'");
+    let plan = plan_of(&conn, &candidate);
     assert!(
         plan.len() == 1
             && plan[0].starts_with("SEARCH items USING COVERING INDEX items_relevant_candidates"),
