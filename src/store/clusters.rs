@@ -248,7 +248,8 @@ fn window_of(newcomer: &Newcomer, policy: &Policy) -> (String, String) {
     )
 }
 
-/// A candidate by id, if it is relevant and within the window.
+/// A candidate by id, if it is relevant and within the window, with its canonical link.
+#[cfg(test)]
 fn fetch_candidate(
     tx: &Connection,
     id: i64,
@@ -260,6 +261,28 @@ fn fetch_candidate(
              FROM items
              WHERE id = ?1 AND relevant = 1 AND sort_date BETWEEN ?2 AND ?3",
         )?
+        .query_row(params![id, from, to], candidate_row)
+        .optional()?)
+}
+
+/// What [`find_copy`] reads of a title candidate: its root, source, language and
+/// signature, if it is relevant and within the window (`?2`, `?3`), from the index of
+/// the relevant items' compared columns alone (0015), never from the item's row: a
+/// wire story's hundreds of copies are spread over the whole table, one page read
+/// each. The canonical link is not in it; the same-link copies are read before.
+pub(super) const TITLE_CANDIDATE: &str =
+    "SELECT id, COALESCE(duplicate_of, id), source_id, NULL, title_signature, lang
+     FROM items INDEXED BY items_relevant_candidates
+     WHERE id = ?1 AND relevant = 1 AND sort_date BETWEEN ?2 AND ?3";
+
+/// A title candidate by id, as [`TITLE_CANDIDATE`] reads it (no canonical link).
+fn fetch_title_candidate(
+    tx: &Connection,
+    id: i64,
+    (from, to): (&str, &str),
+) -> Result<Option<Candidate>, StoreError> {
+    Ok(tx
+        .prepare_cached(TITLE_CANDIDATE)?
         .query_row(params![id, from, to], candidate_row)
         .optional()?)
 }
@@ -344,7 +367,8 @@ fn find_copy(
     let ids = candidate_ids(tx, newcomer, policy, order, false)?;
     let mut best: Option<(f64, i64)> = None;
     for &id in &ids.by_title {
-        let Some(candidate) = fetch_candidate(tx, id, (&from, &to))?.filter(comparable) else {
+        let Some(candidate) = fetch_title_candidate(tx, id, (&from, &to))?.filter(comparable)
+        else {
             continue;
         };
         if candidate.source_id == newcomer.source_id {

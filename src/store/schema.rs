@@ -57,6 +57,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0014_inserts_without_triggers",
         include_str!("../../migrations/0014_inserts_without_triggers.sql"),
     ),
+    (
+        "0015_relevant_candidates",
+        include_str!("../../migrations/0015_relevant_candidates.sql"),
+    ),
 ];
 
 /// The migration after which stored items lack their canonical link's hash (SQL has no

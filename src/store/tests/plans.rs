@@ -250,6 +250,20 @@ fn every_query_of_ingest_serve_and_listing_uses_an_index() {
         plan.first().is_some_and(|step| step == "SCAN p"),
         "the queue drives the read: {plan:?}"
     );
+
+    // A placement's title candidates are read from the index of the relevant items'
+    // compared columns alone: a row read is a page of the table for each of a story's
+    // copies (BENCHMARKS.md, branch history6).
+    let candidate = clusters::TITLE_CANDIDATE
+        .replace("?1", "1")
+        .replace("?2", "'2026-03-01T00:00:00Z'")
+        .replace("?3", "'2026-03-09T00:00:00Z'");
+    let plan = plan_of(&conn, &candidate);
+    assert!(
+        plan.len() == 1
+            && plan[0].starts_with("SEARCH items USING COVERING INDEX items_relevant_candidates"),
+        "the candidate is read from the index alone: {plan:?}"
+    );
 }
 
 /// The `EXPLAIN QUERY PLAN` lines of `sql`, in order.

@@ -300,3 +300,88 @@ fn a_database_made_before_0014_searches_queues_and_dates_what_it_ingests_after()
         .unwrap();
     assert!(triggers.is_empty(), "insert triggers left: {triggers:?}");
 }
+
+/// A database as main made it before migration 0015 (no index of the relevant items'
+/// compared columns), with a story already stored: after the upgrade every relevant
+/// item is in the index, and a new copy of the story joins its cluster through it.
+#[test]
+fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies() {
+    use super::clusters::{at, story};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    let record = |hour| FetchRecord {
+        status: "ok",
+        error_kind: None,
+        error: None,
+        attempted_at: at(hour),
+        validators: None,
+        consecutive_failures: 0,
+        next_attempt: None,
+        suggested_url: None,
+    };
+    let policy = crate::dedup::Policy::default();
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let before = schema::migrations_before("0015_relevant_candidates");
+        for sql in schema::first_migrations(before) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before).unwrap();
+        let old = [
+            story(
+                "a",
+                1,
+                "Kazakhstan and France sign a uranium deal",
+                "https://a.example/1",
+                "en",
+                1,
+            ),
+            story(
+                "a",
+                2,
+                "Astana hosts a football festival",
+                "https://a.example/2",
+                "en",
+                2,
+            ),
+        ];
+        ingest_with(&mut conn, "a", &old, &record(2), &policy).unwrap();
+        let indexed: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'items_relevant_candidates'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, 0, "the schema before 0015 has no such index");
+    }
+
+    drop(Store::open(&path).unwrap());
+    let mut conn = Connection::open(&path).unwrap();
+    let in_index: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM items INDEXED BY items_relevant_candidates WHERE relevant = 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(in_index, 2, "both stored relevant items are indexed");
+    let copy = [story(
+        "b",
+        1,
+        "Kazakhstan and France sign a uranium deal - Reuters",
+        "https://b.example/1",
+        "en",
+        3,
+    )];
+    ingest_with(&mut conn, "b", &copy, &record(3), &policy).unwrap();
+    let (copy_root, first): (Option<i64>, i64) = conn
+        .query_row(
+            "SELECT (SELECT duplicate_of FROM items WHERE source_id = 'b'),
+                    (SELECT id FROM items WHERE source_id = 'a' AND guid = 'a-1')",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(copy_root, Some(first), "the copy joins the stored story");
+}
