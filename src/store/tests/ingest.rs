@@ -557,7 +557,7 @@ fn a_refetched_item_marked_relevant_without_topics_gets_the_topics_its_terms_mat
 
     let evidence = |role: &str, term: &str| Evidence {
         term: term.into(),
-        matched: term.to_string(),
+        matched: term.into(),
         role: role.into(),
         weight: 1.0,
         place: Place::Summary,
