@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use super::clusters;
 use super::rows::{pack, text_hash};
-use crate::classify::{Decision, Evidence};
+use crate::classify::{Decision, Evidence, RuleText};
 use crate::item::{Item, ItemHtml};
 
 /// A fetched feed's items, prepared for the writer (see the module).
@@ -113,9 +113,7 @@ impl PreparedItem {
         // those: `Correction::apply`), so the first evidence of each topic is kept. The
         // rest is freed here, on the parser's thread, rather than by the writer, and
         // waits for it in no queue.
-        let kept = first_of_each_topic(&decision.evidence);
-        let mut kept = kept.into_iter();
-        decision.evidence.retain(|_| kept.next().unwrap_or(false));
+        keep_first_of_each_topic(&mut decision.evidence);
         let content_hash = item.content_hash();
         let stored = Stored::of(&item, decision.relevant);
         PreparedItem {
@@ -157,20 +155,17 @@ impl Stored {
     }
 }
 
-/// Which of `evidence` is the first of its topic (`topic:ID`), in order.
-fn first_of_each_topic(evidence: &[Evidence]) -> Vec<bool> {
-    let mut seen: Vec<&str> = Vec::new();
-    evidence
-        .iter()
-        .map(|e| {
-            let role: &str = &e.role;
-            let first = role.starts_with("topic:") && !seen.contains(&role);
-            if first {
-                seen.push(role);
-            }
-            first
-        })
-        .collect()
+/// Keeps of `evidence` only the first record of each topic (`topic:ID`), in order.
+fn keep_first_of_each_topic(evidence: &mut Vec<Evidence>) {
+    let mut seen: Vec<RuleText> = Vec::new();
+    evidence.retain(|e| {
+        let first = e.role.starts_with("topic:") && !seen.contains(&e.role);
+        if first {
+            // The rules' shared text: a count, not a copy.
+            seen.push(e.role.clone());
+        }
+        first
+    });
 }
 
 /// The HTML an item is stored with: sanitized when the item is relevant (published),

@@ -5,17 +5,24 @@ use rusqlite::Connection;
 use crate::store::queries::*;
 use crate::store::{lookup, schema, Store};
 
-/// A database as entente made it before migration 0011 (no `url_hash`): the schema of main before this branch, with the
-/// rows its ingest wrote: one irrelevant item, one relevant, one without a link.
-fn database_before_0011(path: &std::path::Path) {
+/// A database file at the schema just before the named migration, as the entente of
+/// that time made it (in WAL mode, as the store opens it). By name: later migrations
+/// come after it in the list.
+fn database_before(path: &std::path::Path, migration: &str) -> Connection {
     let conn = Connection::open(path).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    // By name: later migrations come after it in the list.
-    let before = schema::migrations_before("0011_small_index_keys");
+    let before = schema::migrations_before(migration);
     for sql in schema::first_migrations(before) {
         conn.execute_batch(sql).unwrap();
     }
     conn.pragma_update(None, "user_version", before).unwrap();
+    conn
+}
+
+/// A database as entente made it before migration 0011 (no `url_hash`): the schema of main before this branch, with the
+/// rows its ingest wrote: one irrelevant item, one relevant, one without a link.
+fn database_before_0011(path: &std::path::Path) {
+    let conn = database_before(path, "0011_small_index_keys");
     conn.execute_batch(
         "INSERT INTO sources (id, url, name) VALUES ('s', 'https://s.example/feed', 'S');
          INSERT INTO items (key, source_id, guid, link, title, summary, first_seen, last_seen,
@@ -91,12 +98,7 @@ fn a_database_made_before_0013_gets_the_rarity_counts_of_its_indexed_titles() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("entente.db");
     {
-        let conn = Connection::open(&path).unwrap();
-        let before = schema::migrations_before("0013_title_head_counts");
-        for sql in schema::first_migrations(before) {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", before).unwrap();
+        let conn = database_before(&path, "0013_title_head_counts");
         // What main's ingest indexed: the blocking rows of two relevant titles, written
         // as its writer wrote them (the rows of `dedup::blocking::blocks`), under ids
         // apart from those the ingest below gives.
@@ -184,13 +186,7 @@ fn a_database_made_before_0014_searches_queues_and_dates_what_it_ingests_after()
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("entente.db");
     {
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        let before = schema::migrations_before("0014_inserts_without_triggers");
-        for sql in schema::first_migrations(before) {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", before).unwrap();
+        let conn = database_before(&path, "0014_inserts_without_triggers");
         // A relevant item as main's writer stored it: its search row by the trigger.
         conn.execute_batch(
             "INSERT INTO sources (id, url, name) VALUES ('s', 'https://s.example/feed', 'S');
@@ -321,12 +317,7 @@ fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies(
     };
     let policy = crate::dedup::Policy::default();
     {
-        let mut conn = Connection::open(&path).unwrap();
-        let before = schema::migrations_before("0015_relevant_candidates");
-        for sql in schema::first_migrations(before) {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", before).unwrap();
+        let mut conn = database_before(&path, "0015_relevant_candidates");
         let old = [
             story(
                 "a",
