@@ -327,6 +327,17 @@ impl Catalog {
         Ok(Some(self.render(&path).await?))
     }
 
+    /// The file at `path` as rendered since the last change of what it shows, if it
+    /// was: no rendering, no database read, no await (the server answers a conditional
+    /// request for it before routing). `None` also when that cannot be told without
+    /// the database (another process's commit to look for failed): [`Catalog::get_path`]
+    /// then reports it.
+    pub fn get_cached(&self, path: &SitePath) -> Option<Rendered> {
+        let scope = self.scope(path)?;
+        self.store.notice_other_commits().ok()?;
+        self.cached(path, self.version(&scope))
+    }
+
     /// The file at `path`, or `None` when it names a topic the site does not have.
     pub async fn get_path(&self, path: &SitePath) -> Result<Option<Rendered>, StoreError> {
         let Some(scope) = self.scope(path) else {

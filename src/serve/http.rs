@@ -1,16 +1,18 @@
 //! The axum router over the catalog: each request path parsed once into a
-//! [`SitePath`], conditional requests, content coding, language, 404s, search, health.
+//! [`SitePath`], conditional requests, content coding, language, 404s, search, health;
+//! and, before it, the 304s of files the catalog holds rendered.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use futures_util::future::Either;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
@@ -193,7 +195,7 @@ pub async fn serve(
     state: ServerState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state);
+    let app = router(state.clone());
     let open_files = raise_open_file_limit();
     let connections = Connections::new(connection_limit(open_files));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -222,9 +224,13 @@ pub async fn serve(
         };
         let router = hyper_util::service::TowerToHyperService::new(app.clone());
         let tracked = Arc::clone(&connection);
+        let state = state.clone();
         let service = hyper::service::service_fn(move |request| {
             let busy = tracked.busy();
-            let answer = hyper::service::Service::call(&router, request);
+            let answer = match not_modified_from_cache(&state, &request) {
+                Some(response) => Either::Left(std::future::ready(Ok(response))),
+                None => Either::Right(hyper::service::Service::call(&router, request)),
+            };
             async move {
                 let response = answer.await?;
                 Ok::<_, std::convert::Infallible>(
@@ -262,10 +268,16 @@ async fn site_file(
     if method != Method::GET && method != Method::HEAD {
         return method_not_allowed();
     }
-    let Some(path) = SitePath::parse(uri.path()) else {
+    let Some((path, negotiated)) = site_path(&uri, &headers) else {
         return not_found(&state, &headers, uri.path());
     };
-    // The bare `/` speaks the reader's language; `/index.html` and `/fr/` are fixed.
+    respond(&state, &path, &headers, negotiated, uri.path()).await
+}
+
+/// The published file a request names, and whether its language was negotiated: the
+/// bare `/` speaks the reader's language; `/index.html` and `/fr/` are fixed.
+fn site_path(uri: &Uri, headers: &HeaderMap) -> Option<(SitePath, bool)> {
+    let path = SitePath::parse(uri.path())?;
     let negotiated = uri.path() == "/";
     let path = match path {
         SitePath::Index(_) if negotiated => SitePath::Index(Lang::negotiate(
@@ -275,7 +287,41 @@ async fn site_file(
         )),
         path => path,
     };
-    respond(&state, &path, &headers, negotiated, uri.path()).await
+    Some((path, negotiated))
+}
+
+/// The 304 for a conditional `GET` of a file the catalog holds rendered and the client
+/// holds already, answered before the router (whose extractors, layers and boxed
+/// futures were two thirds of a 304's instructions: BENCHMARKS.md, "serving 304s");
+/// `None` for every other request, which the router answers as before.
+pub(super) fn not_modified_from_cache<B>(
+    state: &ServerState,
+    request: &hyper::Request<B>,
+) -> Option<Response<Body>> {
+    let headers = request.headers();
+    if request.method() != Method::GET
+        || !(headers.contains_key(header::IF_NONE_MATCH)
+            || headers.contains_key(header::IF_MODIFIED_SINCE))
+    {
+        return None;
+    }
+    let (path, negotiated) = site_path(request.uri(), headers)?;
+    let published = state.published();
+    let rendered = published.catalog.get_cached(&path)?;
+    if !is_not_modified(headers, &rendered) {
+        return None;
+    }
+    let wanted = negotiate(headers);
+    let response = file_headers(&published, &path, negotiated, &rendered, wanted)
+        .header(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        )
+        .status(StatusCode::NOT_MODIFIED)
+        .body(Body::empty())
+        .expect("rendered headers are valid");
+    state.metrics.feed_request(metrics::Response::NotModified);
+    Some(response)
 }
 
 /// The query of `/search`: `q`, the interface language, the results page.
@@ -465,15 +511,46 @@ async fn respond(
         }
     };
     let wanted = negotiate(headers);
-    let not_modified = is_not_modified(headers, &rendered);
     // A 304 sends no body, so nothing is compressed for it; its ETag is the one a 200
     // would carry.
-    let (coding, bytes, etag) = if not_modified {
-        (wanted, Bytes::new(), rendered.etag_header(wanted))
+    if is_not_modified(headers, &rendered) {
+        state.metrics.feed_request(metrics::Response::NotModified);
+        return file_headers(&published, path, negotiated, &rendered, wanted)
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .expect("rendered headers are valid");
+    }
+    let (coding, bytes, _) = rendered.variant(wanted).await;
+    // Browsers show `application/rss+xml` as text or offer a download; as
+    // `application/xml` they apply the feed's stylesheet. Readers never ask for HTML,
+    // and any reader parses either.
+    let content_type = if is_xml_feed(path) && wants_html(headers) {
+        "application/xml; charset=utf-8"
     } else {
-        rendered.variant(wanted).await
+        rendered.content_type
     };
-    let browser_feed = is_xml_feed(path) && wants_html(headers);
+    state.metrics.feed_request(metrics::Response::Served);
+    let builder = file_headers(&published, path, negotiated, &rendered, coding);
+    let builder = match coding.token() {
+        Some(token) => builder.header(header::CONTENT_ENCODING, token),
+        None => builder,
+    };
+    builder
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
+        .body(Body::from(bytes))
+        .expect("rendered headers are valid")
+}
+
+/// The headers a published file's 200 and 304 share: its validators in `coding`,
+/// caching, what it varies by, its language and WebSub links.
+fn file_headers(
+    published: &Published,
+    path: &SitePath,
+    negotiated: bool,
+    rendered: &Rendered,
+    coding: Coding,
+) -> axum::http::response::Builder {
     let vary = if negotiated {
         "Accept-Encoding, Accept-Language"
     } else if is_xml_feed(path) {
@@ -481,16 +558,8 @@ async fn respond(
     } else {
         "Accept-Encoding"
     };
-    // Browsers show `application/rss+xml` as text or offer a download; as
-    // `application/xml` they apply the feed's stylesheet. Readers never ask for HTML,
-    // and any reader parses either.
-    let content_type = if browser_feed {
-        "application/xml; charset=utf-8"
-    } else {
-        rendered.content_type
-    };
     let mut builder = Response::builder()
-        .header(header::ETAG, etag.clone())
+        .header(header::ETAG, rendered.etag_header(coding).clone())
         .header(
             header::LAST_MODIFIED,
             rendered.last_modified_header().clone(),
@@ -510,21 +579,7 @@ async fn respond(
             builder = builder.header(header::LINK, value);
         }
     }
-    let response = if not_modified {
-        state.metrics.feed_request(metrics::Response::NotModified);
-        builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
-    } else {
-        state.metrics.feed_request(metrics::Response::Served);
-        let builder = match coding.token() {
-            Some(token) => builder.header(header::CONTENT_ENCODING, token),
-            None => builder,
-        };
-        builder
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
-            .body(Body::from(bytes))
-    };
-    response.expect("rendered headers are valid")
+    builder
 }
 
 /// The smallest coding the client accepts: brotli, else gzip, else none. A coding is

@@ -17,7 +17,7 @@ use entente::classify::Decision;
 use entente::config::Config;
 use entente::dedup::Policy;
 use entente::item::Item;
-use entente::serve::{router, Catalog, ServerState};
+use entente::serve::{router, serve, Catalog, ServerState};
 use entente::store::queries as q;
 use entente::store::{FetchRecord, Store};
 use tokio::runtime::Runtime;
@@ -625,6 +625,89 @@ fn conditional_requests_compression_and_head() {
     );
     let (status, _, _) = http_get(&addr, "/feeds/nope.rss", &[]).unwrap();
     assert_eq!(status, 404);
+}
+
+/// The daemon's server answers a conditional request for a file it holds rendered
+/// before its router: the answer must be the router's, header for header.
+#[test]
+fn a_304_answered_from_the_cache_is_the_routers_304() {
+    let f = Fixture::new();
+    let topics = f.topics(1);
+    let first = item(
+        "reuters",
+        "a",
+        "Tokayev meets Macron in Paris",
+        "https://reuters.example/a",
+        "en",
+        at(2, 8),
+    );
+    f.ingest("reuters", vec![(first, relevant(&topics))], at(2, 8));
+    let state = ServerState::new(Arc::new(f.catalog()), Duration::from_secs(1200));
+    let bind = || {
+        f.runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap()
+    };
+    let (routed, served) = (bind(), bind());
+    let routed_addr = routed.local_addr().unwrap().to_string();
+    let served_addr = served.local_addr().unwrap().to_string();
+    let router_state = state.clone();
+    f.runtime
+        .spawn(async move { axum::serve(routed, router(router_state)).await });
+    f.runtime
+        .spawn(serve(served, state, std::future::pending::<()>()));
+
+    let topic_feed = format!("/feeds/{}.rss", topics[0]);
+    let without_date = |mut headers: HashMap<String, String>| {
+        headers.remove("date");
+        headers
+    };
+    let mut compared = 0;
+    for path in [
+        "/feeds/all.rss",
+        "/feeds/all.atom",
+        topic_feed.as_str(),
+        "/feeds.opml",
+        "/",
+        "/index.html",
+    ] {
+        for extra in [
+            vec![],
+            vec![("accept-encoding", "gzip, br")],
+            vec![("accept-language", "fr"), ("accept", "text/html")],
+        ] {
+            let (status, first, _) = http_get(&routed_addr, path, &extra).unwrap();
+            assert_eq!(status, 200, "{path} {extra:?}");
+            for validator in [
+                ("if-none-match", first["etag"].as_str()),
+                ("if-modified-since", first["last-modified"].as_str()),
+            ] {
+                let mut asked = extra.clone();
+                asked.push(validator);
+                let (routed_status, by_router, _) = http_get(&routed_addr, path, &asked).unwrap();
+                let (status, by_cache, body) = http_get(&served_addr, path, &asked).unwrap();
+                assert_eq!((routed_status, status), (304, 304), "{path} {asked:?}");
+                assert!(body.is_empty());
+                assert_eq!(
+                    without_date(by_cache),
+                    without_date(by_router),
+                    "{path} {asked:?}"
+                );
+                compared += 1;
+            }
+            // A stale validator is answered in full, as the router answers it.
+            let mut stale = extra.clone();
+            stale.push(("if-none-match", "\"other\""));
+            let (status, headers, body) = http_get(&served_addr, path, &stale).unwrap();
+            let (_, routed_headers, routed_body) = http_get(&routed_addr, path, &stale).unwrap();
+            assert_eq!(status, 200, "{path} {stale:?}");
+            assert_eq!(
+                (without_date(headers), body),
+                (without_date(routed_headers), routed_body)
+            );
+        }
+    }
+    assert_eq!(compared, 36);
 }
 
 #[test]
