@@ -19,7 +19,7 @@ use crate::publish::{
     Site, SitePath,
 };
 use crate::store::clusters::{self, Story};
-use crate::store::published;
+use crate::store::published::{self, Rendering};
 use crate::store::{Changes, Store, StoreError};
 
 /// One rendered file, with what HTTP caching needs.
@@ -351,16 +351,7 @@ impl Catalog {
             return Ok(Some(hit));
         }
         let rendered = self.render(path).await?;
-        let (file, etag) = (path.file(), rendered.etag.clone());
-        // A read-only database (`export` from one) cannot keep when these bytes were
-        // first rendered; an export writes no Last-Modified, so now stands in.
-        let first = if self.store.is_read_only() {
-            Utc::now()
-        } else {
-            self.store
-                .call_unpublished(move |c| published::first_rendered(c, &file, &etag, Utc::now()))
-                .await?
-        };
+        let first = self.first_rendered(path, &rendered.etag).await?;
         let rendered = rendered.first_rendered_at(first);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let entry = Cached {
@@ -369,6 +360,49 @@ impl Catalog {
         };
         cache.insert(path.clone(), entry);
         Ok(Some(rendered))
+    }
+
+    /// When the bytes with `etag` at `path` were first rendered. Bytes that did not
+    /// change (a commit elsewhere invalidated the file, not its content) keep the time
+    /// of the rendering before, from the cache or, after a restart, from the record on
+    /// a read connection: neither waits for the writer, which holds its connection for
+    /// a whole batch (a 6,000-item feed took seconds under load, and every request for
+    /// the file waited: the `no_stall` test). Only new bytes are recorded through it.
+    async fn first_rendered(
+        &self,
+        path: &SitePath,
+        etag: &str,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        // A read-only database (`export` from one) cannot keep when these bytes were
+        // first rendered; an export writes no Last-Modified, so now stands in.
+        if self.store.is_read_only() {
+            return Ok(Utc::now());
+        }
+        let file = path.file();
+        let before = {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.get(path).map(|c| Rendering {
+                etag: c.rendered.etag.clone(),
+                since: c.rendered.last_modified,
+            })
+        };
+        let before = match before {
+            Some(before) => Some(before),
+            None => {
+                let file = file.clone();
+                self.store
+                    .read(move |c| published::recorded(c, &file))
+                    .await?
+            }
+        };
+        let now = Rendering::after(before.as_ref(), etag, Utc::now());
+        if before.as_ref() != Some(&now) {
+            let record = now.clone();
+            self.store
+                .call_unpublished(move |c| published::record(c, &file, &record))
+                .await?;
+        }
+        Ok(now.since)
     }
 
     /// What the file at `path` depends on; `None` when there is no such file.

@@ -144,39 +144,60 @@ pub fn search(
         .collect()
 }
 
-/// When the bytes with `etag` at `path` were first rendered: the stored time while
-/// the ETag stays, else `now` (whole seconds), and always later than the previous
-/// bytes' time, since HTTP dates have whole seconds and two versions within one
-/// second must still be told apart. Stored, so that a restart keeps it.
-pub fn first_rendered(
-    conn: &Connection,
-    path: &str,
-    etag: &str,
-    now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, StoreError> {
-    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
-    let previous: Option<(String, String)> = conn
+/// The bytes last recorded as published at `path`: their ETag and when they were
+/// first rendered.
+pub fn recorded(conn: &Connection, path: &str) -> Result<Option<Rendering>, StoreError> {
+    let row: Option<(String, String)> = conn
         .query_row(
             "SELECT etag, since FROM published_files WHERE path = ?1",
             [path],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    let previous = previous.map(|(tag, since)| {
-        let since = DateTime::parse_from_rfc3339(&since).map_or(now, |d| d.with_timezone(&Utc));
-        (tag, since)
-    });
-    let since = match previous {
-        Some((tag, since)) if tag == etag => return Ok(since),
-        Some((_, since)) => now.max(since + TimeDelta::seconds(1)),
-        None => now,
-    };
+    Ok(row.and_then(|(etag, since)| {
+        let since = DateTime::parse_from_rfc3339(&since)
+            .ok()?
+            .with_timezone(&Utc);
+        Some(Rendering { etag, since })
+    }))
+}
+
+/// A published file's bytes, named by their ETag, and when they were first rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendering {
+    pub etag: String,
+    pub since: DateTime<Utc>,
+}
+
+impl Rendering {
+    /// Bytes with `etag` rendered `now`, after `previous` at the same path: the same
+    /// bytes keep their time; new bytes take `now` (whole seconds), and always later
+    /// than the previous bytes' time, since HTTP dates have whole seconds and two
+    /// versions within one second must still be told apart.
+    pub fn after(previous: Option<&Rendering>, etag: &str, now: DateTime<Utc>) -> Rendering {
+        let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        let since = match previous {
+            Some(previous) if previous.etag == etag => previous.since,
+            Some(previous) => now.max(previous.since + TimeDelta::seconds(1)),
+            None => now,
+        };
+        Rendering {
+            etag: etag.to_string(),
+            since,
+        }
+    }
+}
+
+/// Records `rendering` as the bytes published at `path`, so that a restart keeps
+/// their time; never over a later record (records may arrive out of order).
+pub fn record(conn: &Connection, path: &str, rendering: &Rendering) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO published_files (path, etag, since) VALUES (?1, ?2, ?3)
-         ON CONFLICT (path) DO UPDATE SET etag = excluded.etag, since = excluded.since",
-        params![path, etag, timestamp(since)],
+         ON CONFLICT (path) DO UPDATE SET etag = excluded.etag, since = excluded.since
+         WHERE excluded.since >= published_files.since",
+        params![path, rendering.etag, timestamp(rendering.since)],
     )?;
-    Ok(since)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -201,6 +222,33 @@ mod tests {
         }
         let many = "a ".repeat(100);
         assert_eq!(fts_query(&many).unwrap().matches('a').count(), MAX_TERMS);
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_767_225_600 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn unchanged_bytes_keep_their_time_and_new_ones_are_always_later() {
+        let first = Rendering::after(None, "a", at(10) + TimeDelta::milliseconds(700));
+        assert_eq!(first.since, at(10), "whole seconds");
+        assert_eq!(Rendering::after(Some(&first), "a", at(99)), first);
+        // New bytes within the same second still get a later date.
+        let second = Rendering::after(Some(&first), "b", at(10));
+        assert_eq!(second.since, at(11));
+        assert_eq!(Rendering::after(Some(&second), "c", at(50)).since, at(50));
+    }
+
+    #[test]
+    fn a_record_never_goes_back_in_time() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        let old = Rendering::after(None, "a", at(10));
+        let new = Rendering::after(Some(&old), "b", at(20));
+        record(&conn, "feeds/all.rss", &new).unwrap();
+        record(&conn, "feeds/all.rss", &old).unwrap();
+        assert_eq!(recorded(&conn, "feeds/all.rss").unwrap(), Some(new));
+        assert_eq!(recorded(&conn, "feeds/other.rss").unwrap(), None);
     }
 }
 
