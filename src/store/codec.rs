@@ -1,4 +1,4 @@
-//! How a packed body (see [`super::rows`]) is compressed: zstd at level 1, with one
+//! How a packed body (see [`super::rows`]) is compressed: zstd at level -1, with one
 //! compression and one decompression context per thread, reused for every row.
 //!
 //! Rows packed before (raw deflate) read as they are, without a migration: a zstd
@@ -13,14 +13,23 @@
 //! them, compresses several times faster, and inflates several times faster for
 //! `retag` and the feeds; on the bench farm it stores 663 bytes of text per row
 //! where deflate's fast level stored 775 (BENCHMARKS.md, branch store3).
+//!
+//! Why level -1 rather than 1: a row is a few kilobytes, so zstd's fixed cost per
+//! frame, building the Huffman table of the literals, was a third of its work; level
+//! -1 stores the literals as they are. On the bench farm it packs with 29 % fewer
+//! instructions (the parse threads' largest single cost after the classifier) and
+//! stores 745 bytes a row instead of 653: 1,840 bytes a database item instead of
+//! 1,714, under the 2,500 of issue 8 (BENCHMARKS.md, branch parse7). Rows packed at
+//! level 1 read as they are: the level is not part of the format.
 
 use std::cell::RefCell;
 
 /// The first bytes of every zstd frame (RFC 8878, 3.1.1).
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
-/// The fastest regular level. Level 3 saved 4 % of the bytes; level -1 (no entropy
-/// coding of literals) cost 29 % fewer instructions to pack and stored 15 % more.
-const LEVEL: i32 = 1;
+/// The first of the fast levels, which leave the literals uncompressed (see the
+/// module). Level 1 stored 12 % fewer bytes for 42 % more instructions; level -3
+/// stored 16 % more than -1 for 1 % fewer, level -7 51 % more for 11 % fewer.
+const LEVEL: i32 = -1;
 /// No stored text is near this (the fields are capped at parse time): a frame that
 /// claims more is damaged, and is refused rather than allocated.
 const MAX_PLAIN_BYTES: u64 = 64 << 20;
