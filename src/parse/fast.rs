@@ -278,7 +278,10 @@ impl<'a> Cursor<'a> {
             let amp = from + amp;
             text.push_str(&raw[from..amp]);
             let name_from = amp + 1;
-            let length = memchr::memchr2(b';', b'&', &raw.as_bytes()[name_from..])?;
+            // A reference's name is a few bytes: a loop, not memchr's set-up.
+            let length = raw.as_bytes()[name_from..]
+                .iter()
+                .position(|&b| b == b';' || b == b'&')?;
             if raw.as_bytes()[name_from + length] != b';' {
                 return None;
             }
