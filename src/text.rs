@@ -381,8 +381,18 @@ impl TextOut {
                 at += 1;
                 continue;
             }
-            // The usual separator, every few bytes of prose: no need to decode it.
+            // The usual separator, every few bytes of prose: no need to decode it. One
+            // space between two kept characters is kept as it is, so the run goes on
+            // through it rather than being pushed word by word.
             if b == b' ' {
+                if run < at
+                    && bytes
+                        .get(at + 1)
+                        .is_some_and(|&next| !MAY_START_LEFT_OUT[usize::from(next)])
+                {
+                    at += 1;
+                    continue;
+                }
                 self.push_run(&text[run..at]);
                 self.space = true;
                 at += 1;

@@ -25,6 +25,11 @@ use super::{RawEntry, RawFeed, RawLink, RawText};
 
 /// The document read, or `None` when feed-rs must read it.
 pub(super) fn read(body: &[u8], base: Option<&Url>) -> Option<RawFeed> {
+    read_with(body, base, true)
+}
+
+/// [`read`], with or without [`Cursor::escaped_text`].
+fn read_with(body: &[u8], base: Option<&Url>, read_escaped_text: bool) -> Option<RawFeed> {
     // feed-rs applies xml:base while reading; those documents stay with it.
     if memchr::memmem::find(body, b"xml:base").is_some() {
         return None;
@@ -32,6 +37,7 @@ pub(super) fn read(body: &[u8], base: Option<&Url>) -> Option<RawFeed> {
     // quick-xml checks the UTF-8 of every event it returns; invalid bytes are an
     // error, so feed-rs' turn.
     let mut cursor = Cursor::new(body);
+    cursor.read_escaped_text = read_escaped_text;
     let root = cursor.root()?;
     let feed = match root.local() {
         "rss" => {
@@ -138,11 +144,14 @@ enum Next<'a> {
 
 struct Cursor<'a> {
     reader: NsReader<&'a [u8]>,
-    /// The document the reader reads, to see how far a text runs.
+    /// The document the reader reads, to see where a start tag ended.
     body: &'a [u8],
     /// A tag read while coalescing the text before it.
     pending: Option<Next<'a>>,
     default_ns: Ns,
+    /// Whether [`Cursor::text`] may read a text-only element's text itself
+    /// ([`Cursor::escaped_text`]); off only in the test that compares both ways.
+    read_escaped_text: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -158,7 +167,13 @@ impl<'a> Cursor<'a> {
             body,
             pending: None,
             default_ns: Ns::Unknown,
+            read_escaped_text: true,
         }
+    }
+
+    /// What the reader has not read yet.
+    fn rest(&self) -> &'a [u8] {
+        self.reader.get_ref()
     }
 
     /// The next event; `None` at the end of the document or on any error.
@@ -197,14 +212,7 @@ impl<'a> Cursor<'a> {
                     continue;
                 }
                 Event::GeneralRef(reference) => {
-                    let resolved: Cow<'a, str> = match reference.resolve_char_ref().ok()? {
-                        Some(ch) => Cow::Owned(ch.to_string()),
-                        None => match quick_xml::escape::resolve_predefined_entity(&reference) {
-                            Some(entity) => Cow::Borrowed(entity),
-                            // Unknown entities stay as written, as in feed-rs.
-                            None => Cow::Owned(format!("&{};", &*reference)),
-                        },
-                    };
+                    let resolved = resolve(&reference)?;
                     // A reference makes text even where it resolves to nothing.
                     text.get_or_insert(Cow::Borrowed(""));
                     append(&mut text, resolved, || self.text_ahead());
@@ -230,9 +238,60 @@ impl<'a> Cursor<'a> {
     /// doubling through the dozens of pieces of an escaped HTML description. A CDATA
     /// section after it (it begins with `<`) grows it as before.
     fn text_ahead(&self) -> usize {
-        let at = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
-        let rest = self.body.get(at..).unwrap_or_default();
+        let rest = self.rest();
         memchr::memchr(b'<', rest).unwrap_or(rest.len())
+    }
+
+    /// The text of the element whose start tag was just read, when it is escaped text
+    /// up to the element's end tag (`&lt;p&gt;…&lt;/p&gt;`, an HTML description), read
+    /// in one pass; the reader then goes on at the end tag. `None`, with nothing read,
+    /// for anything else: the events then read it ([`Cursor::next`]).
+    ///
+    /// Why: quick-xml makes an event of every reference and of every piece of text
+    /// between two, each checked as UTF-8 on its own and resolved through the
+    /// namespace reader; an escaped description is about a hundred of them, and they
+    /// were a fifth of the parse threads' instructions on the bench farm (BENCHMARKS.md,
+    /// branch parse7). The text is the same: the pieces are cut at `&` and `;`, so the
+    /// whole is UTF-8 exactly when each piece is, and each reference is resolved by
+    /// [`resolve`], as the events' are. What the events would refuse (a `&` without
+    /// its `;` before the next `&` or `<`, a bad character reference) is left to them,
+    /// as is text followed by anything but an end tag (CDATA, a child element).
+    fn escaped_text(&mut self) -> Option<String> {
+        let rest = self.rest();
+        let at = self.body.len().checked_sub(rest.len())?;
+        // Just after a start tag's `>`, not an empty element's `/>`: after that the
+        // reader's next event is the end it makes up, not text.
+        if at < 2 || self.body[at - 1] != b'>' || self.body[at - 2] == b'/' {
+            return None;
+        }
+        let lt = memchr::memchr(b'<', rest)?;
+        if rest.get(lt + 1) != Some(&b'/') {
+            return None;
+        }
+        let raw = &rest[..lt];
+        // Text without a reference is one event already.
+        memchr::memchr(b'&', raw)?;
+        let raw = std::str::from_utf8(raw).ok()?;
+        let mut text = String::with_capacity(raw.len());
+        let mut from = 0;
+        while let Some(amp) = memchr::memchr(b'&', &raw.as_bytes()[from..]) {
+            let amp = from + amp;
+            text.push_str(&raw[from..amp]);
+            let name_from = amp + 1;
+            // A reference's name is a few bytes: a loop, not memchr's set-up.
+            let length = raw.as_bytes()[name_from..]
+                .iter()
+                .position(|&b| b == b';' || b == b'&')?;
+            if raw.as_bytes()[name_from + length] != b';' {
+                return None;
+            }
+            let reference = quick_xml::events::BytesRef::new(&raw[name_from..name_from + length]);
+            text.push_str(&resolve(&reference)?);
+            from = name_from + length + 1;
+        }
+        text.push_str(&raw[from..]);
+        *self.reader.get_mut() = &rest[lt..];
+        Some(text)
     }
 
     /// The document's first element.
@@ -263,6 +322,14 @@ impl<'a> Cursor<'a> {
     /// none); `None` when it holds an element, where feed-rs keeps only the text
     /// before it.
     fn text(&mut self) -> Option<Option<String>> {
+        if self.read_escaped_text && self.pending.is_none() {
+            if let Some(text) = self.escaped_text() {
+                return match self.next()? {
+                    Next::End => Some(Some(text)),
+                    _ => None,
+                };
+            }
+        }
         match self.next()? {
             Next::End => Some(None),
             Next::Start(_) => None,
@@ -283,6 +350,19 @@ impl<'a> Cursor<'a> {
             }
         }
     }
+}
+
+/// What a reference stands for, as feed-rs reads it: a character, a predefined entity,
+/// else the reference as written; `None` for a bad character reference (an error).
+fn resolve<'a>(reference: &quick_xml::events::BytesRef<'_>) -> Option<Cow<'a, str>> {
+    Some(match reference.resolve_char_ref().ok()? {
+        Some(ch) => Cow::Owned(ch.to_string()),
+        None => match quick_xml::escape::resolve_predefined_entity(reference) {
+            Some(entity) => Cow::Borrowed(entity),
+            // Unknown entities stay as written, as in feed-rs.
+            None => Cow::Owned(format!("&{};", &**reference)),
+        },
+    })
 }
 
 /// Adds `piece` to the text coalesced so far; when the text becomes a copy, room is
@@ -729,6 +809,51 @@ mod tests {
             read(utf8.as_bytes(), None).map(|f| f.entries.len()),
             Some(1)
         );
+    }
+
+    #[test]
+    fn escaped_text_read_in_one_pass_is_what_the_events_give() {
+        let texts = [
+            "&lt;p&gt;Hospital &amp; road &lt;a href=&quot;https://e.org/1&quot;&gt;x&lt;/a&gt;&lt;/p&gt;",
+            "caf&#233; &#x41;&#X42; &apos;q&apos; &#1078;",
+            "&nbsp;unknown&unknown; entities &amp;amp; stay",
+            "é&amp;ж—&lt;b&gt;",
+            "a lone & ampersand",
+            "unclosed &amp",
+            "&;",
+            "&#0; nul",
+            "&#x110000; beyond",
+            "&#-1; signed",
+            "&#x; empty",
+            "&#xD800; surrogate",
+            "text &amp; <![CDATA[<b>cdata</b>]]> after",
+            "text &amp; <b>a child</b>",
+            "&amp;<!-- a comment --> after",
+            "",
+            "plain text",
+        ];
+        for text in texts {
+            for tag in ["description", "title", "guid", "category"] {
+                let body = format!(
+                    "<rss version=\"2.0\"><channel><title>t &amp; u</title><item>\
+                     <{tag}>{text}</{tag}><link>https://e.org/a</link></item>\
+                     <item><{tag}/><description>x &lt; y</description></item>\
+                     <item><title>s</title><{tag}/>stray &amp; {text}</item></channel></rss>"
+                );
+                let events = read_with(body.as_bytes(), None, false);
+                let one_pass = read_with(body.as_bytes(), None, true);
+                assert_eq!(one_pass, events, "{tag}: {text}");
+            }
+        }
+        // The one-pass reading is taken where it can be, and only there.
+        let mut cursor = Cursor::new(b"<d><e>a &amp; b</e><e>c</e><e/><e>&amp;<f/></e></d>");
+        cursor.child().unwrap().unwrap();
+        let mut read = Vec::new();
+        while let Some(Some(_)) = cursor.child() {
+            read.push(cursor.escaped_text());
+            cursor.skip().unwrap();
+        }
+        assert_eq!(read, [Some("a & b".to_string()), None, None, None]);
     }
 
     #[test]

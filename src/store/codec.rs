@@ -1,4 +1,4 @@
-//! How a packed body (see [`super::rows`]) is compressed: zstd at level 1, with one
+//! How a packed body (see [`super::rows`]) is compressed: zstd at level -1, with one
 //! compression and one decompression context per thread, reused for every row.
 //!
 //! Rows packed before (raw deflate) read as they are, without a migration: a zstd
@@ -13,35 +13,65 @@
 //! them, compresses several times faster, and inflates several times faster for
 //! `retag` and the feeds; on the bench farm it stores 663 bytes of text per row
 //! where deflate's fast level stored 775 (BENCHMARKS.md, branch store3).
+//!
+//! Why level -1 rather than 1: a row is a few kilobytes, so zstd's fixed cost per
+//! frame, building the Huffman table of the literals, was a third of its work; level
+//! -1 stores the literals as they are. On the bench farm it packs with 29 % fewer
+//! instructions (the parse threads' largest single cost after the classifier) and
+//! stores 745 bytes a row instead of 653: 1,840 bytes a database item instead of
+//! 1,714, under the 2,500 of issue 8 (BENCHMARKS.md, branch parse7). Rows packed at
+//! level 1 read as they are: the level is not part of the format.
 
 use std::cell::RefCell;
 
 /// The first bytes of every zstd frame (RFC 8878, 3.1.1).
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
-/// The fastest regular level. Level 3 saved 4 % of the bytes; level -1 (no entropy
-/// coding of literals) cost 29 % fewer instructions to pack and stored 15 % more.
-const LEVEL: i32 = 1;
+/// The first of the fast levels, which leave the literals uncompressed (see the
+/// module). Level 1 stored 12 % fewer bytes for 42 % more instructions; level -3
+/// stored 16 % more than -1 for 1 % fewer, level -7 51 % more for 11 % fewer.
+const LEVEL: i32 = -1;
 /// No stored text is near this (the fields are capped at parse time): a frame that
 /// claims more is damaged, and is refused rather than allocated.
 const MAX_PLAIN_BYTES: u64 = 64 << 20;
 
+/// A frame buffer grown beyond this by a huge text is given back rather than kept.
+const KEEP_FRAME_BYTES: usize = 256 * 1024;
+
 thread_local! {
     static COMPRESSOR: RefCell<zstd_safe::CCtx<'static>> = RefCell::new(zstd_safe::CCtx::create());
+    // The frame is written here, at zstd's bound, then copied out at its length.
+    static FRAME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static DECOMPRESSOR: RefCell<zstd_safe::DCtx<'static>> =
         RefCell::new(zstd_safe::DCtx::create());
     // Rows packed before zstd: one decompressor per thread, reset, not rebuilt.
     static INFLATE: RefCell<flate2::Decompress> = RefCell::new(flate2::Decompress::new(false));
 }
 
-/// `plain` compressed as one zstd frame (its size recorded in the frame header).
+/// `plain` compressed as one zstd frame (its size recorded in the frame header), in a
+/// buffer of its own length.
+///
+/// Why not a buffer of zstd's bound, returned as it is: the bound is the plain text's
+/// length and more, nearly four times what a row's frame holds on the bench farm
+/// (2,719 bytes of text, 745 of frame), and the row waits for the writer in a queue
+/// whose budget counts the frame's length (`pipeline::items_kib`), so the bound's
+/// slack was memory no budget saw. One buffer per thread at the bound, and a copy of
+/// the frame, cost a copy of a few hundred bytes and no `realloc`.
 pub(super) fn compress(plain: &[u8]) -> Vec<u8> {
     COMPRESSOR.with(|compressor| {
-        let mut out = Vec::with_capacity(zstd_safe::compress_bound(plain.len()));
-        compressor
-            .borrow_mut()
-            .compress(&mut out, plain, LEVEL)
-            .expect("compressing into a buffer of compress_bound bytes cannot fail");
-        out
+        FRAME.with(|frame| {
+            let mut frame = frame.borrow_mut();
+            frame.clear();
+            frame.reserve(zstd_safe::compress_bound(plain.len()));
+            compressor
+                .borrow_mut()
+                .compress(&mut *frame, plain, LEVEL)
+                .expect("compressing into a buffer of compress_bound bytes cannot fail");
+            let packed = frame.to_vec();
+            if frame.capacity() > KEEP_FRAME_BYTES {
+                *frame = Vec::new();
+            }
+            packed
+        })
     })
 }
 
@@ -125,6 +155,8 @@ mod tests {
             let plain = text(n);
             let packed = compress(&plain);
             assert!(packed.starts_with(&ZSTD_MAGIC));
+            // Held at its length, not at zstd's bound.
+            assert_eq!(packed.capacity(), packed.len());
             assert_eq!(decompress(&packed).unwrap(), plain);
             if n >= 400 {
                 assert!(
