@@ -660,6 +660,11 @@ fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Share
         // its own, not as another process's.
         shared.after_commit(&mut writer);
         drop(writer);
+        // Before the answers too: a caller that drops the last handle once answered
+        // (`entente fetch`, then the process ends) closes the store itself, with the
+        // checkpointer's last copy and the log's removal, rather than this thread
+        // racing the process's exit.
+        drop(shared);
         for (reply, result) in answers {
             let _ = reply.send(result);
         }
