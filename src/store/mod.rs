@@ -146,10 +146,12 @@ struct Shared {
     /// connection closes, the last, which then removes the log. `None` read-only.
     checkpointer: Option<checkpoint::Checkpointer>,
     path: PathBuf,
-    writer: Mutex<Writer>,
     jobs: Mutex<mpsc::Sender<IngestJob>>,
     readers: Mutex<Vec<Connection>>,
     watch: Mutex<Watch>,
+    /// After every other connection (fields drop in order): SQLite removes the log
+    /// only when the last connection closes, and only a writing one can.
+    writer: Mutex<Writer>,
     /// When the watch connection was last asked: µs since `opened`, plus one interval
     /// (0: never).
     watched_at: AtomicU64,
@@ -616,7 +618,18 @@ fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Share
     // The pipeline's shape, at debug level: how long the writer waited for work and how
     // large its batches are (BENCHMARKS.md, branch pass4).
     let mut idle_since = Instant::now();
-    while let Ok(first) = queue.recv() {
+    loop {
+        let first = match queue.recv_timeout(checkpoint::IDLE) {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let Some(shared) = shared.upgrade() else {
+                    return;
+                };
+                shared.cut_idle_log();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         let waited = idle_since.elapsed();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -647,6 +660,11 @@ fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Share
         // its own, not as another process's.
         shared.after_commit(&mut writer);
         drop(writer);
+        // Before the answers too: a caller that drops the last handle once answered
+        // (`entente fetch`, then the process ends) closes the store itself, with the
+        // checkpointer's last copy and the log's removal, rather than this thread
+        // racing the process's exit.
+        drop(shared);
         for (reply, result) in answers {
             let _ = reply.send(result);
         }
@@ -661,6 +679,22 @@ impl Shared {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.before_write();
         }
+    }
+
+    /// When the writer has had no work for [`checkpoint::IDLE`]: cuts the log down
+    /// ([`checkpoint::Checkpointer::cut_idle_log`]), on the writer's connection, so
+    /// that its own counter does not take it for another process's commit, and then
+    /// counts it in the watch connection's as after a commit.
+    fn cut_idle_log(&self) {
+        let Some(checkpointer) = &self.checkpointer else {
+            return;
+        };
+        if !checkpointer.idle_log_to_cut() {
+            return;
+        }
+        let mut writer = lock(&self.writer);
+        checkpointer.cut_idle_log(&writer.conn, WRITER_BUSY);
+        self.after_commit(&mut writer);
     }
 
     /// After the writer's commit: the checkpointer has log to copy back, and the watch
