@@ -61,6 +61,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0015_relevant_candidates",
         include_str!("../../migrations/0015_relevant_candidates.sql"),
     ),
+    (
+        "0016_title_spellings",
+        include_str!("../../migrations/0016_title_spellings.sql"),
+    ),
 ];
 
 /// The migration after which stored items lack their canonical link's hash (SQL has no

@@ -318,6 +318,9 @@ fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies(
     let policy = crate::dedup::Policy::default();
     {
         let mut conn = database_before(&path, "0015_relevant_candidates");
+        // Today's ingest writes the spellings of 0016 too: its table, so that it can
+        // write the old rows (0016 creates it only if it is not there).
+        conn.execute_batch(SPELLINGS_TABLE).unwrap();
         let old = [
             story(
                 "a",
@@ -375,4 +378,136 @@ fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies(
         )
         .unwrap();
     assert_eq!(copy_root, Some(first), "the copy joins the stored story");
+}
+
+/// Migration 0016's table, for an older database that today's ingest writes to.
+const SPELLINGS_TABLE: &str = "CREATE TABLE title_spellings (
+    key INTEGER NOT NULL, head INTEGER NOT NULL, PRIMARY KEY (key, head)) WITHOUT ROWID";
+
+/// A database as main made it before migration 0016, its relevant titles indexed with
+/// a row for each deletion key of each word: after the upgrade those rows are gone,
+/// their keys are the words' spellings, the counts still count the rows, and a new
+/// title whose one-edit words share no head pair with a stored one still joins it.
+#[test]
+fn a_database_made_before_0016_keeps_its_spellings_once_a_word() {
+    use super::clusters::{at, head_counts_and_rows, story};
+    use crate::dedup::blocking::{self, Kind};
+    use crate::dedup::TitleSignature;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    let record = |hour| FetchRecord {
+        status: "ok",
+        error_kind: None,
+        error: None,
+        attempted_at: at(hour),
+        validators: None,
+        consecutive_failures: 0,
+        next_attempt: None,
+        suggested_url: None,
+    };
+    let policy = crate::dedup::Policy::default();
+    let titles = ["Kassym Tokayev", "Tokayev receives Macron in Astana"];
+    {
+        let mut conn = database_before(&path, "0016_title_spellings");
+        conn.execute_batch(SPELLINGS_TABLE).unwrap();
+        let old: Vec<_> = titles
+            .iter()
+            .enumerate()
+            .map(|(n, title)| {
+                let link = format!("https://a.example/{n}");
+                story("a", n as u32, title, &link, "en", 1)
+            })
+            .collect();
+        ingest_with(&mut conn, "a", &old, &record(2), &policy).unwrap();
+        // As main's writer indexed them: beside each word's head, its deletion keys.
+        conn.execute_batch("DROP TABLE title_spellings").unwrap();
+        let signatures: Vec<(i64, String)> = conn
+            .prepare("SELECT id, title_signature FROM items ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (id, signature) in signatures {
+            let signature: TitleSignature = signature.parse().unwrap();
+            for word in signature.words() {
+                for key in blocking::fuzzy_keys(word) {
+                    conn.execute(
+                        "INSERT OR IGNORE INTO title_blocks (kind, key, head, item_id)
+                         VALUES (3, ?1, ?2, ?3)",
+                        rusqlite::params![key, blocking::head(word), id],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+    }
+    let old_counts = {
+        let conn = Connection::open(&path).unwrap();
+        head_counts_and_rows(&conn).0
+    };
+
+    drop(Store::open(&path).unwrap());
+    let mut conn = Connection::open(&path).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT count(*) FROM title_blocks WHERE kind = 3 AND key != head"),
+        0,
+        "no deletion key left in a title's rows"
+    );
+    let mut expected_rows = 0;
+    for title in titles {
+        let signature = TitleSignature::of(title);
+        let order: Vec<usize> = (0..signature.words().len()).collect();
+        expected_rows += blocking::blocks(&signature, &order, 0.7).len();
+        for spelling in blocking::spellings(&signature) {
+            let known: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM title_spellings WHERE key = ?1 AND head = ?2",
+                    rusqlite::params![spelling.key, spelling.head],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(known, 1, "{title}: {spelling:?}");
+        }
+    }
+    assert_eq!(
+        count("SELECT count(*) FROM title_blocks"),
+        expected_rows as i64,
+        "the rows of today's index, no more"
+    );
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(counts, old_counts, "the counts do not move");
+    assert_eq!(counts, rows);
+    // Kasym/Kassym and Tokaev/Tokayev: no head pair in common, found by a spelling.
+    let tokayev = blocking::head("tokayev");
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM title_blocks WHERE kind = {} AND key = {tokayev}",
+            Kind::Head.code()
+        )),
+        2
+    );
+    let copy = [story(
+        "b",
+        1,
+        "Kasym Tokaev",
+        "https://b.example/1",
+        "en",
+        3,
+    )];
+    ingest_with(&mut conn, "b", &copy, &record(3), &policy).unwrap();
+    let (copy_root, first): (Option<i64>, i64) = conn
+        .query_row(
+            "SELECT (SELECT duplicate_of FROM items WHERE source_id = 'b'),
+                    (SELECT id FROM items WHERE source_id = 'a' AND guid = 'a-0')",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        copy_root,
+        Some(first),
+        "the respelled copy joins the stored story"
+    );
 }
