@@ -459,8 +459,8 @@ const RARITY_CAP: i64 = 64;
 /// a title picks for its pairs. Any order keeps the guarantee; this one keeps the
 /// lookups to the story.
 ///
-/// The count is `title_head_counts` (0013), one row a head kept by triggers beside the
-/// `Head` rows `(head, head)` it counts; counting those rows, up to 64 a word, was a
+/// The count is `title_head_counts` (0013), one row a head kept beside the `Head` rows
+/// `(head, head)` it counts (by triggers until 0017, now by [`count_head`]); counting those rows, up to 64 a word, was a
 /// range read of the index per word of every new relevant title.
 fn rarest_first(tx: &Connection, signature: &TitleSignature) -> Result<Vec<usize>, StoreError> {
     let mut stmt =
@@ -544,7 +544,10 @@ fn index_queue(
         let signature = parse_signature(signature.as_deref());
         let order = rarest_first(tx, &signature)?;
         for block in blocking::blocks(&signature, &order, keyed) {
-            insert.execute(params![block.kind.code(), block.key, block.head, id])?;
+            let inserted = insert.execute(params![block.kind.code(), block.key, block.head, id])?;
+            if inserted == 1 && block.kind == Kind::Head {
+                count_head(tx, block.head, 1)?;
+            }
         }
         for spelling in blocking::spellings(&signature) {
             spell.execute(params![spelling.key, spelling.head])?;
@@ -556,6 +559,24 @@ fn index_queue(
     tx.prepare_cached("DELETE FROM title_blocks_pending")?
         .execute([])?;
     Ok(kept)
+}
+
+/// Keeps `title_head_counts` (0013) as the `Head` rows it counts come and go: `by` is
+/// +1 for a row inserted, -1 for one deleted. Two triggers on `title_blocks` did it
+/// until 0017, which made every insert into `title_blocks` abortable, so each opened a
+/// statement journal, and once the transaction had written the search table each
+/// journal made FTS5 flush its pending terms (BENCHMARKS.md, branch blocks7). The
+/// statements are the triggers' own: an update, and an insert for a head not counted
+/// yet (a delete never inserts).
+fn count_head(tx: &Connection, head: blocking::Key, by: i64) -> Result<(), StoreError> {
+    let updated = tx
+        .prepare_cached("UPDATE title_head_counts SET titles = titles + ?2 WHERE head = ?1")?
+        .execute(params![head, by])?;
+    if updated == 0 && by > 0 {
+        tx.prepare_cached("INSERT INTO title_head_counts (head, titles) VALUES (?1, ?2)")?
+            .execute(params![head, by])?;
+    }
+    Ok(())
 }
 
 /// Before the items whose ids `doomed` (a table of `id`s) lists are deleted, removes
@@ -585,7 +606,11 @@ pub(super) fn forget_title_blocks(tx: &Connection, doomed: &str) -> Result<(), S
         let kept_by_kind = [Kind::Pair, Kind::Head];
         for block in blocking::blocks(&signature, &order, DEFAULT_TITLE_THRESHOLD) {
             if kept_by_kind.contains(&block.kind) {
-                delete.execute(params![block.kind.code(), block.key, block.head, id])?;
+                let deleted =
+                    delete.execute(params![block.kind.code(), block.key, block.head, id])?;
+                if deleted == 1 && block.kind == Kind::Head {
+                    count_head(tx, block.head, -1)?;
+                }
             }
         }
     }

@@ -65,6 +65,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_title_spellings",
         include_str!("../../migrations/0016_title_spellings.sql"),
     ),
+    (
+        "0017_head_counts_in_code",
+        include_str!("../../migrations/0017_head_counts_in_code.sql"),
+    ),
 ];
 
 /// The migration after which stored items lack their canonical link's hash (SQL has no

@@ -380,6 +380,12 @@ fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies(
     assert_eq!(copy_root, Some(first), "the copy joins the stored story");
 }
 
+/// The rarity counts of the rows there, as 0013 counts them: for an older database
+/// that today's ingest wrote to while the triggers before 0017 counted too.
+const RECOUNT: &str = "DELETE FROM title_head_counts;
+    INSERT INTO title_head_counts (head, titles)
+        SELECT head, count(*) FROM title_blocks WHERE kind = 3 AND key = head GROUP BY head";
+
 /// Migration 0016's table, for an older database that today's ingest writes to.
 const SPELLINGS_TABLE: &str = "CREATE TABLE title_spellings (
     key INTEGER NOT NULL, head INTEGER NOT NULL, PRIMARY KEY (key, head)) WITHOUT ROWID";
@@ -441,6 +447,8 @@ fn a_database_made_before_0016_keeps_its_spellings_once_a_word() {
                 }
             }
         }
+        // As main counted them: 0013's triggers, still there, counted beside today's code.
+        conn.execute_batch(RECOUNT).unwrap();
     }
     let old_counts = {
         let conn = Connection::open(&path).unwrap();
@@ -510,4 +518,99 @@ fn a_database_made_before_0016_keeps_its_spellings_once_a_word() {
         Some(first),
         "the respelled copy joins the stored story"
     );
+}
+
+/// A database as main made it before migration 0017, its rarity counts kept by
+/// triggers on `title_blocks`: after the upgrade no trigger is left on the table, and
+/// the writer keeps the counts itself through an ingest and a purge.
+#[test]
+fn a_database_made_before_0017_keeps_its_rarity_counts_without_triggers() {
+    use super::clusters::{at, head_counts_and_rows, story};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    let record = |hour| FetchRecord {
+        status: "ok",
+        error_kind: None,
+        error: None,
+        attempted_at: at(hour),
+        validators: None,
+        consecutive_failures: 0,
+        next_attempt: None,
+        suggested_url: None,
+    };
+    let policy = crate::dedup::Policy::default();
+    {
+        let mut conn = database_before(&path, "0017_head_counts_in_code");
+        let old = [
+            story(
+                "a",
+                1,
+                "France and Kazakhstan sign uranium deal",
+                "https://a.example/1",
+                "en",
+                1,
+            ),
+            story(
+                "a",
+                2,
+                "Uranium deal for Kazakhstan",
+                "https://a.example/2",
+                "en",
+                2,
+            ),
+        ];
+        ingest_with(&mut conn, "a", &old, &record(2), &policy).unwrap();
+        conn.execute_batch(RECOUNT).unwrap();
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'title_blocks'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(triggers, 2, "main's schema counts by triggers");
+    }
+
+    drop(Store::open(&path).unwrap());
+    let mut conn = Connection::open(&path).unwrap();
+    let triggers: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'title_blocks'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 0, "no trigger left on title_blocks");
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(counts, rows, "after the upgrade");
+    let new = [story(
+        "b",
+        1,
+        "Kazakhstan uranium deal signed",
+        "https://b.example/1",
+        "en",
+        3,
+    )];
+    ingest_with(&mut conn, "b", &new, &record(3), &policy).unwrap();
+    let kazakhstan = crate::dedup::blocking::head("kazakhstan");
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(
+        counts
+            .iter()
+            .find(|(head, _)| *head == kazakhstan)
+            .map(|c| c.1),
+        Some(3),
+        "{counts:?}"
+    );
+    assert_eq!(counts, rows, "after an ingest");
+    crate::store::retention::purge_source(&mut conn, "a").unwrap();
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(
+        counts
+            .iter()
+            .find(|(head, _)| *head == kazakhstan)
+            .map(|c| c.1),
+        Some(1)
+    );
+    assert_eq!(counts, rows, "after a purge");
 }
