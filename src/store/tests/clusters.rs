@@ -58,7 +58,7 @@ pub(super) fn story(
 }
 
 /// A successful fetch at `at(n)`.
-fn fetched_at(n: u32) -> FetchRecord {
+pub(super) fn fetched_at(n: u32) -> FetchRecord {
     FetchRecord {
         status: "ok",
         error_kind: None,
@@ -279,6 +279,12 @@ pub(super) fn head_counts_and_rows(conn: &Connection) -> (HeadCounts, HeadCounts
     )
 }
 
+/// The count of the word's head among `counts`, if it has one.
+pub(super) fn titles_holding(counts: &HeadCounts, word: &str) -> Option<i64> {
+    let head = crate::dedup::blocking::head(word);
+    counts.iter().find(|(h, _)| *h == head).map(|c| c.1)
+}
+
 #[test]
 fn the_kept_rarity_counts_are_the_rows_they_count_through_ingest_edit_and_purge() {
     let mut conn = database();
@@ -299,14 +305,7 @@ fn the_kept_rarity_counts_are_the_rows_they_count_through_ingest_edit_and_purge(
     let (counts, rows) = head_counts_and_rows(&conn);
     assert!(!counts.is_empty(), "the titles were indexed");
     // "uranium" is in three titles, "macron" in one.
-    let uranium = crate::dedup::blocking::head("uranium");
-    assert_eq!(
-        counts
-            .iter()
-            .find(|(head, _)| *head == uranium)
-            .map(|c| c.1),
-        Some(3)
-    );
+    assert_eq!(titles_holding(&counts, "uranium"), Some(3));
     assert_eq!(counts, rows, "after ingest");
 
     // A purge deletes a source's items with their rows: the counts follow.
@@ -314,10 +313,7 @@ fn the_kept_rarity_counts_are_the_rows_they_count_through_ingest_edit_and_purge(
     let (counts, rows) = head_counts_and_rows(&conn);
     assert_eq!(counts, rows, "after a purge");
     assert_eq!(
-        counts
-            .iter()
-            .find(|(head, _)| *head == uranium)
-            .map(|c| c.1),
+        titles_holding(&counts, "uranium"),
         Some(1),
         "two of the three uranium titles were s0's"
     );

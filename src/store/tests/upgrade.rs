@@ -302,19 +302,10 @@ fn a_database_made_before_0014_searches_queues_and_dates_what_it_ingests_after()
 /// item is in the index, and a new copy of the story joins its cluster through it.
 #[test]
 fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies() {
-    use super::clusters::{at, story};
+    use super::clusters::story;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("entente.db");
-    let record = |hour| FetchRecord {
-        status: "ok",
-        error_kind: None,
-        error: None,
-        attempted_at: at(hour),
-        validators: None,
-        consecutive_failures: 0,
-        next_attempt: None,
-        suggested_url: None,
-    };
+    let record = super::clusters::fetched_at;
     let policy = crate::dedup::Policy::default();
     {
         let mut conn = database_before(&path, "0015_relevant_candidates");
@@ -360,25 +351,42 @@ fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies(
         )
         .unwrap();
     assert_eq!(in_index, 2, "both stored relevant items are indexed");
-    let copy = [story(
+    let copy = "Kazakhstan and France sign a uranium deal - Reuters";
+    let (copy_root, first) = ingest_copy(&mut conn, copy, "a-1");
+    assert_eq!(copy_root, Some(first), "the copy joins the stored story");
+}
+
+/// Ingests `title` as source b's item at `at(3)` and returns its `duplicate_of` beside
+/// the id of source a's item of `guid`.
+fn ingest_copy(conn: &mut Connection, title: &str, guid: &str) -> (Option<i64>, i64) {
+    let copy = [super::clusters::story(
         "b",
         1,
-        "Kazakhstan and France sign a uranium deal - Reuters",
+        title,
         "https://b.example/1",
         "en",
         3,
     )];
-    ingest_with(&mut conn, "b", &copy, &record(3), &policy).unwrap();
-    let (copy_root, first): (Option<i64>, i64) = conn
-        .query_row(
-            "SELECT (SELECT duplicate_of FROM items WHERE source_id = 'b'),
-                    (SELECT id FROM items WHERE source_id = 'a' AND guid = 'a-1')",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(copy_root, Some(first), "the copy joins the stored story");
+    let record = super::clusters::fetched_at(3);
+    let policy = crate::dedup::Policy::default();
+    ingest_with(conn, "b", &copy, &record, &policy).unwrap();
+    conn.query_row(
+        "SELECT (SELECT duplicate_of FROM items WHERE source_id = 'b'),
+                (SELECT id FROM items WHERE source_id = 'a' AND guid = ?1)",
+        [guid],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .unwrap()
 }
+
+/// The one number a query answers.
+fn count_of(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// How many triggers `title_blocks` has.
+const TITLE_BLOCKS_TRIGGERS: &str =
+    "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'title_blocks'";
 
 /// The rarity counts of the rows there, as 0013 counts them: for an older database
 /// that today's ingest wrote to while the triggers before 0017 counted too.
@@ -396,21 +404,12 @@ const SPELLINGS_TABLE: &str = "CREATE TABLE title_spellings (
 /// title whose one-edit words share no head pair with a stored one still joins it.
 #[test]
 fn a_database_made_before_0016_keeps_its_spellings_once_a_word() {
-    use super::clusters::{at, head_counts_and_rows, story};
+    use super::clusters::{head_counts_and_rows, story};
     use crate::dedup::blocking::{self, Kind};
     use crate::dedup::TitleSignature;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("entente.db");
-    let record = |hour| FetchRecord {
-        status: "ok",
-        error_kind: None,
-        error: None,
-        attempted_at: at(hour),
-        validators: None,
-        consecutive_failures: 0,
-        next_attempt: None,
-        suggested_url: None,
-    };
+    let record = super::clusters::fetched_at;
     let policy = crate::dedup::Policy::default();
     let titles = ["Kassym Tokayev", "Tokayev receives Macron in Astana"];
     {
@@ -457,7 +456,7 @@ fn a_database_made_before_0016_keeps_its_spellings_once_a_word() {
 
     drop(Store::open(&path).unwrap());
     let mut conn = Connection::open(&path).unwrap();
-    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |sql: &str| count_of(&conn, sql);
     assert_eq!(
         count("SELECT count(*) FROM title_blocks WHERE kind = 3 AND key != head"),
         0,
@@ -496,23 +495,7 @@ fn a_database_made_before_0016_keeps_its_spellings_once_a_word() {
         )),
         2
     );
-    let copy = [story(
-        "b",
-        1,
-        "Kasym Tokaev",
-        "https://b.example/1",
-        "en",
-        3,
-    )];
-    ingest_with(&mut conn, "b", &copy, &record(3), &policy).unwrap();
-    let (copy_root, first): (Option<i64>, i64) = conn
-        .query_row(
-            "SELECT (SELECT duplicate_of FROM items WHERE source_id = 'b'),
-                    (SELECT id FROM items WHERE source_id = 'a' AND guid = 'a-0')",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .unwrap();
+    let (copy_root, first) = ingest_copy(&mut conn, "Kasym Tokaev", "a-0");
     assert_eq!(
         copy_root,
         Some(first),
@@ -525,19 +508,10 @@ fn a_database_made_before_0016_keeps_its_spellings_once_a_word() {
 /// the writer keeps the counts itself through an ingest and a purge.
 #[test]
 fn a_database_made_before_0017_keeps_its_rarity_counts_without_triggers() {
-    use super::clusters::{at, head_counts_and_rows, story};
+    use super::clusters::{head_counts_and_rows, story, titles_holding};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("entente.db");
-    let record = |hour| FetchRecord {
-        status: "ok",
-        error_kind: None,
-        error: None,
-        attempted_at: at(hour),
-        validators: None,
-        consecutive_failures: 0,
-        next_attempt: None,
-        suggested_url: None,
-    };
+    let record = super::clusters::fetched_at;
     let policy = crate::dedup::Policy::default();
     {
         let mut conn = database_before(&path, "0017_head_counts_in_code");
@@ -561,26 +535,20 @@ fn a_database_made_before_0017_keeps_its_rarity_counts_without_triggers() {
         ];
         ingest_with(&mut conn, "a", &old, &record(2), &policy).unwrap();
         conn.execute_batch(RECOUNT).unwrap();
-        let triggers: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'title_blocks'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(triggers, 2, "main's schema counts by triggers");
+        assert_eq!(
+            count_of(&conn, TITLE_BLOCKS_TRIGGERS),
+            2,
+            "main's schema counts by triggers"
+        );
     }
 
     drop(Store::open(&path).unwrap());
     let mut conn = Connection::open(&path).unwrap();
-    let triggers: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'title_blocks'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(triggers, 0, "no trigger left on title_blocks");
+    assert_eq!(
+        count_of(&conn, TITLE_BLOCKS_TRIGGERS),
+        0,
+        "no trigger left on title_blocks"
+    );
     let (counts, rows) = head_counts_and_rows(&conn);
     assert_eq!(counts, rows, "after the upgrade");
     let new = [story(
@@ -592,25 +560,11 @@ fn a_database_made_before_0017_keeps_its_rarity_counts_without_triggers() {
         3,
     )];
     ingest_with(&mut conn, "b", &new, &record(3), &policy).unwrap();
-    let kazakhstan = crate::dedup::blocking::head("kazakhstan");
     let (counts, rows) = head_counts_and_rows(&conn);
-    assert_eq!(
-        counts
-            .iter()
-            .find(|(head, _)| *head == kazakhstan)
-            .map(|c| c.1),
-        Some(3),
-        "{counts:?}"
-    );
+    assert_eq!(titles_holding(&counts, "kazakhstan"), Some(3), "{counts:?}");
     assert_eq!(counts, rows, "after an ingest");
     crate::store::retention::purge_source(&mut conn, "a").unwrap();
     let (counts, rows) = head_counts_and_rows(&conn);
-    assert_eq!(
-        counts
-            .iter()
-            .find(|(head, _)| *head == kazakhstan)
-            .map(|c| c.1),
-        Some(1)
-    );
+    assert_eq!(titles_holding(&counts, "kazakhstan"), Some(1));
     assert_eq!(counts, rows, "after a purge");
 }
