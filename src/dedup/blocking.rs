@@ -16,29 +16,39 @@
 //!   with the other's head, or both without the same letter start alike (their
 //!   *deletion keys*, [`fuzzy_keys`]).
 //!
+//! The larger title's unaligned words are not bounded by `U`: its extra words are
+//! insertions, which cost a sixteenth of a substitution: a title of eight words scores
+//! 0.71 against three of them, and `U` of eight words is 0, so any two of its words
+//! the larger title picked may be two the smaller lacks. Only the smaller title can
+//! pick; the larger must be found by any pair of its words.
+//!
 //! # The keys
 //! So a stored title is indexed ([`blocks`]) under
 //! - every pair of its words' heads ([`Kind::Pair`]);
 //! - the pairs among `U + 2` of its words ([`Kind::ChosenPair`]), or, for a title too
 //!   short for that (one word), each head ([`Kind::Single`]);
-//! - each word's head and deletion keys, with the word's own head beside the key
-//!   ([`Kind::Fuzzy`]).
+//! - each word's head ([`Kind::Head`]);
 //!
-//! and a new title asks ([`probe`]): the pairs among `U + 2` of its words in
-//! `Pair` (when it is the smaller title), every pair of its heads in `ChosenPair` (when
-//! the stored one is), every head in `Single`, and, for each word of five letters or
-//! more, its head and deletion keys in `Fuzzy` among the words whose head is *not* its
-//! own (those are the head pairs' business; without them the lookup reads only the
-//! one-edit neighbours, never every title that shares the word). A near duplicate
-//! shares at least one of these, whichever title is the smaller and whichever `U + 2`
-//! words each side picked; the store picks the rarest, which is what keeps a lookup to
-//! the copies of a story. A title of one word cannot form a pair: it asks for every
-//! title holding its head ([`Lookup::AnyHead`]).
+//! and its words' deletion keys go to the *spellings* ([`spellings`]): one row a key and
+//! head of a word, whichever titles hold it, written once when a word is first seen.
+//! A stored title is found through its word's head, so it needs no row of its own for
+//! them (they were most of a title's rows, 4 a word of five letters or more).
+//!
+//! A new title asks ([`probe`]): the pairs among `U + 2` of its words in `Pair` (when
+//! it is the smaller title), every pair of its heads in `ChosenPair` (when the stored
+//! one is), every head in `Single`, and, for each word of five letters or more, the
+//! titles holding a word whose spelling shares its head or a deletion key but whose
+//! head is *not* its own ([`Lookup::OtherHead`]: those are the head pairs' business;
+//! without them the lookup reads only the one-edit neighbours, never every title that
+//! shares the word). A near duplicate shares at least one of these, whichever title is
+//! the smaller and whichever `U + 2` words each side picked; the store picks the
+//! rarest, which is what keeps a lookup to the copies of a story. A title of one word
+//! cannot form a pair: it asks for every title holding its head ([`Lookup::AnyHead`]).
 //!
 //! Keys are 64-bit FNV-1a hashes: a collision only adds a candidate, which the
-//! similarity then rejects. `tests` proves the guarantee on `corpus/dedup_pairs.tsv`
-//! and on random pairs of every kind of edit; `store::clusters` checks it against the
-//! full scan of a window.
+//! similarity then rejects, and so does a spelling's head that other words share.
+//! `tests` proves the guarantee on `corpus/dedup_pairs.tsv` and on random pairs of
+//! every kind of edit; `store::clusters` checks it against the full scan of a window.
 
 use super::{max_unaligned, TitleSignature};
 
@@ -54,8 +64,9 @@ pub enum Kind {
     ChosenPair = 1,
     /// Each head of a title too short to pick a pair.
     Single = 2,
-    /// Each word's head and deletion keys, beside the word's own head.
-    Fuzzy = 3,
+    /// Each word's head, as key and head (before migration 0016 this kind also held
+    /// the words' deletion keys beside their heads, now the [`Spelling`]s).
+    Head = 3,
 }
 
 impl Kind {
@@ -69,7 +80,16 @@ impl Kind {
 pub struct Block {
     pub kind: Kind,
     pub key: Key,
-    /// The head of the word a `Fuzzy` key comes from; 0 for the other kinds.
+    /// The head itself for a `Head` row; 0 for the other kinds.
+    pub head: Key,
+}
+
+/// A key that a word of some stored title answers to by one edit (its head or a
+/// deletion key), beside the word's head: stored once whatever the titles that hold
+/// the word, which are found by their [`Kind::Head`] rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Spelling {
+    pub key: Key,
     pub head: Key,
 }
 
@@ -78,23 +98,27 @@ pub struct Block {
 pub enum Lookup {
     /// The titles with a row of this kind and key.
     Exact { kind: Kind, key: Key },
-    /// The titles with a `Fuzzy` row of this key whose word's head is not `head`.
+    /// The titles with a word of a head that is not `head` and that a [`Spelling`] of
+    /// this key names.
     OtherHead { key: Key, head: Key },
-    /// The titles with a word of this head (their `Fuzzy` row of key = head = it).
+    /// The titles with a word of this head (their `Head` row).
     AnyHead { head: Key },
 }
 
 impl Lookup {
-    /// Whether a stored row answers this lookup.
-    pub fn matches(&self, block: &Block) -> bool {
+    /// Whether the index of a stored title, its `rows` and the `spellings` known, answers
+    /// this lookup: what the store's queries do, for the tests' in-memory index.
+    pub fn finds(&self, rows: &[Block], spellings: &[Spelling]) -> bool {
+        let has_head = |head: Key| {
+            rows.iter()
+                .any(|b| b.kind == Kind::Head && b.key == head && b.head == head)
+        };
         match *self {
-            Lookup::Exact { kind, key } => block.kind == kind && block.key == key,
-            Lookup::OtherHead { key, head } => {
-                block.kind == Kind::Fuzzy && block.key == key && block.head != head
-            }
-            Lookup::AnyHead { head } => {
-                block.kind == Kind::Fuzzy && block.key == head && block.head == head
-            }
+            Lookup::Exact { kind, key } => rows.iter().any(|b| b.kind == kind && b.key == key),
+            Lookup::OtherHead { key, head } => spellings
+                .iter()
+                .any(|s| s.key == key && s.head != head && has_head(s.head)),
+            Lookup::AnyHead { head } => has_head(head),
         }
     }
 }
@@ -176,21 +200,40 @@ pub fn blocks(signature: &TitleSignature, order: &[usize], threshold: f64) -> Ve
             head: 0,
         })),
     }
-    for (word, &own) in words.iter().zip(&heads) {
-        rows.push(Block {
-            kind: Kind::Fuzzy,
-            key: own,
-            head: own,
-        });
-        rows.extend(fuzzy_keys(word).into_iter().map(|key| Block {
-            kind: Kind::Fuzzy,
-            key,
-            head: own,
-        }));
-    }
+    rows.extend(heads.iter().map(|&own| Block {
+        kind: Kind::Head,
+        key: own,
+        head: own,
+    }));
     rows.sort_unstable();
     rows.dedup();
     rows
+}
+
+/// The spellings of a title's words that a one-edit neighbour can ask for: for each
+/// word of five letters or more (only those match by an edit in their first four) that
+/// is not a number (numbers match only when equal), its head and deletion keys, each
+/// beside its head.
+pub fn spellings(signature: &TitleSignature) -> Vec<Spelling> {
+    let mut spellings = Vec::new();
+    for word in signature.words() {
+        if word.bytes().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let keys = fuzzy_keys(word);
+        if keys.is_empty() {
+            continue;
+        }
+        let own = head(word);
+        spellings.push(Spelling {
+            key: own,
+            head: own,
+        });
+        spellings.extend(keys.into_iter().map(|key| Spelling { key, head: own }));
+    }
+    spellings.sort_unstable();
+    spellings.dedup();
+    spellings
 }
 
 /// What a new title asks of the index to find every stored near duplicate at
@@ -228,10 +271,11 @@ pub fn probe(signature: &TitleSignature, order: &[usize], threshold: f64) -> Vec
             });
         }
     }
-    // A word aligned by an edit in its first four letters, on either side.
+    // A word aligned by an edit in its first four letters, on either side (never a
+    // number: numbers are alike only when equal).
     for (word, &own) in words.iter().zip(&heads) {
         let keys = fuzzy_keys(word);
-        if keys.is_empty() {
+        if keys.is_empty() || word.bytes().all(|c| c.is_ascii_digit()) {
             continue;
         }
         lookups.push(Lookup::OtherHead {
@@ -321,10 +365,11 @@ mod tests {
         keyed: f64,
         threshold: f64,
     ) -> bool {
-        let rows = blocks(stored, stored_order, keyed);
+        // The spellings of the stored title's words alone: the least the store knows.
+        let (rows, spellings) = (blocks(stored, stored_order, keyed), spellings(stored));
         probe(new, new_order, threshold)
             .iter()
-            .any(|lookup| rows.iter().any(|row| lookup.matches(row)))
+            .any(|lookup| lookup.finds(&rows, &spellings))
     }
 
     /// Every near-duplicate pair at `threshold` is found both ways, under several
@@ -512,15 +557,79 @@ mod tests {
         let threshold = DEFAULT_TITLE_THRESHOLD;
         assert!(stored.similarity(&other) < threshold, "another story");
         let rows = blocks(&stored, &rare_first(&stored, &["energy"]), threshold);
+        // Every word's spellings are known: the store's are all it has seen.
+        let mut known = spellings(&stored);
+        known.extend(spellings(&other));
         let lookups = probe(&other, &rare_first(&other, &["railway"]), threshold);
-        let hits: Vec<&Lookup> = lookups
-            .iter()
-            .filter(|l| rows.iter().any(|r| l.matches(r)))
-            .collect();
+        let hits: Vec<&Lookup> = lookups.iter().filter(|l| l.finds(&rows, &known)).collect();
         assert!(hits.is_empty(), "{hits:?}");
         // Its copy is found.
         let rows = blocks(&copy, &rare_first(&copy, &["railway"]), threshold);
-        assert!(lookups.iter().any(|l| rows.iter().any(|r| l.matches(r))));
+        assert!(lookups.iter().any(|l| l.finds(&rows, &known)));
+    }
+
+    /// The reason a stored title keeps every pair of its heads: when it is the larger
+    /// one, its picked words can all be words the smaller title lacks.
+    #[test]
+    fn the_larger_title_cannot_pick_its_words() {
+        let stored =
+            TitleSignature::of("Tokayev Macron Astana uranium railway airbus tourism energy");
+        let new = TitleSignature::of("Tokayev Macron Astana");
+        let threshold = DEFAULT_TITLE_THRESHOLD;
+        assert_eq!(stored.words().len(), 8);
+        assert!(
+            new.similarity(&stored) >= threshold,
+            "{}",
+            new.similarity(&stored)
+        );
+        assert_eq!(
+            max_unaligned(8, threshold),
+            0,
+            "the larger title would pick two"
+        );
+        let words = stored.words();
+        let rare = ["railway", "energy"];
+        let order = rare_first(&stored, &rare);
+        let chosen: Vec<&str> = order[..2].iter().map(|&at| words[at].as_str()).collect();
+        assert!(chosen.iter().all(|w| !new.words().iter().any(|n| n == w)));
+        // Its chosen pair alone would not be asked for; its head pairs are.
+        let rows = blocks(&stored, &order, threshold);
+        let lookups = probe(&new, &(0..3).collect::<Vec<_>>(), threshold);
+        let chosen_only: Vec<Block> = rows
+            .iter()
+            .copied()
+            .filter(|b| b.kind == Kind::ChosenPair)
+            .collect();
+        assert!(!lookups.iter().any(|l| l.finds(&chosen_only, &[])));
+        assert!(found(
+            &stored,
+            &order,
+            &new,
+            &[0, 1, 2],
+            threshold,
+            threshold
+        ));
+    }
+
+    /// Two titles whose only aligned words differ in their first four letters share no
+    /// head pair: the spellings of the stored one's words find it, and without them
+    /// it is missed.
+    #[test]
+    fn a_respelled_word_is_found_through_its_spellings() {
+        let stored = TitleSignature::of("Kassym Tokayev");
+        let new = TitleSignature::of("Kasym Tokaev");
+        let threshold = DEFAULT_TITLE_THRESHOLD;
+        assert!(new.similarity(&stored) >= threshold);
+        let (rows, known) = (blocks(&stored, &[0, 1], threshold), spellings(&stored));
+        let lookups = probe(&new, &[0, 1], threshold);
+        assert!(lookups.iter().any(|l| l.finds(&rows, &known)));
+        assert!(!lookups.iter().any(|l| l.finds(&rows, &[])));
+        // The stored title has one row a word for them, not one a deletion key.
+        let heads = rows.iter().filter(|b| b.kind == Kind::Head).count();
+        assert_eq!(heads, 2);
+        assert_eq!(rows.len(), 1 + 1 + 2, "pair, chosen pair, heads: {rows:?}");
+        // A number is never respelled: it has no spellings.
+        assert!(spellings(&TitleSignature::of("12345")).is_empty());
     }
 
     #[test]

@@ -29,7 +29,8 @@
 //! from its index. Both are the copies of the story (and the few titles that share
 //! its rarest words), whatever the history holds. The keys are written here, for the
 //! relevant items that triggers queue in `title_blocks_pending`, before each placement
-//! reads them.
+//! reads them; so are the spellings of their words (`title_spellings`, 0016), once a
+//! word whatever the titles that hold it.
 
 use std::collections::BTreeSet;
 
@@ -419,7 +420,7 @@ fn candidate_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
 
 /// The items whose `title_blocks` rows answer one lookup.
 fn look_up(tx: &Connection, lookup: Lookup, ids: &mut BTreeSet<i64>) -> Result<(), StoreError> {
-    let fuzzy = Kind::Fuzzy.code();
+    let head_kind = Kind::Head.code();
     let mut collect = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<(), StoreError> {
         let mut stmt = tx.prepare_cached(sql)?;
         let rows = stmt.query_map(params, |row| row.get::<_, i64>(0))?;
@@ -433,17 +434,18 @@ fn look_up(tx: &Connection, lookup: Lookup, ids: &mut BTreeSet<i64>) -> Result<(
             "SELECT item_id FROM title_blocks WHERE kind = ?1 AND key = ?2",
             &[&kind.code(), &key],
         ),
-        // Two ranges around the word's own head, which the head pairs cover: read as
-        // one range it would be every title that shares the word.
+        // The other heads this key spells (a few; never the word's own, which the
+        // head pairs cover: that would be every title that shares the word), then the
+        // titles of each. CROSS JOIN keeps that order.
         Lookup::OtherHead { key, head } => collect(
-            "SELECT item_id FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head < ?3
-             UNION ALL
-             SELECT item_id FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head > ?3",
-            &[&fuzzy, &key, &head],
+            "SELECT b.item_id FROM title_spellings CROSS JOIN title_blocks b
+               ON b.kind = ?1 AND b.key = title_spellings.head AND b.head = title_spellings.head
+             WHERE title_spellings.key = ?2 AND title_spellings.head != ?3",
+            &[&head_kind, &key, &head],
         ),
         Lookup::AnyHead { head } => collect(
             "SELECT item_id FROM title_blocks WHERE kind = ?1 AND key = ?2 AND head = ?2",
-            &[&fuzzy, &head],
+            &[&head_kind, &head],
         ),
     }
 }
@@ -457,8 +459,8 @@ const RARITY_CAP: i64 = 64;
 /// a title picks for its pairs. Any order keeps the guarantee; this one keeps the
 /// lookups to the story.
 ///
-/// The count is `title_head_counts` (0013), one row a head kept by triggers beside the
-/// `Fuzzy` rows `(head, head)` it counts; counting those rows, up to 64 a word, was a
+/// The count is `title_head_counts` (0013), one row a head kept beside the `Head` rows
+/// `(head, head)` it counts (by triggers until 0017, now by [`count_head`]); counting those rows, up to 64 a word, was a
 /// range read of the index per word of every new relevant title.
 fn rarest_first(tx: &Connection, signature: &TitleSignature) -> Result<Vec<usize>, StoreError> {
     let mut stmt =
@@ -533,12 +535,22 @@ fn index_queue(
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO title_blocks (kind, key, head, item_id) VALUES (?1, ?2, ?3, ?4)",
     )?;
+    // A known word's spellings are there already: the ignored insert reads one small
+    // index's leaf and writes nothing.
+    let mut spell =
+        tx.prepare_cached("INSERT OR IGNORE INTO title_spellings (key, head) VALUES (?1, ?2)")?;
     let mut kept = None;
     for (id, signature) in pending {
         let signature = parse_signature(signature.as_deref());
         let order = rarest_first(tx, &signature)?;
         for block in blocking::blocks(&signature, &order, keyed) {
-            insert.execute(params![block.kind.code(), block.key, block.head, id])?;
+            let inserted = insert.execute(params![block.kind.code(), block.key, block.head, id])?;
+            if inserted == 1 && block.kind == Kind::Head {
+                count_head(tx, block.head, 1)?;
+            }
+        }
+        for spelling in blocking::spellings(&signature) {
+            spell.execute(params![spelling.key, spelling.head])?;
         }
         if Some(id) == keep {
             kept = Some(order);
@@ -549,10 +561,30 @@ fn index_queue(
     Ok(kept)
 }
 
+/// Keeps `title_head_counts` (0013) as the `Head` rows it counts come and go: `by` is
+/// +1 for a row inserted, -1 for one deleted. Two triggers on `title_blocks` did it
+/// until 0017, which made every insert into `title_blocks` abortable, so each opened a
+/// statement journal, and once the transaction had written the search table each
+/// journal made FTS5 flush its pending terms (BENCHMARKS.md, branch blocks7). The
+/// statements are the triggers' own: an update, and an insert for a head not counted
+/// yet (a delete never inserts).
+fn count_head(tx: &Connection, head: blocking::Key, by: i64) -> Result<(), StoreError> {
+    let updated = tx
+        .prepare_cached("UPDATE title_head_counts SET titles = titles + ?2 WHERE head = ?1")?
+        .execute(params![head, by])?;
+    if updated == 0 && by > 0 {
+        tx.prepare_cached("INSERT INTO title_head_counts (head, titles) VALUES (?1, ?2)")?
+            .execute(params![head, by])?;
+    }
+    Ok(())
+}
+
 /// Before the items whose ids `doomed` (a table of `id`s) lists are deleted, removes
 /// their `title_blocks` rows: those computed from the signature by their keys, the
 /// picked pairs (which depended on the counts when they were picked) by a pass over
-/// their kinds alone, a small part of the index.
+/// their kinds alone, a small part of the index; then the spellings of their words
+/// whose head no indexed title holds any more (those another title still holds stay,
+/// and so would a stale one: it only names a head whose lookup finds nothing).
 pub(super) fn forget_title_blocks(tx: &Connection, doomed: &str) -> Result<(), StoreError> {
     let signatures: Vec<(i64, Option<String>)> = {
         let mut stmt = tx.prepare(&format!(
@@ -571,10 +603,14 @@ pub(super) fn forget_title_blocks(tx: &Connection, doomed: &str) -> Result<(), S
     for (id, signature) in &signatures {
         let signature = parse_signature(signature.as_deref());
         let order: Vec<usize> = (0..signature.words().len()).collect();
-        let kept_by_kind = [Kind::Pair, Kind::Fuzzy];
+        let kept_by_kind = [Kind::Pair, Kind::Head];
         for block in blocking::blocks(&signature, &order, DEFAULT_TITLE_THRESHOLD) {
             if kept_by_kind.contains(&block.kind) {
-                delete.execute(params![block.kind.code(), block.key, block.head, id])?;
+                let deleted =
+                    delete.execute(params![block.kind.code(), block.key, block.head, id])?;
+                if deleted == 1 && block.kind == Kind::Head {
+                    count_head(tx, block.head, -1)?;
+                }
             }
         }
     }
@@ -584,6 +620,15 @@ pub(super) fn forget_title_blocks(tx: &Connection, doomed: &str) -> Result<(), S
         ),
         params![Kind::ChosenPair.code(), Kind::Single.code()],
     )?;
+    let mut forget = tx.prepare_cached(
+        "DELETE FROM title_spellings WHERE key = ?1 AND head = ?2
+           AND NOT EXISTS (SELECT 1 FROM title_head_counts WHERE head = ?2 AND titles > 0)",
+    )?;
+    for (_, signature) in &signatures {
+        for spelling in blocking::spellings(&parse_signature(signature.as_deref())) {
+            forget.execute(params![spelling.key, spelling.head])?;
+        }
+    }
     Ok(())
 }
 

@@ -61,6 +61,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0015_relevant_candidates",
         include_str!("../../migrations/0015_relevant_candidates.sql"),
     ),
+    (
+        "0016_title_spellings",
+        include_str!("../../migrations/0016_title_spellings.sql"),
+    ),
+    (
+        "0017_head_counts_in_code",
+        include_str!("../../migrations/0017_head_counts_in_code.sql"),
+    ),
 ];
 
 /// The migration after which stored items lack their canonical link's hash (SQL has no

@@ -58,7 +58,7 @@ pub(super) fn story(
 }
 
 /// A successful fetch at `at(n)`.
-fn fetched_at(n: u32) -> FetchRecord {
+pub(super) fn fetched_at(n: u32) -> FetchRecord {
     FetchRecord {
         status: "ok",
         error_kind: None,
@@ -261,7 +261,7 @@ fn signatures_of_the_older_form_are_recomputed_by_the_migration() {
 pub(super) type HeadCounts = Vec<(i64, i64)>;
 
 /// Each head's count in `title_head_counts` beside the `title_blocks` rows it counts
-/// (kind 3 `Fuzzy`, `key = head`), both read back, heads in order.
+/// (kind 3 `Head`, `key = head`), both read back, heads in order.
 pub(super) fn head_counts_and_rows(conn: &Connection) -> (HeadCounts, HeadCounts) {
     let read = |sql: &str| -> HeadCounts {
         let mut stmt = conn.prepare(sql).unwrap();
@@ -277,6 +277,12 @@ pub(super) fn head_counts_and_rows(conn: &Connection) -> (HeadCounts, HeadCounts
              GROUP BY head ORDER BY head",
         ),
     )
+}
+
+/// The count of the word's head among `counts`, if it has one.
+pub(super) fn titles_holding(counts: &HeadCounts, word: &str) -> Option<i64> {
+    let head = crate::dedup::blocking::head(word);
+    counts.iter().find(|(h, _)| *h == head).map(|c| c.1)
 }
 
 #[test]
@@ -299,14 +305,7 @@ fn the_kept_rarity_counts_are_the_rows_they_count_through_ingest_edit_and_purge(
     let (counts, rows) = head_counts_and_rows(&conn);
     assert!(!counts.is_empty(), "the titles were indexed");
     // "uranium" is in three titles, "macron" in one.
-    let uranium = crate::dedup::blocking::head("uranium");
-    assert_eq!(
-        counts
-            .iter()
-            .find(|(head, _)| *head == uranium)
-            .map(|c| c.1),
-        Some(3)
-    );
+    assert_eq!(titles_holding(&counts, "uranium"), Some(3));
     assert_eq!(counts, rows, "after ingest");
 
     // A purge deletes a source's items with their rows: the counts follow.
@@ -314,11 +313,38 @@ fn the_kept_rarity_counts_are_the_rows_they_count_through_ingest_edit_and_purge(
     let (counts, rows) = head_counts_and_rows(&conn);
     assert_eq!(counts, rows, "after a purge");
     assert_eq!(
-        counts
-            .iter()
-            .find(|(head, _)| *head == uranium)
-            .map(|c| c.1),
+        titles_holding(&counts, "uranium"),
         Some(1),
         "two of the three uranium titles were s0's"
     );
+}
+
+/// A word's spellings stay while a title holds its head and go with the last one.
+#[test]
+fn a_purge_forgets_the_spellings_of_words_no_title_holds() {
+    let mut conn = database();
+    let policy = Policy::default();
+    for (n, (source, title)) in [
+        ("s0", "Macron meets Tokayev"),
+        ("s1", "Tokayev visits Astana"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let link = format!("https://{source}.example/{n}");
+        let feed = [story(source, n as u32, title, &link, "en", n as u32)];
+        ingest_with(&mut conn, source, &feed, &fetched_at(n as u32), &policy).unwrap();
+    }
+    let spelled = |conn: &Connection, word: &str| -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM title_spellings WHERE head = ?1",
+            [crate::dedup::blocking::head(word)],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert!(spelled(&conn, "macron") > 0 && spelled(&conn, "tokayev") > 0);
+    crate::store::retention::purge_source(&mut conn, "s0").unwrap();
+    assert_eq!(spelled(&conn, "macron"), 0, "only s0's title held it");
+    assert!(spelled(&conn, "tokayev") > 0, "s1's title holds it");
 }

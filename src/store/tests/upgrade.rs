@@ -302,22 +302,16 @@ fn a_database_made_before_0014_searches_queues_and_dates_what_it_ingests_after()
 /// item is in the index, and a new copy of the story joins its cluster through it.
 #[test]
 fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies() {
-    use super::clusters::{at, story};
+    use super::clusters::story;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("entente.db");
-    let record = |hour| FetchRecord {
-        status: "ok",
-        error_kind: None,
-        error: None,
-        attempted_at: at(hour),
-        validators: None,
-        consecutive_failures: 0,
-        next_attempt: None,
-        suggested_url: None,
-    };
+    let record = super::clusters::fetched_at;
     let policy = crate::dedup::Policy::default();
     {
         let mut conn = database_before(&path, "0015_relevant_candidates");
+        // Today's ingest writes the spellings of 0016 too: its table, so that it can
+        // write the old rows (0016 creates it only if it is not there).
+        conn.execute_batch(SPELLINGS_TABLE).unwrap();
         let old = [
             story(
                 "a",
@@ -357,22 +351,220 @@ fn a_database_made_before_0015_indexes_its_relevant_items_and_places_new_copies(
         )
         .unwrap();
     assert_eq!(in_index, 2, "both stored relevant items are indexed");
-    let copy = [story(
+    let copy = "Kazakhstan and France sign a uranium deal - Reuters";
+    let (copy_root, first) = ingest_copy(&mut conn, copy, "a-1");
+    assert_eq!(copy_root, Some(first), "the copy joins the stored story");
+}
+
+/// Ingests `title` as source b's item at `at(3)` and returns its `duplicate_of` beside
+/// the id of source a's item of `guid`.
+fn ingest_copy(conn: &mut Connection, title: &str, guid: &str) -> (Option<i64>, i64) {
+    let copy = [super::clusters::story(
         "b",
         1,
-        "Kazakhstan and France sign a uranium deal - Reuters",
+        title,
         "https://b.example/1",
         "en",
         3,
     )];
-    ingest_with(&mut conn, "b", &copy, &record(3), &policy).unwrap();
-    let (copy_root, first): (Option<i64>, i64) = conn
-        .query_row(
-            "SELECT (SELECT duplicate_of FROM items WHERE source_id = 'b'),
-                    (SELECT id FROM items WHERE source_id = 'a' AND guid = 'a-1')",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(copy_root, Some(first), "the copy joins the stored story");
+    let record = super::clusters::fetched_at(3);
+    let policy = crate::dedup::Policy::default();
+    ingest_with(conn, "b", &copy, &record, &policy).unwrap();
+    conn.query_row(
+        "SELECT (SELECT duplicate_of FROM items WHERE source_id = 'b'),
+                (SELECT id FROM items WHERE source_id = 'a' AND guid = ?1)",
+        [guid],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .unwrap()
+}
+
+/// The one number a query answers.
+fn count_of(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// How many triggers `title_blocks` has.
+const TITLE_BLOCKS_TRIGGERS: &str =
+    "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'title_blocks'";
+
+/// The rarity counts of the rows there, as 0013 counts them: for an older database
+/// that today's ingest wrote to while the triggers before 0017 counted too.
+const RECOUNT: &str = "DELETE FROM title_head_counts;
+    INSERT INTO title_head_counts (head, titles)
+        SELECT head, count(*) FROM title_blocks WHERE kind = 3 AND key = head GROUP BY head";
+
+/// Migration 0016's table, for an older database that today's ingest writes to.
+const SPELLINGS_TABLE: &str = "CREATE TABLE title_spellings (
+    key INTEGER NOT NULL, head INTEGER NOT NULL, PRIMARY KEY (key, head)) WITHOUT ROWID";
+
+/// A database as main made it before migration 0016, its relevant titles indexed with
+/// a row for each deletion key of each word: after the upgrade those rows are gone,
+/// their keys are the words' spellings, the counts still count the rows, and a new
+/// title whose one-edit words share no head pair with a stored one still joins it.
+#[test]
+fn a_database_made_before_0016_keeps_its_spellings_once_a_word() {
+    use super::clusters::{head_counts_and_rows, story};
+    use crate::dedup::blocking::{self, Kind};
+    use crate::dedup::TitleSignature;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    let record = super::clusters::fetched_at;
+    let policy = crate::dedup::Policy::default();
+    let titles = ["Kassym Tokayev", "Tokayev receives Macron in Astana"];
+    {
+        let mut conn = database_before(&path, "0016_title_spellings");
+        conn.execute_batch(SPELLINGS_TABLE).unwrap();
+        let old: Vec<_> = titles
+            .iter()
+            .enumerate()
+            .map(|(n, title)| {
+                let link = format!("https://a.example/{n}");
+                story("a", n as u32, title, &link, "en", 1)
+            })
+            .collect();
+        ingest_with(&mut conn, "a", &old, &record(2), &policy).unwrap();
+        // As main's writer indexed them: beside each word's head, its deletion keys.
+        conn.execute_batch("DROP TABLE title_spellings").unwrap();
+        let signatures: Vec<(i64, String)> = conn
+            .prepare("SELECT id, title_signature FROM items ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (id, signature) in signatures {
+            let signature: TitleSignature = signature.parse().unwrap();
+            for word in signature.words() {
+                for key in blocking::fuzzy_keys(word) {
+                    conn.execute(
+                        "INSERT OR IGNORE INTO title_blocks (kind, key, head, item_id)
+                         VALUES (3, ?1, ?2, ?3)",
+                        rusqlite::params![key, blocking::head(word), id],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        // As main counted them: 0013's triggers, still there, counted beside today's code.
+        conn.execute_batch(RECOUNT).unwrap();
+    }
+    let old_counts = {
+        let conn = Connection::open(&path).unwrap();
+        head_counts_and_rows(&conn).0
+    };
+
+    drop(Store::open(&path).unwrap());
+    let mut conn = Connection::open(&path).unwrap();
+    let count = |sql: &str| count_of(&conn, sql);
+    assert_eq!(
+        count("SELECT count(*) FROM title_blocks WHERE kind = 3 AND key != head"),
+        0,
+        "no deletion key left in a title's rows"
+    );
+    let mut expected_rows = 0;
+    for title in titles {
+        let signature = TitleSignature::of(title);
+        let order: Vec<usize> = (0..signature.words().len()).collect();
+        expected_rows += blocking::blocks(&signature, &order, 0.7).len();
+        for spelling in blocking::spellings(&signature) {
+            let known: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM title_spellings WHERE key = ?1 AND head = ?2",
+                    rusqlite::params![spelling.key, spelling.head],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(known, 1, "{title}: {spelling:?}");
+        }
+    }
+    assert_eq!(
+        count("SELECT count(*) FROM title_blocks"),
+        expected_rows as i64,
+        "the rows of today's index, no more"
+    );
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(counts, old_counts, "the counts do not move");
+    assert_eq!(counts, rows);
+    // Kasym/Kassym and Tokaev/Tokayev: no head pair in common, found by a spelling.
+    let tokayev = blocking::head("tokayev");
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM title_blocks WHERE kind = {} AND key = {tokayev}",
+            Kind::Head.code()
+        )),
+        2
+    );
+    let (copy_root, first) = ingest_copy(&mut conn, "Kasym Tokaev", "a-0");
+    assert_eq!(
+        copy_root,
+        Some(first),
+        "the respelled copy joins the stored story"
+    );
+}
+
+/// A database as main made it before migration 0017, its rarity counts kept by
+/// triggers on `title_blocks`: after the upgrade no trigger is left on the table, and
+/// the writer keeps the counts itself through an ingest and a purge.
+#[test]
+fn a_database_made_before_0017_keeps_its_rarity_counts_without_triggers() {
+    use super::clusters::{head_counts_and_rows, story, titles_holding};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entente.db");
+    let record = super::clusters::fetched_at;
+    let policy = crate::dedup::Policy::default();
+    {
+        let mut conn = database_before(&path, "0017_head_counts_in_code");
+        let old = [
+            story(
+                "a",
+                1,
+                "France and Kazakhstan sign uranium deal",
+                "https://a.example/1",
+                "en",
+                1,
+            ),
+            story(
+                "a",
+                2,
+                "Uranium deal for Kazakhstan",
+                "https://a.example/2",
+                "en",
+                2,
+            ),
+        ];
+        ingest_with(&mut conn, "a", &old, &record(2), &policy).unwrap();
+        conn.execute_batch(RECOUNT).unwrap();
+        assert_eq!(
+            count_of(&conn, TITLE_BLOCKS_TRIGGERS),
+            2,
+            "main's schema counts by triggers"
+        );
+    }
+
+    drop(Store::open(&path).unwrap());
+    let mut conn = Connection::open(&path).unwrap();
+    assert_eq!(
+        count_of(&conn, TITLE_BLOCKS_TRIGGERS),
+        0,
+        "no trigger left on title_blocks"
+    );
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(counts, rows, "after the upgrade");
+    let new = [story(
+        "b",
+        1,
+        "Kazakhstan uranium deal signed",
+        "https://b.example/1",
+        "en",
+        3,
+    )];
+    ingest_with(&mut conn, "b", &new, &record(3), &policy).unwrap();
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(titles_holding(&counts, "kazakhstan"), Some(3), "{counts:?}");
+    assert_eq!(counts, rows, "after an ingest");
+    crate::store::retention::purge_source(&mut conn, "a").unwrap();
+    let (counts, rows) = head_counts_and_rows(&conn);
+    assert_eq!(titles_holding(&counts, "kazakhstan"), Some(1));
+    assert_eq!(counts, rows, "after a purge");
 }
