@@ -87,6 +87,8 @@ pub(super) const IDLE: Duration = Duration::from_secs(2);
 /// The size of the `-wal` file an idle writer leaves as it is: the 4 MiB SQLite's
 /// automatic checkpoint kept.
 const IDLE_LOG: u64 = 4 * 1024 * 1024;
+/// The database's page size: SQLite's default, which the store never changes.
+const PAGE_BYTES: u64 = 4096;
 /// The checkpointer's page cache, in KiB: a checkpoint copies frames through a buffer
 /// of its own, not through the cache.
 const CACHE_KIB: i64 = 64;
@@ -102,6 +104,17 @@ thread_local! {
 fn logged(_: &rusqlite::hooks::Wal, frames: std::os::raw::c_int) -> rusqlite::Result<()> {
     LOGGED.with(|l| l.set(Some(u32::try_from(frames).unwrap_or(0))));
     Ok(())
+}
+
+/// The frames a commit logged, from the log's frame count before and after it. The
+/// hook is called only for a commit that logged frames, so a count no larger than the
+/// last one is a log started again, not a commit of nothing.
+fn newly_logged(before: u64, after: u64) -> u64 {
+    if after > before {
+        after - before
+    } else {
+        after
+    }
 }
 
 /// The checkpointer thread; it stops, and closes its connection, when dropped.
@@ -142,9 +155,13 @@ struct State {
     pending: u64,
     /// When the first of them was committed.
     oldest: Option<Instant>,
-    /// The log's frame count at the writer's last commit (smaller next time: the
+    /// The log's frame count at the writer's last commit (not larger next time: the
     /// writer started the log again).
     log_frames: u64,
+    /// Frames this store's writer logged since its last cut of an idle log: only a
+    /// store that wrote the log cuts it (every command opens a store with a writer, and
+    /// an `export` beside the daemon must not truncate the daemon's log).
+    logged_since_cut: u64,
     /// The writer waits for a checkpoint that begins after it stopped writing.
     catch_up_wanted: bool,
     /// How many such checkpoints ended.
@@ -201,16 +218,10 @@ impl Checkpointer {
         };
         let frames = u64::from(frames);
         let mut state = lock(&self.signal.state);
-        let new = if frames >= state.log_frames {
-            frames - state.log_frames
-        } else {
-            frames
-        };
+        let new = newly_logged(state.log_frames, frames);
         state.log_frames = frames;
-        if new == 0 {
-            return;
-        }
         state.pending += new;
+        state.logged_since_cut += new;
         state.oldest.get_or_insert_with(Instant::now);
         drop(state);
         self.signal.changed.notify_all();
@@ -248,7 +259,9 @@ impl Checkpointer {
 impl Checkpointer {
     /// Whether the `-wal` file is larger than an idle log should stay.
     pub(super) fn idle_log_to_cut(&self) -> bool {
-        std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > IDLE_LOG)
+        let logged = lock(&self.signal.state).logged_since_cut;
+        logged.saturating_mul(PAGE_BYTES) > IDLE_LOG
+            && std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > IDLE_LOG)
     }
 
     /// On the writer's connection, with the writer's lock held, when it has had no work
@@ -272,7 +285,12 @@ impl Checkpointer {
             tracing::warn!(%error, "cannot restore the writer's busy timeout");
         }
         match cut {
-            Ok(0) => tracing::debug!("The idle log was cut down."),
+            Ok(0) => {
+                let mut state = lock(&self.signal.state);
+                state.log_frames = 0;
+                state.logged_since_cut = 0;
+                tracing::debug!("The idle log was cut down.");
+            }
             Ok(_) => tracing::debug!("The idle log is still in use; cut later."),
             Err(error) => tracing::warn!(%error, "cannot cut the idle log down"),
         }
@@ -295,7 +313,8 @@ impl Drop for Checkpointer {
 fn run(conn: &Connection, signal: &Signal, policy: Policy, log_limit: u64) {
     let (mut checkpoints, mut frames) = (0u64, 0u64);
     // A frame is a page and its 24-byte header.
-    let hurry_from = (log_limit / 4120).saturating_sub(policy.tail);
+    // A frame is a page and its 24-byte header.
+    let hurry_from = (log_limit / (PAGE_BYTES + 24)).saturating_sub(policy.tail);
     loop {
         let mut state = lock(&signal.state);
         loop {
@@ -705,6 +724,45 @@ mod tests {
         }
         assert_eq!(in_file(), 320, "the log was not checkpointed");
         drop(store);
+    }
+
+    #[test]
+    fn a_log_started_again_at_the_same_length_still_counts_its_commit() {
+        assert_eq!(newly_logged(10, 15), 5);
+        assert_eq!(newly_logged(10, 3), 3);
+        assert_eq!(
+            newly_logged(10, 10),
+            10,
+            "a restart, not a commit of nothing"
+        );
+    }
+
+    #[test]
+    fn a_store_that_wrote_no_log_leaves_anothers_idle_log_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entente.db");
+        drop(crate::store::Store::open(&path).unwrap());
+        // Another process's log, larger than an idle log keeps, still in use by it.
+        let daemon = Connection::open(&path).unwrap();
+        daemon.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        daemon
+            .execute_batch(
+                "CREATE TABLE scratch (b BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)
+                 INSERT INTO scratch SELECT randomblob(8000) FROM n;",
+            )
+            .unwrap();
+        let logged = wal_bytes(&path);
+        assert!(logged > IDLE_LOG, "{logged} bytes");
+        // A command beside it (an export, say) idles past the writer's idle time.
+        let command = crate::store::Store::open(&path).unwrap();
+        std::thread::sleep(IDLE + Duration::from_millis(1500));
+        assert_eq!(
+            wal_bytes(&path),
+            logged,
+            "a store that wrote nothing cut the log"
+        );
+        drop(command);
     }
 
     /// An idle store cuts its log down, on its writer's connection: neither its watch
