@@ -723,7 +723,25 @@ pub struct ClusterTopics {
     by_root: std::collections::HashMap<i64, BTreeSet<String>>,
 }
 
+/// The clusters whose topics the writer keeps between batches, at most: a long-running
+/// daemon touches new clusters every day, and one entry (a handful of short topic
+/// ids) is a few hundred bytes.
+pub const CLUSTERS_REMEMBERED: usize = 4096;
+
 impl ClusterTopics {
+    /// Forgets every cluster: after a write that may have changed their topics other
+    /// than by adding what it wrote.
+    pub fn forget(&mut self) {
+        self.by_root.clear();
+    }
+
+    /// Forgets every cluster once more than `clusters` are remembered.
+    pub fn forget_if_larger_than(&mut self, clusters: usize) {
+        if self.by_root.len() > clusters {
+            self.forget();
+        }
+    }
+
     /// The topics of every relevant member of the item's cluster, as [`cluster_topics`].
     pub fn of(&mut self, conn: &Connection, id: i64) -> Result<&BTreeSet<String>, StoreError> {
         let root = root_of(conn, id)?;

@@ -170,6 +170,11 @@ struct Shared {
 struct Writer {
     conn: Connection,
     version: i64,
+    /// The topics of the clusters the writer's ingests touched, kept from batch to
+    /// batch: only its ingests change them in between, and each adds what it writes
+    /// ([`clusters::ClusterTopics`]). Any other write, a commit by another process or
+    /// a failed batch empties it.
+    topics: clusters::ClusterTopics,
 }
 
 /// The watch connection and the `data_version` it showed after the writer's last
@@ -294,6 +299,7 @@ impl Store {
             writer: Mutex::new(Writer {
                 conn: writer,
                 version,
+                topics: clusters::ClusterTopics::default(),
             }),
             jobs: Mutex::new(jobs),
             readers: Mutex::new(Vec::new()),
@@ -433,6 +439,7 @@ impl Store {
         let result = work(&mut writer.conn);
         if writer.conn.total_changes() != before {
             self.shared.changes.record_all();
+            writer.topics.forget();
         }
         self.shared.after_commit(&mut writer);
         result
@@ -648,7 +655,8 @@ fn writer_loop(queue: &mpsc::Receiver<IngestJob>, shared: &std::sync::Weak<Share
             batch.iter().map(|j| j.items.len()).sum::<usize>(),
         );
         let busy = Instant::now();
-        let answers = ingest_batch(&mut writer.conn, batch, &shared.changes);
+        let Writer { conn, topics, .. } = &mut *writer;
+        let answers = ingest_batch(conn, topics, batch, &shared.changes);
         tracing::debug!(
             feeds,
             items,
@@ -715,6 +723,7 @@ impl Shared {
             if version != writer.version {
                 writer.version = version;
                 self.changes.record_all();
+                writer.topics.forget();
             }
         }
     }
@@ -739,13 +748,20 @@ type Answer = (
 /// stored whole with its fetch state, or not at all.
 fn ingest_batch(
     conn: &mut Connection,
+    topics: &mut clusters::ClusterTopics,
     mut batch: Vec<IngestJob>,
     changes: &Changes,
 ) -> Vec<Answer> {
-    let (results, committed) = match store_together(conn, &mut batch) {
+    topics.forget_if_larger_than(clusters::CLUSTERS_REMEMBERED);
+    let (results, committed) = match store_together(conn, topics, &mut batch) {
         Together::Stored(summaries) => (summaries.into_iter().map(Ok).collect(), Ok(())),
         Together::Failed(error) => (Vec::new(), Err(error)),
-        Together::FeedFailed => store_each_in_savepoint(conn, &mut batch),
+        Together::FeedFailed => {
+            // What the rolled-back feeds added is more than the truth, which would only
+            // report a feed as changed that is not; forgotten all the same, as rare.
+            topics.forget();
+            store_each_in_savepoint(conn, &mut batch)
+        }
     };
     let feeds = batch.len();
     let mut answers = Vec::with_capacity(feeds);
@@ -782,15 +798,18 @@ enum Together {
     Failed(rusqlite::Error),
 }
 
-fn store_together(conn: &mut Connection, batch: &mut [IngestJob]) -> Together {
+fn store_together(
+    conn: &mut Connection,
+    topics: &mut clusters::ClusterTopics,
+    batch: &mut [IngestJob],
+) -> Together {
     let tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(error) => return Together::Failed(error),
     };
     let mut summaries = Vec::with_capacity(batch.len());
-    let mut topics = clusters::ClusterTopics::default();
     for job in batch.iter_mut() {
-        match store_job(&tx, job, &mut topics) {
+        match store_job(&tx, job, topics) {
             Ok(summary) => summaries.push(summary),
             // Dropping the transaction rolls it back.
             Err(_) => return Together::FeedFailed,

@@ -449,7 +449,12 @@ fn a_failing_feed_in_a_batch_is_rolled_back_alone() {
     let (c, _c) = job("c", &["c one"]);
     let changes = Changes::default();
 
-    let answers = crate::store::ingest_batch(&mut conn, vec![a, bad, c], &changes);
+    let answers = crate::store::ingest_batch(
+        &mut conn,
+        &mut Default::default(),
+        vec![a, bad, c],
+        &changes,
+    );
     let results: Vec<bool> = answers.iter().map(|(_, r)| r.is_ok()).collect();
     assert_eq!(results, vec![true, false, true]);
     let titles: Vec<String> = list_items(
@@ -483,7 +488,8 @@ fn a_failing_feed_in_a_batch_is_rolled_back_alone() {
     // Without a failure the batch is stored in one go, every feed whole.
     let (a2, _a2) = job("a", &["a one", "a two", "a three"]);
     let (c2, _c2) = job("c", &["c one", "c two"]);
-    let answers = crate::store::ingest_batch(&mut conn, vec![a2, c2], &changes);
+    let answers =
+        crate::store::ingest_batch(&mut conn, &mut Default::default(), vec![a2, c2], &changes);
     let summaries: Vec<usize> = answers.into_iter().map(|(_, r)| r.unwrap().new).collect();
     assert_eq!(summaries, vec![1, 1]);
 }
