@@ -598,3 +598,57 @@ fn a_refetched_item_marked_relevant_without_topics_gets_the_topics_its_terms_mat
         serde_json::json!(["energy", "culture-education"])
     );
 }
+
+/// The writer keeps the clusters' topics from one batch to the next; a write that is not
+/// an ingest (here: a topic given to a stored story, as `retag` does) must make it read
+/// them again, or the next copy's batch would not report that topic's feed as changed.
+#[test]
+fn a_copy_in_a_later_batch_reports_the_topics_another_write_gave_its_story() {
+    let (_dir, store) = open();
+    store
+        .call_blocking(|c| {
+            sync_sources(
+                c,
+                &[
+                    ("s".into(), "https://ex.org/feed".into(), "S".into()),
+                    ("t".into(), "https://ex.org/t".into(), "T".into()),
+                ],
+            )
+        })
+        .unwrap();
+    let title = "Tokayev and Macron sign a uranium supply agreement in Paris";
+    let first = store
+        .ingest_blocking(
+            "s",
+            vec![(item("s", "a", title), decision(true, &["diplomacy"]))],
+            ok_record(),
+            Default::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        first.changed_topics.iter().collect::<Vec<_>>(),
+        ["diplomacy"]
+    );
+    store
+        .call_blocking(|c| {
+            c.execute(
+                "INSERT INTO item_topics (item_id, topic) SELECT id, 'energy' FROM items",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let copy = store
+        .ingest_blocking(
+            "t",
+            vec![(item("t", "b", title), decision(true, &["trade"]))],
+            ok_record(),
+            Default::default(),
+        )
+        .unwrap();
+    assert_eq!(copy.duplicates, 1, "the copy joins the story");
+    assert_eq!(
+        copy.changed_topics.iter().collect::<Vec<_>>(),
+        ["diplomacy", "energy", "trade"]
+    );
+}
