@@ -232,6 +232,11 @@ pub struct Catalog {
     site: Arc<Site>,
     feed_items: usize,
     cache: Mutex<HashMap<SitePath, Cached>>,
+    /// Per file, the rendering whose time was given out last, behind a lock of its own:
+    /// two renderings of one file (in a busy pass every batch changes the `all` feeds)
+    /// take their times one after the other, so new bytes are always dated after the
+    /// bytes before them, while other files, and unchanged bytes, wait for nobody.
+    issued: Mutex<HashMap<SitePath, Arc<tokio::sync::Mutex<Option<Rendering>>>>>,
 }
 
 /// How many stories a page shows (the front page, a topic's).
@@ -251,6 +256,7 @@ impl Catalog {
             site: Arc::new(site),
             feed_items,
             cache: Mutex::new(HashMap::new()),
+            issued: Mutex::new(HashMap::new()),
         }
     }
 
@@ -354,20 +360,24 @@ impl Catalog {
         let first = self.first_rendered(path, &rendered.etag).await?;
         let rendered = rendered.first_rendered_at(first);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = Cached {
-            changes,
-            rendered: rendered.clone(),
-        };
-        cache.insert(path.clone(), entry);
+        // A slower rendering of older content must not replace a newer one.
+        if !cache.get(path).is_some_and(|c| c.changes > changes) {
+            let entry = Cached {
+                changes,
+                rendered: rendered.clone(),
+            };
+            cache.insert(path.clone(), entry);
+        }
         Ok(Some(rendered))
     }
 
     /// When the bytes with `etag` at `path` were first rendered. Bytes that did not
     /// change (a commit elsewhere invalidated the file, not its content) keep the time
-    /// of the rendering before, from the cache or, after a restart, from the record on
-    /// a read connection: neither waits for the writer, which holds its connection for
-    /// a whole batch (a 6,000-item feed took seconds under load, and every request for
-    /// the file waited: the `no_stall` test). Only new bytes are recorded through it.
+    /// of the rendering before, remembered or, after a restart, read from the record
+    /// on a read connection: neither waits for the writer, which holds its connection
+    /// for a whole batch (a 6,000-item feed took seconds under load, and every request
+    /// for the file waited: the `no_stall` test). Only new bytes are recorded through
+    /// it, with the file's lock held (see `issued`).
     async fn first_rendered(
         &self,
         path: &SitePath,
@@ -378,15 +388,13 @@ impl Catalog {
         if self.store.is_read_only() {
             return Ok(Utc::now());
         }
-        let file = path.file();
-        let before = {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.get(path).map(|c| Rendering {
-                etag: c.rendered.etag.clone(),
-                since: c.rendered.last_modified,
-            })
+        let slot = {
+            let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(issued.entry(path.clone()).or_default())
         };
-        let before = match before {
+        let mut last = slot.lock().await;
+        let file = path.file();
+        let before = match last.clone() {
             Some(before) => Some(before),
             None => {
                 let file = file.clone();
@@ -402,7 +410,9 @@ impl Catalog {
                 .call_unpublished(move |c| published::record(c, &file, &record))
                 .await?;
         }
-        Ok(now.since)
+        let since = now.since;
+        *last = Some(now);
+        Ok(since)
     }
 
     /// What the file at `path` depends on; `None` when there is no such file.
