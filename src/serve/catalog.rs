@@ -361,7 +361,7 @@ impl Catalog {
         let rendered = rendered.first_rendered_at(first);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         // A slower rendering of older content must not replace a newer one.
-        if !cache.get(path).is_some_and(|c| c.changes > changes) {
+        if cache.get(path).is_none_or(|c| c.changes <= changes) {
             let entry = Cached {
                 changes,
                 rendered: rendered.clone(),
