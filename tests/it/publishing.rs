@@ -484,19 +484,28 @@ fn http_head(addr: &str, path: &str) -> (u16, HashMap<String, String>, usize) {
     (status, headers, raw.len() - split - 4)
 }
 
+impl Fixture {
+    /// A fixture holding one relevant story ("Tokayev meets Macron in Paris") in the
+    /// first topic of the shipped rules, and that topic.
+    fn with_one_story() -> (Fixture, Vec<String>) {
+        let f = Fixture::new();
+        let topics = f.topics(1);
+        let first = item(
+            "reuters",
+            "a",
+            "Tokayev meets Macron in Paris",
+            "https://reuters.example/a",
+            "en",
+            at(2, 8),
+        );
+        f.ingest("reuters", vec![(first, relevant(&topics))], at(2, 8));
+        (f, topics)
+    }
+}
+
 #[test]
 fn conditional_requests_compression_and_head() {
-    let f = Fixture::new();
-    let topics = f.topics(1);
-    let first = item(
-        "reuters",
-        "a",
-        "Tokayev meets Macron in Paris",
-        "https://reuters.example/a",
-        "en",
-        at(2, 8),
-    );
-    f.ingest("reuters", vec![(first, relevant(&topics))], at(2, 8));
+    let (f, topics) = Fixture::with_one_story();
     let catalog = Arc::new(f.catalog());
     let state = ServerState::new(catalog, Duration::from_secs(1200));
     let listener = f
@@ -631,17 +640,7 @@ fn conditional_requests_compression_and_head() {
 /// before its router: the answer must be the router's, header for header.
 #[test]
 fn a_304_answered_from_the_cache_is_the_routers_304() {
-    let f = Fixture::new();
-    let topics = f.topics(1);
-    let first = item(
-        "reuters",
-        "a",
-        "Tokayev meets Macron in Paris",
-        "https://reuters.example/a",
-        "en",
-        at(2, 8),
-    );
-    f.ingest("reuters", vec![(first, relevant(&topics))], at(2, 8));
+    let (f, topics) = Fixture::with_one_story();
     let state = ServerState::new(Arc::new(f.catalog()), Duration::from_secs(1200));
     let bind = || {
         f.runtime
