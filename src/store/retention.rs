@@ -116,10 +116,21 @@ pub fn reclaim(conn: &Connection) -> Result<(), StoreError> {
         conn.execute_batch("VACUUM")?;
     }
     conn.execute_batch("PRAGMA incremental_vacuum;")?;
-    // In WAL mode the main file shrinks only once the log is written back.
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    // In WAL mode the main file shrinks only once the log is written back. A TRUNCATE
+    // waits for every reader to leave the log, and this is the writer's connection
+    // with its lock held: with the writer's own busy timeout a long `export` beside
+    // it held every ingest for up to ten minutes. Bounded here; a log still in use is
+    // cut by the idle writer later (`checkpoint::Checkpointer::cut_idle_log`).
+    conn.busy_timeout(RECLAIM_WAIT)?;
+    let cut = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    conn.busy_timeout(super::WRITER_BUSY)?;
+    cut?;
     Ok(())
 }
+
+/// How long [`reclaim`] waits for readers to leave the log before it leaves the log's
+/// truncation to later.
+const RECLAIM_WAIT: Duration = Duration::from_secs(1);
 
 fn to_chrono(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::days(365 * 100))
@@ -395,6 +406,40 @@ mod tests {
         reclaim(&conn).unwrap();
         assert_eq!(mode(&conn), 2);
         reclaim(&conn).unwrap();
+    }
+
+    /// `reclaim` runs on the writer's connection with its lock held: a reader that
+    /// keeps its snapshot (a long `export`) must not hold it there for the writer's
+    /// whole busy timeout.
+    #[test]
+    fn reclaim_does_not_wait_long_for_a_reader_of_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+                 CREATE TABLE t (x); INSERT INTO t VALUES (1);",
+            )
+            .unwrap();
+        writer.busy_timeout(super::super::WRITER_BUSY).unwrap();
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let seen: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        writer.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        let (done, answer) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = reclaim(&writer).map_err(|e| e.to_string());
+            let _ = done.send(result);
+        });
+        let result = answer
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("reclaim waited for the reader");
+        assert_eq!(result, Ok(()));
+        assert_eq!(seen, 1);
+        reader.execute_batch("COMMIT").unwrap();
     }
 
     #[test]
