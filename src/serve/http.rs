@@ -113,7 +113,11 @@ pub fn router(state: ServerState) -> Router {
         .with_state(state)
 }
 
-async fn no_sniff(mut response: Response<Body>) -> Response<Body> {
+async fn no_sniff(response: Response<Body>) -> Response<Body> {
+    no_sniff_header(response)
+}
+
+fn no_sniff_header(mut response: Response<Body>) -> Response<Body> {
     response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -311,17 +315,9 @@ pub(super) fn not_modified_from_cache<B>(
     if !is_not_modified(headers, &rendered) {
         return None;
     }
-    let wanted = negotiate(headers);
-    let response = file_headers(&published, &path, negotiated, &rendered, wanted)
-        .header(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        )
-        .status(StatusCode::NOT_MODIFIED)
-        .body(Body::empty())
-        .expect("rendered headers are valid");
-    state.metrics.feed_request(metrics::Response::NotModified);
-    Some(response)
+    let response = not_modified(state, &published, &path, negotiated, &rendered, headers);
+    // The router's layer adds it to everything else.
+    Some(no_sniff_header(response))
 }
 
 /// The query of `/search`: `q`, the interface language, the results page.
@@ -510,17 +506,10 @@ async fn respond(
             );
         }
     };
-    let wanted = negotiate(headers);
-    // A 304 sends no body, so nothing is compressed for it; its ETag is the one a 200
-    // would carry.
     if is_not_modified(headers, &rendered) {
-        state.metrics.feed_request(metrics::Response::NotModified);
-        return file_headers(&published, path, negotiated, &rendered, wanted)
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .expect("rendered headers are valid");
+        return not_modified(state, &published, path, negotiated, &rendered, headers);
     }
-    let (coding, bytes, _) = rendered.variant(wanted).await;
+    let (coding, bytes, _) = rendered.variant(negotiate(headers)).await;
     // Browsers show `application/rss+xml` as text or offer a download; as
     // `application/xml` they apply the feed's stylesheet. Readers never ask for HTML,
     // and any reader parses either.
@@ -539,6 +528,23 @@ async fn respond(
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
         .body(Body::from(bytes))
+        .expect("rendered headers are valid")
+}
+
+/// The 304 for a file the client holds: no body, so nothing is compressed for it; its
+/// ETag is the one a 200 in the client's coding would carry.
+fn not_modified(
+    state: &ServerState,
+    published: &Published,
+    path: &SitePath,
+    negotiated: bool,
+    rendered: &Rendered,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    state.metrics.feed_request(metrics::Response::NotModified);
+    file_headers(published, path, negotiated, rendered, negotiate(headers))
+        .status(StatusCode::NOT_MODIFIED)
+        .body(Body::empty())
         .expect("rendered headers are valid")
 }
 
